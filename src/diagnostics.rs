@@ -1,0 +1,354 @@
+//! Diagnostics: every problem found in a configuration is a value with a stable code, a
+//! primary span, a help line and a severity. All of a run's diagnostics are collected and
+//! reported together, in source order.
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+use serde::Serialize;
+
+use crate::source::Source;
+
+/// How serious a diagnostic is. Warnings fail a run only with `--deny-warnings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+macro_rules! codes {
+    ($($variant:ident => $code:literal,)*) => {
+        /// Every diagnostic code gscgen emits. `docs/diagnostics.md` documents each one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable, user-visible code.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    KdlSyntax => "gscgen::kdl::syntax",
+    KdlVersion1 => "gscgen::kdl::version1",
+    UnknownNode => "gscgen::config::unknown-node",
+    UnknownProperty => "gscgen::config::unknown-property",
+    UnexpectedArgument => "gscgen::config::unexpected-argument",
+    MissingArgument => "gscgen::config::missing-argument",
+    MissingProperty => "gscgen::config::missing-property",
+    MissingNode => "gscgen::config::missing-node",
+    WrongType => "gscgen::config::wrong-type",
+    InvalidValue => "gscgen::config::invalid-value",
+    UnexpectedChildren => "gscgen::config::unexpected-children",
+    DuplicateNode => "gscgen::config::duplicate-node",
+    DuplicateName => "gscgen::name::duplicate",
+    NameCollision => "gscgen::name::collision",
+    InvalidName => "gscgen::name::invalid",
+    InvalidPath => "gscgen::path::invalid",
+    UnknownGroup => "gscgen::group::unknown",
+    GroupCycle => "gscgen::group::cycle",
+    RedundantInclude => "gscgen::group::redundant-include",
+    SelfInclude => "gscgen::group::self-include",
+    EmptyGroup => "gscgen::group::empty",
+    InvalidRequirement => "gscgen::requirement::invalid",
+    DuplicateRequirement => "gscgen::requirement::duplicate",
+    UnknownImage => "gscgen::image::unknown",
+    UnusedImage => "gscgen::image::unused",
+    DuplicateDockerfile => "gscgen::image::duplicate-dockerfile",
+    ImageSource => "gscgen::service::image-source",
+    UnknownService => "gscgen::service::unknown",
+    UnknownSecret => "gscgen::secret::unknown",
+    InvalidPythonVersion => "gscgen::project::python-version",
+    NoTargets => "gscgen::targets::empty",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A labelled span of the configuration.
+#[derive(Debug, Clone)]
+pub struct Label {
+    pub span: SourceSpan,
+    pub text: String,
+}
+
+/// One problem in the configuration.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// The first label is the primary one: the exact text that is wrong.
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error whose primary label sits on `span`.
+    pub fn error(code: Code, message: impl Into<String>, span: SourceSpan, label: impl Into<String>) -> Self {
+        Self {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            labels: vec![Label { span, text: label.into() }],
+            help: None,
+        }
+    }
+
+    /// A warning whose primary label sits on `span`.
+    pub fn warning(
+        code: Code,
+        message: impl Into<String>,
+        span: SourceSpan,
+        label: impl Into<String>,
+    ) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(code, message, span, label) }
+    }
+
+    /// Adds a secondary label.
+    #[must_use]
+    pub fn with_label(mut self, span: SourceSpan, text: impl Into<String>) -> Self {
+        self.labels.push(Label { span, text: text.into() });
+        self
+    }
+
+    /// Sets the help line: how to fix it.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Byte offset of the primary label, for source ordering.
+    pub fn offset(&self) -> usize {
+        self.labels.first().map_or(0, |l| l.span.offset())
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The diagnostics of one run, in the order they were found.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    /// The diagnostics in source order (stable for diagnostics at the same offset).
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut items: Vec<&Diagnostic> = self.items.iter().collect();
+        items.sort_by_key(|d| d.offset());
+        items
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+}
+
+/// A diagnostic joined with its source, as miette wants it for rendering.
+struct Attached<'a> {
+    diagnostic: &'a Diagnostic,
+    source: &'a miette::NamedSource<std::sync::Arc<String>>,
+}
+
+impl fmt::Debug for Attached<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, f)
+    }
+}
+
+impl fmt::Display for Attached<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Attached<'_> {}
+
+impl miette::Diagnostic for Attached<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let labels = self.diagnostic.labels.iter().enumerate().map(|(i, label)| {
+            let text = Some(label.text.clone()).filter(|t| !t.is_empty());
+            if i == 0 {
+                LabeledSpan::new_primary_with_span(text, label.span)
+            } else {
+                LabeledSpan::new_with_span(text, label.span)
+            }
+        });
+        Some(Box::new(labels))
+    }
+}
+
+/// How diagnostics are drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    pub color: bool,
+    pub width: usize,
+    /// At most this many diagnostics are drawn; the rest are counted.
+    pub max: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self { color: false, width: 100, max: 50 }
+    }
+}
+
+/// Draws every diagnostic, in source order, followed by a summary line.
+pub fn render(source: &Source, diagnostics: &Diagnostics, options: RenderOptions) -> String {
+    let theme = if options.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(options.width).with_links(false);
+    let named = source.named();
+    let mut out = String::new();
+    let sorted = diagnostics.sorted();
+    for diagnostic in sorted.iter().take(options.max) {
+        let attached = Attached { diagnostic, source: &named };
+        if handler.render_report(&mut out, &attached).is_err() {
+            // Rendering into a String cannot fail; keep the plain message if it ever does.
+            out.push_str(&diagnostic.message);
+        }
+        out.push('\n');
+    }
+    if sorted.len() > options.max {
+        out.push_str(&format!("… and {} more diagnostics not shown\n", sorted.len() - options.max));
+    }
+    out.push_str(&summary(diagnostics));
+    out.push('\n');
+    out
+}
+
+/// `2 errors, 1 warning` style summary.
+pub fn summary(diagnostics: &Diagnostics) -> String {
+    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    format!(
+        "{}: {}, {}",
+        if diagnostics.has_errors() { "error" } else { "warning" },
+        plural(diagnostics.error_count(), "error"),
+        plural(diagnostics.warning_count(), "warning")
+    )
+}
+
+/// The closest names to `wanted` among `known`, for "did you mean" help lines.
+pub fn suggest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let wanted_lower = wanted.to_lowercase();
+    let mut scored: Vec<(usize, &str)> = known
+        .into_iter()
+        .filter_map(|candidate| {
+            let distance = edit_distance(&wanted_lower, &candidate.to_lowercase());
+            let limit = (wanted.chars().count().max(candidate.chars().count()) / 3).max(1);
+            (distance <= limit).then_some((distance, candidate))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup();
+    scored.into_iter().take(3).map(|(_, name)| name).collect()
+}
+
+/// "did you mean `a` or `b`?" for a non-empty suggestion list.
+pub fn did_you_mean(suggestions: &[&str]) -> Option<String> {
+    match suggestions {
+        [] => None,
+        [one] => Some(format!("did you mean `{one}`?")),
+        many => {
+            let quoted: Vec<String> = many.iter().map(|s| format!("`{s}`")).collect();
+            Some(format!("did you mean one of {}?", quoted.join(", ")))
+        }
+    }
+}
+
+/// Levenshtein distance over characters, two rows of memory.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_rank_by_distance() {
+        assert_eq!(suggest("insigths", ["base", "insights", "api"]), vec!["insights"]);
+        assert_eq!(suggest("zzzz", ["base", "insights"]), Vec::<&str>::new());
+        assert_eq!(suggest("Base", ["base"]), vec!["base"]);
+    }
+
+    #[test]
+    fn codes_are_unique_and_namespaced() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(code.as_str().starts_with("gscgen::"), "{code}");
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The resolved model: names are checked and linked, the include graph is resolved into
+//! closures, and every default is applied. Renderers read only this.
+
+use camino::Utf8PathBuf;
+use miette::SourceSpan;
+
+use crate::parse::config::{HealthDecl, K8sDecl, Spanned};
+
+/// Index of a group in [`Model::groups`].
+pub type GroupId = usize;
+/// Index of an image in [`Model::images`].
+pub type ImageId = usize;
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub project: Project,
+    pub targets: Targets,
+    /// In config order.
+    pub groups: Vec<Group>,
+    pub base: BaseImage,
+    /// In config order.
+    pub images: Vec<Image>,
+    /// In config order.
+    pub services: Vec<Service>,
+    pub secrets: Vec<Secret>,
+    /// `.dockerignore` patterns in order (`!` marks a re-include).
+    pub dockerignore: Vec<String>,
+    /// Position of each group in the resolution order (included before including, ties in
+    /// config order). Closures are computed from it on demand: storing one closure per
+    /// group would be quadratic on long include chains.
+    pub group_rank: Vec<usize>,
+}
+
+impl Model {
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name.value == name)
+    }
+
+    pub fn image(&self, name: &str) -> Option<&Image> {
+        self.images.iter().find(|i| i.name.value == name)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name.value == name)
+    }
+
+    /// Every group needed by `roots`, in resolution order (dependencies first).
+    pub fn closure(&self, roots: &[GroupId]) -> Vec<GroupId> {
+        crate::resolve::closure(&self.groups, &self.group_rank, roots)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PythonVersion {
+    pub major: u16,
+    pub minor: u16,
+}
+
+impl std::fmt::Display for PythonVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub python: PythonVersion,
+    /// Where images are pushed, e.g. `ghcr.io/acme/site-data-warehouse`.
+    pub registry: Option<String>,
+    /// Prefix of every image repository name (`<prefix>-<image>`).
+    pub image_prefix: String,
+    /// Output folder, relative to the config file's folder.
+    pub output: Utf8PathBuf,
+    pub platforms: Vec<String>,
+    pub network: String,
+    pub default_branch: String,
+    /// The uid non-root images run as.
+    pub uid: u32,
+}
+
+/// Which artifact families to render, with their settings.
+#[derive(Debug, Clone)]
+pub struct Targets {
+    pub requirements: Option<RequirementsTarget>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequirementsTarget {
+    /// Folder inside the output folder.
+    pub dir: Utf8PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: Spanned<String>,
+    pub description: Option<String>,
+    /// Direct includes, minus those already implied by another include.
+    pub includes: Vec<GroupId>,
+    /// The group's own requirements, validated and normalised, in config order.
+    pub requires: Vec<Requirement>,
+}
+
+/// One PEP 508 requirement.
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    /// Normalised project name (`apscheduler`, `google-auth`).
+    pub name: String,
+    /// The normalised requirement line (`redis[hiredis]>=5.0.0`).
+    pub line: String,
+    pub span: SourceSpan,
+}
+
+#[derive(Debug, Clone)]
+pub struct BaseImage {
+    pub from: String,
+    pub build_packages: Vec<String>,
+    pub runtime_packages: Vec<String>,
+    /// The groups installed in the base image (roots as declared).
+    pub groups: Vec<GroupId>,
+    /// Their closure, in resolution order.
+    pub closure: Vec<GroupId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub name: Spanned<String>,
+    /// `Dockerfile.<dockerfile>`.
+    pub dockerfile: String,
+    pub groups: Vec<GroupId>,
+    /// Every group the image needs, in resolution order.
+    pub closure: Vec<GroupId>,
+    pub copies: Vec<Copy>,
+    pub workdir: String,
+    pub env: Vec<(String, String)>,
+    pub writable: Vec<String>,
+    pub build_packages: Vec<String>,
+    pub runtime_packages: Vec<String>,
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub user: User,
+    pub expose: Vec<u16>,
+    pub health: Option<HealthDecl>,
+    pub preload: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Copy {
+    pub source: Spanned<String>,
+    pub target: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum User {
+    Root,
+    NonRoot { name: String, uid: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub enum ServiceSource {
+    /// Built by this project.
+    Image(ImageId),
+    /// A pre-built image reference such as `postgres:14-alpine`.
+    Prebuilt(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: Spanned<String>,
+    pub source: ServiceSource,
+    pub profiles: Vec<String>,
+    /// Overrides the image's command; empty keeps it.
+    pub cmd: Vec<String>,
+    pub ports: Vec<Port>,
+    pub env: Vec<(String, String)>,
+    pub env_secrets: Vec<EnvSecret>,
+    pub secrets: Vec<ServiceSecret>,
+    pub depends_on: Vec<usize>,
+    pub health: Option<HealthDecl>,
+    pub volumes: Vec<(String, String)>,
+    pub mounts: Vec<Mount>,
+    pub restart: String,
+    pub oneshot: bool,
+    pub limits_memory: Option<String>,
+    pub limits_cpus: Option<String>,
+    pub dev: Dev,
+    pub k8s: Option<K8sDecl>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Port {
+    pub container: u16,
+    pub host: Option<u16>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvSecret {
+    pub key: String,
+    pub secret: String,
+    pub secret_key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceSecret {
+    pub secret: usize,
+    pub target: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub source: String,
+    pub target: String,
+    pub writable: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Dev {
+    pub mounts: Vec<Mount>,
+    pub cmd: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub name: Spanned<String>,
+    /// The file holding it, relative to the project (never copied into an image).
+    pub file: String,
+}

@@ -1,0 +1,320 @@
+//! The typed configuration as written: every user value keeps its span, nothing is
+//! defaulted yet (defaults are applied once, at the end of resolve).
+
+use miette::SourceSpan;
+
+/// A value and the exact source text it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: SourceSpan,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: SourceSpan) -> Self {
+        Self { value, span }
+    }
+}
+
+impl Spanned<String> {
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+}
+
+pub type Text = Spanned<String>;
+
+/// The whole `project.kdl`.
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    pub project: Option<ProjectDecl>,
+    pub targets: Option<TargetsDecl>,
+    pub groups: Vec<GroupDecl>,
+    pub base_image: Option<BaseImageDecl>,
+    pub images: Vec<ImageDecl>,
+    pub services: Vec<ServiceDecl>,
+    pub secrets: Vec<SecretDecl>,
+    pub dockerignore: Option<DockerignoreDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub python: Option<Text>,
+    pub registry: Option<Text>,
+    pub image_prefix: Option<Text>,
+    pub output: Option<Text>,
+    pub platforms: Vec<Text>,
+    pub network: Option<Text>,
+    pub default_branch: Option<Text>,
+    pub uid: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetsDecl {
+    pub span: SourceSpan,
+    pub requirements: Option<RequirementsTargetDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequirementsTargetDecl {
+    pub span: SourceSpan,
+    /// Folder (inside the output folder) that receives one file per group.
+    pub dir: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub description: Option<Text>,
+    pub includes: Vec<Text>,
+    pub requires: Vec<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BaseImageDecl {
+    pub span: SourceSpan,
+    pub from: Option<Text>,
+    pub build_packages: Vec<Text>,
+    pub runtime_packages: Vec<Text>,
+    pub groups: Vec<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImageDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub dockerfile: Option<Text>,
+    pub groups: Vec<Text>,
+    pub copies: Vec<CopyDecl>,
+    pub workdir: Option<Text>,
+    pub env: Vec<EnvDecl>,
+    pub writable: Vec<Text>,
+    pub build_packages: Vec<Text>,
+    pub runtime_packages: Vec<Text>,
+    pub cmd: Option<CommandDecl>,
+    pub entrypoint: Option<CommandDecl>,
+    pub user: Option<UserDecl>,
+    pub expose: Vec<Spanned<u16>>,
+    pub health: Option<HealthDecl>,
+    pub preload: Vec<CommandDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CopyDecl {
+    pub span: SourceSpan,
+    pub source: Text,
+    pub target: Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvDecl {
+    pub key: Text,
+    pub value: Text,
+}
+
+/// A command in exec form: program and arguments.
+#[derive(Debug, Clone)]
+pub struct CommandDecl {
+    pub span: SourceSpan,
+    pub args: Vec<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserDecl {
+    pub span: SourceSpan,
+    pub name: Option<Text>,
+    pub uid: Option<Spanned<u32>>,
+    /// `root=#true`: the image runs as root, deliberately.
+    pub root: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthDecl {
+    pub span: SourceSpan,
+    pub check: Option<HealthCheckDecl>,
+    pub interval: Option<Text>,
+    pub timeout: Option<Text>,
+    pub start_period: Option<Text>,
+    pub retries: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum HealthCheckDecl {
+    /// An HTTP GET that must answer 2xx/3xx.
+    Http { path: Text, port: Spanned<u16> },
+    /// A command that must exit 0.
+    Exec(CommandDecl),
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub image: Option<Text>,
+    pub from: Option<Text>,
+    pub profiles: Vec<Text>,
+    pub cmd: Option<CommandDecl>,
+    pub ports: Vec<PortDecl>,
+    pub env: Vec<EnvDecl>,
+    pub env_secrets: Vec<EnvSecretDecl>,
+    pub secrets: Vec<ServiceSecretDecl>,
+    pub depends_on: Vec<Text>,
+    pub health: Option<HealthDecl>,
+    pub volumes: Vec<VolumeDecl>,
+    pub mounts: Vec<MountDecl>,
+    pub restart: Option<Text>,
+    pub oneshot: Option<Spanned<bool>>,
+    pub limits: Option<ComposeLimitsDecl>,
+    pub dev: Option<DevDecl>,
+    pub k8s: Option<K8sDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PortDecl {
+    pub span: SourceSpan,
+    pub container: Spanned<u16>,
+    pub host: Option<Spanned<u16>>,
+}
+
+/// An environment variable whose value comes from a secret store.
+#[derive(Debug, Clone)]
+pub struct EnvSecretDecl {
+    pub span: SourceSpan,
+    pub key: Text,
+    pub secret: Text,
+    pub secret_key: Text,
+}
+
+/// A file secret mounted under `/run/secrets/`.
+#[derive(Debug, Clone)]
+pub struct ServiceSecretDecl {
+    pub span: SourceSpan,
+    pub name: Text,
+    pub target: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VolumeDecl {
+    pub span: SourceSpan,
+    pub name: Text,
+    pub target: Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct MountDecl {
+    pub span: SourceSpan,
+    pub source: Text,
+    pub target: Text,
+    pub writable: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComposeLimitsDecl {
+    pub span: SourceSpan,
+    pub memory: Option<Text>,
+    pub cpus: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DevDecl {
+    pub span: SourceSpan,
+    pub mounts: Vec<MountDecl>,
+    pub cmd: Option<CommandDecl>,
+    pub env: Vec<EnvDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecretDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub file: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DockerignoreDecl {
+    pub span: SourceSpan,
+    pub patterns: Vec<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct K8sDecl {
+    pub span: SourceSpan,
+    /// `external "reason"`: the cluster provides it (e.g. a managed database).
+    pub external: Option<Text>,
+    pub replicas: Option<Spanned<u32>>,
+    pub requests: Option<ResourcesDecl>,
+    pub limits: Option<ResourcesDecl>,
+    pub autoscale: Option<AutoscaleDecl>,
+    pub disruption_budget: Option<DisruptionBudgetDecl>,
+    pub gpu: Option<GpuDecl>,
+    pub init: Vec<InitDecl>,
+    pub writable: Vec<Text>,
+    pub security: Option<SecurityDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourcesDecl {
+    pub span: SourceSpan,
+    pub cpu: Option<Text>,
+    pub memory: Option<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AutoscaleDecl {
+    pub span: SourceSpan,
+    pub min: Spanned<u32>,
+    pub max: Spanned<u32>,
+    pub cpu: Spanned<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DisruptionBudgetDecl {
+    pub span: SourceSpan,
+    pub min_available: Spanned<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GpuDecl {
+    pub span: SourceSpan,
+    pub count: Spanned<u32>,
+    pub node_label: Option<NodeLabelDecl>,
+    pub tolerations: Vec<TolerationDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeLabelDecl {
+    pub span: SourceSpan,
+    pub key: Text,
+    pub values: Vec<Text>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TolerationDecl {
+    pub span: SourceSpan,
+    pub key: Text,
+    pub effect: Option<Text>,
+}
+
+/// A container that runs before the service: an init container, or a Job when `job=#true`.
+#[derive(Debug, Clone)]
+pub struct InitDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub image: Text,
+    pub job: Option<Spanned<bool>>,
+    pub cmd: Option<CommandDecl>,
+    pub env: Vec<EnvDecl>,
+    pub env_secrets: Vec<EnvSecretDecl>,
+}
+
+/// Explicit relaxations of the hardened defaults.
+#[derive(Debug, Clone)]
+pub struct SecurityDecl {
+    pub span: SourceSpan,
+    pub run_as_non_root: Option<Spanned<bool>>,
+    pub read_only_root_filesystem: Option<Spanned<bool>>,
+    pub allow_privilege_escalation: Option<Spanned<bool>>,
+}

@@ -1,0 +1,713 @@
+//! One reader per node of the language (see docs/language.md for the reference).
+
+use kdl::{KdlDocument, KdlNode};
+
+use super::config::*;
+use super::reader::{Ctx, NodeView, Seen};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+
+const TOP_LEVEL: &[&str] =
+    &["project", "targets", "group", "base-image", "image", "service", "secret", "dockerignore"];
+
+pub(super) fn read_document(document: &KdlDocument) -> (Config, Diagnostics) {
+    let mut ctx = Ctx::default();
+    let mut config = Config::default();
+    let mut seen = Seen::default();
+    for node in document.nodes() {
+        match node.name().value() {
+            "project" => {
+                if seen.first(&mut ctx, node) {
+                    config.project = Some(project(&mut ctx, node));
+                }
+            }
+            "targets" => {
+                if seen.first(&mut ctx, node) {
+                    config.targets = Some(targets(&mut ctx, node));
+                }
+            }
+            "base-image" => {
+                if seen.first(&mut ctx, node) {
+                    config.base_image = Some(base_image(&mut ctx, node));
+                }
+            }
+            "dockerignore" => {
+                if seen.first(&mut ctx, node) {
+                    config.dockerignore = Some(dockerignore(&mut ctx, node));
+                }
+            }
+            "group" => config.groups.extend(group(&mut ctx, node)),
+            "image" => config.images.extend(image(&mut ctx, node)),
+            "service" => config.services.extend(service(&mut ctx, node)),
+            "secret" => config.secrets.extend(secret(&mut ctx, node)),
+            _ => ctx.unknown_node(node, "the top level", TOP_LEVEL),
+        }
+    }
+    (config, ctx.diagnostics)
+}
+
+/// A node whose arguments are all strings, one or more, and which takes nothing else.
+fn texts(ctx: &mut Ctx, node: &KdlNode, what: &str) -> Vec<Text> {
+    let mut view = NodeView::new(ctx, node);
+    let values = view.some_texts(ctx, what);
+    ctx.no_children(node);
+    view.finish(ctx);
+    values
+}
+
+/// A node with exactly one string argument.
+fn one_text(ctx: &mut Ctx, node: &KdlNode, what: &str) -> Option<Text> {
+    let mut view = NodeView::new(ctx, node);
+    let value = view.arg_text(ctx, what);
+    ctx.no_children(node);
+    view.finish(ctx);
+    value
+}
+
+fn one_uint<T: TryFrom<i128>>(ctx: &mut Ctx, node: &KdlNode, what: &str) -> Option<Spanned<T>> {
+    let mut view = NodeView::new(ctx, node);
+    let value = view.arg_uint(ctx, what);
+    ctx.no_children(node);
+    view.finish(ctx);
+    value
+}
+
+fn command(ctx: &mut Ctx, node: &KdlNode) -> CommandDecl {
+    CommandDecl { span: node.span(), args: texts(ctx, node, "program and its arguments") }
+}
+
+fn env(ctx: &mut Ctx, node: &KdlNode, into: &mut Vec<EnvDecl>) {
+    let mut view = NodeView::new(ctx, node);
+    let pairs = view.all_props_text(ctx, "an environment value");
+    if pairs.is_empty() && !view.has_args_left() {
+        ctx.report(
+            Diagnostic::error(
+                Code::MissingProperty,
+                "`env` needs at least one KEY=\"value\" property",
+                node.name().span(),
+                "nothing to set",
+            )
+            .with_help("write `env LOG_LEVEL=\"INFO\"`"),
+        );
+    }
+    ctx.no_children(node);
+    view.finish(ctx);
+    into.extend(pairs.into_iter().map(|(key, value)| EnvDecl { key, value }));
+}
+
+fn project(ctx: &mut Ctx, node: &KdlNode) -> ProjectDecl {
+    const KNOWN: &[&str] =
+        &["python", "registry", "image-prefix", "output", "platforms", "network", "default-branch", "uid"];
+    let mut view = NodeView::new(ctx, node);
+    let name = view
+        .arg_text(ctx, "a project name")
+        .unwrap_or_else(|| Spanned::new(String::new(), node.name().span()));
+    view.finish(ctx);
+    let mut decl = ProjectDecl {
+        name,
+        span: node.span(),
+        python: None,
+        registry: None,
+        image_prefix: None,
+        output: None,
+        platforms: Vec::new(),
+        network: None,
+        default_branch: None,
+        uid: None,
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        if KNOWN.contains(&child.name().value()) && !seen.first(ctx, child) {
+            continue;
+        }
+        match child.name().value() {
+            "python" => decl.python = one_text(ctx, child, "a Python version such as \"3.11\""),
+            "registry" => decl.registry = one_text(ctx, child, "a registry such as \"ghcr.io/acme/app\""),
+            "image-prefix" => decl.image_prefix = one_text(ctx, child, "an image name prefix"),
+            "output" => decl.output = one_text(ctx, child, "an output folder"),
+            "platforms" => decl.platforms = texts(ctx, child, "platform such as \"linux/amd64\""),
+            "network" => decl.network = one_text(ctx, child, "a network name"),
+            "default-branch" => decl.default_branch = one_text(ctx, child, "a branch name"),
+            "uid" => decl.uid = one_uint(ctx, child, "a user id"),
+            _ => ctx.unknown_node(child, "`project`", KNOWN),
+        }
+    }
+    decl
+}
+
+fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
+    const KNOWN: &[&str] = &["requirements"];
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = TargetsDecl { span: node.span(), requirements: None };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        if KNOWN.contains(&child.name().value()) && !seen.first(ctx, child) {
+            continue;
+        }
+        match child.name().value() {
+            "requirements" => {
+                let mut view = NodeView::new(ctx, child);
+                let dir = view.prop_text(ctx, "dir");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.requirements = Some(RequirementsTargetDecl { span: child.span(), dir });
+            }
+            _ => ctx.unknown_node(child, "`targets`", KNOWN),
+        }
+    }
+    decl
+}
+
+fn group(ctx: &mut Ctx, node: &KdlNode) -> Option<GroupDecl> {
+    const KNOWN: &[&str] = &["description", "include", "require"];
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "a group name");
+    view.finish(ctx);
+    let mut decl = GroupDecl {
+        name: name.clone().unwrap_or_else(|| Spanned::new(String::new(), node.name().span())),
+        span: node.span(),
+        description: None,
+        includes: Vec::new(),
+        requires: Vec::new(),
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "description" => {
+                if seen.first(ctx, child) {
+                    decl.description = one_text(ctx, child, "a description");
+                }
+            }
+            "include" => decl.includes.extend(texts(ctx, child, "group name")),
+            "require" => decl.requires.extend(texts(ctx, child, "PEP 508 requirement")),
+            _ => ctx.unknown_node(child, "`group`", KNOWN),
+        }
+    }
+    name.map(|_| decl)
+}
+
+fn base_image(ctx: &mut Ctx, node: &KdlNode) -> BaseImageDecl {
+    const KNOWN: &[&str] = &["from", "build-packages", "runtime-packages", "groups"];
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = BaseImageDecl {
+        span: node.span(),
+        from: None,
+        build_packages: Vec::new(),
+        runtime_packages: Vec::new(),
+        groups: Vec::new(),
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "from" => {
+                if seen.first(ctx, child) {
+                    decl.from = one_text(ctx, child, "an image reference such as \"python:3.11-slim\"");
+                }
+            }
+            "build-packages" => decl.build_packages.extend(texts(ctx, child, "Debian package")),
+            "runtime-packages" => decl.runtime_packages.extend(texts(ctx, child, "Debian package")),
+            "groups" => decl.groups.extend(texts(ctx, child, "group name")),
+            _ => ctx.unknown_node(child, "`base-image`", KNOWN),
+        }
+    }
+    decl
+}
+
+fn health(ctx: &mut Ctx, node: &KdlNode) -> HealthDecl {
+    let mut view = NodeView::new(ctx, node);
+    let program = view.rest_texts(ctx, "program and its arguments");
+    let http = view.prop_text(ctx, "http");
+    let port = view.prop_uint::<u16>(ctx, "port");
+    let check = match (http, program.is_empty()) {
+        (Some(path), true) => match port {
+            Some(port) => Some(HealthCheckDecl::Http { path, port }),
+            None => {
+                ctx.report(
+                    Diagnostic::error(
+                        Code::MissingProperty,
+                        "an HTTP health check needs the port to call",
+                        node.name().span(),
+                        "`port=` missing",
+                    )
+                    .with_help("add `port=8000` (the container port that serves the path)"),
+                );
+                None
+            }
+        },
+        (None, false) => Some(HealthCheckDecl::Exec(CommandDecl { span: node.span(), args: program })),
+        (Some(path), false) => {
+            ctx.report(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "a health check is either an HTTP path or a command, not both",
+                    path.span,
+                    "HTTP path",
+                )
+                .with_label(node.name().span(), "command given as arguments")
+                .with_help("keep `http=\"/path\" port=…` or the command arguments"),
+            );
+            None
+        }
+        (None, true) => {
+            ctx.report(
+                Diagnostic::error(
+                    Code::MissingArgument,
+                    "a health check needs an HTTP path or a command",
+                    node.name().span(),
+                    "no check given",
+                )
+                .with_help(
+                    "write `health http=\"/health\" port=8000` or `health \"celery\" \"inspect\" \"ping\"`; \
+                     a check that always passes is worse than none",
+                ),
+            );
+            None
+        }
+    };
+    let decl = HealthDecl {
+        span: node.span(),
+        check,
+        interval: view.prop_text(ctx, "interval"),
+        timeout: view.prop_text(ctx, "timeout"),
+        start_period: view.prop_text(ctx, "start-period"),
+        retries: view.prop_uint(ctx, "retries"),
+    };
+    ctx.no_children(node);
+    view.finish(ctx);
+    decl
+}
+
+fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
+    const KNOWN: &[&str] = &[
+        "dockerfile",
+        "groups",
+        "copy",
+        "workdir",
+        "env",
+        "writable",
+        "build-packages",
+        "runtime-packages",
+        "cmd",
+        "entrypoint",
+        "user",
+        "expose",
+        "health",
+        "preload",
+    ];
+    const SINGLE: &[&str] = &["dockerfile", "workdir", "cmd", "entrypoint", "user", "health"];
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "an image name");
+    view.finish(ctx);
+    let mut decl = ImageDecl {
+        name: name.clone().unwrap_or_else(|| Spanned::new(String::new(), node.name().span())),
+        span: node.span(),
+        dockerfile: None,
+        groups: Vec::new(),
+        copies: Vec::new(),
+        workdir: None,
+        env: Vec::new(),
+        writable: Vec::new(),
+        build_packages: Vec::new(),
+        runtime_packages: Vec::new(),
+        cmd: None,
+        entrypoint: None,
+        user: None,
+        expose: Vec::new(),
+        health: None,
+        preload: Vec::new(),
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        if SINGLE.contains(&child.name().value()) && !seen.first(ctx, child) {
+            continue;
+        }
+        match child.name().value() {
+            "dockerfile" => decl.dockerfile = one_text(ctx, child, "a Dockerfile name suffix"),
+            "groups" => decl.groups.extend(texts(ctx, child, "group name")),
+            "copy" => {
+                let mut view = NodeView::new(ctx, child);
+                let source = view.arg_text(ctx, "a source path (relative to the build context)");
+                let target = view.arg_text(ctx, "a target path in the image");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let (Some(source), Some(target)) = (source, target) {
+                    decl.copies.push(CopyDecl { span: child.span(), source, target });
+                }
+            }
+            "workdir" => decl.workdir = one_text(ctx, child, "a directory in the image"),
+            "env" => env(ctx, child, &mut decl.env),
+            "writable" => decl.writable.extend(texts(ctx, child, "directory in the image")),
+            "build-packages" => decl.build_packages.extend(texts(ctx, child, "Debian package")),
+            "runtime-packages" => decl.runtime_packages.extend(texts(ctx, child, "Debian package")),
+            "cmd" => decl.cmd = Some(command(ctx, child)),
+            "entrypoint" => decl.entrypoint = Some(command(ctx, child)),
+            "user" => {
+                let mut view = NodeView::new(ctx, child);
+                let name = view.opt_arg_text(ctx, "a user name");
+                let uid = view.prop_uint(ctx, "uid");
+                let root = view.prop_bool(ctx, "root");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.user = Some(UserDecl { span: child.span(), name, uid, root });
+            }
+            "expose" => {
+                let mut view = NodeView::new(ctx, child);
+                while view.has_args_left() {
+                    decl.expose.extend(view.arg_uint::<u16>(ctx, "a port"));
+                }
+                ctx.no_children(child);
+                view.finish(ctx);
+            }
+            "health" => decl.health = Some(health(ctx, child)),
+            "preload" => decl.preload.push(command(ctx, child)),
+            _ => ctx.unknown_node(child, "`image`", KNOWN),
+        }
+    }
+    name.map(|_| decl)
+}
+
+fn mount(ctx: &mut Ctx, node: &KdlNode) -> Option<MountDecl> {
+    let mut view = NodeView::new(ctx, node);
+    let source = view.arg_text(ctx, "a source path on the host (relative to the project)");
+    let target = view.arg_text(ctx, "a target path in the container");
+    let writable = view.prop_bool(ctx, "writable");
+    ctx.no_children(node);
+    view.finish(ctx);
+    Some(MountDecl { span: node.span(), source: source?, target: target?, writable })
+}
+
+fn env_secret(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvSecretDecl> {
+    let mut view = NodeView::new(ctx, node);
+    let key = view.arg_text(ctx, "an environment variable name");
+    let secret = view.req_prop_text(ctx, "secret");
+    let secret_key = view.req_prop_text(ctx, "key");
+    ctx.no_children(node);
+    view.finish(ctx);
+    Some(EnvSecretDecl { span: node.span(), key: key?, secret: secret?, secret_key: secret_key? })
+}
+
+fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
+    const KNOWN: &[&str] = &[
+        "profiles",
+        "cmd",
+        "port",
+        "env",
+        "env-secret",
+        "secret",
+        "depends-on",
+        "health",
+        "volume",
+        "mount",
+        "restart",
+        "oneshot",
+        "limits",
+        "dev",
+        "k8s",
+    ];
+    const SINGLE: &[&str] = &["cmd", "health", "restart", "oneshot", "limits", "dev", "k8s"];
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "a service name");
+    let image = view.prop_text(ctx, "image");
+    let from = view.prop_text(ctx, "from");
+    let profile = view.prop_text(ctx, "profile");
+    view.finish(ctx);
+    let mut decl = ServiceDecl {
+        name: name.clone().unwrap_or_else(|| Spanned::new(String::new(), node.name().span())),
+        span: node.span(),
+        image,
+        from,
+        profiles: profile.into_iter().collect(),
+        cmd: None,
+        ports: Vec::new(),
+        env: Vec::new(),
+        env_secrets: Vec::new(),
+        secrets: Vec::new(),
+        depends_on: Vec::new(),
+        health: None,
+        volumes: Vec::new(),
+        mounts: Vec::new(),
+        restart: None,
+        oneshot: None,
+        limits: None,
+        dev: None,
+        k8s: None,
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        if SINGLE.contains(&child.name().value()) && !seen.first(ctx, child) {
+            continue;
+        }
+        match child.name().value() {
+            "profiles" => decl.profiles.extend(texts(ctx, child, "profile name")),
+            "cmd" => decl.cmd = Some(command(ctx, child)),
+            "port" => {
+                let mut view = NodeView::new(ctx, child);
+                let container = view.arg_uint::<u16>(ctx, "a container port");
+                let host = view.prop_uint::<u16>(ctx, "host");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let Some(container) = container {
+                    decl.ports.push(PortDecl { span: child.span(), container, host });
+                }
+            }
+            "env" => env(ctx, child, &mut decl.env),
+            "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            "secret" => {
+                let mut view = NodeView::new(ctx, child);
+                let name = view.arg_text(ctx, "a secret name");
+                let target = view.prop_text(ctx, "target");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let Some(name) = name {
+                    decl.secrets.push(ServiceSecretDecl { span: child.span(), name, target });
+                }
+            }
+            "depends-on" => decl.depends_on.extend(texts(ctx, child, "service name")),
+            "health" => decl.health = Some(health(ctx, child)),
+            "volume" => {
+                let mut view = NodeView::new(ctx, child);
+                let name = view.arg_text(ctx, "a named volume");
+                let target = view.arg_text(ctx, "a target path in the container");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let (Some(name), Some(target)) = (name, target) {
+                    decl.volumes.push(VolumeDecl { span: child.span(), name, target });
+                }
+            }
+            "mount" => decl.mounts.extend(mount(ctx, child)),
+            "restart" => decl.restart = one_text(ctx, child, "a restart policy"),
+            "oneshot" => {
+                let view = NodeView::new(ctx, child);
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.oneshot = Some(Spanned::new(true, child.span()));
+            }
+            "limits" => {
+                let mut view = NodeView::new(ctx, child);
+                let memory = view.prop_text(ctx, "memory");
+                let cpus = view.prop_text(ctx, "cpus");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.limits = Some(ComposeLimitsDecl { span: child.span(), memory, cpus });
+            }
+            "dev" => decl.dev = Some(dev(ctx, child)),
+            "k8s" => decl.k8s = Some(k8s(ctx, child)),
+            _ => ctx.unknown_node(child, "`service`", KNOWN),
+        }
+    }
+    name.map(|_| decl)
+}
+
+fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {
+    const KNOWN: &[&str] = &["mount", "cmd", "env"];
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = DevDecl { span: node.span(), mounts: Vec::new(), cmd: None, env: Vec::new() };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "mount" => decl.mounts.extend(mount(ctx, child)),
+            "cmd" => {
+                if seen.first(ctx, child) {
+                    decl.cmd = Some(command(ctx, child));
+                }
+            }
+            "env" => env(ctx, child, &mut decl.env),
+            _ => ctx.unknown_node(child, "`dev`", KNOWN),
+        }
+    }
+    decl
+}
+
+fn resources(ctx: &mut Ctx, node: &KdlNode) -> ResourcesDecl {
+    let mut view = NodeView::new(ctx, node);
+    let decl = ResourcesDecl {
+        span: node.span(),
+        cpu: view.prop_text(ctx, "cpu"),
+        memory: view.prop_text(ctx, "memory"),
+    };
+    ctx.no_children(node);
+    view.finish(ctx);
+    decl
+}
+
+fn k8s(ctx: &mut Ctx, node: &KdlNode) -> K8sDecl {
+    const KNOWN: &[&str] = &[
+        "external",
+        "replicas",
+        "requests",
+        "limits",
+        "autoscale",
+        "disruption-budget",
+        "gpu",
+        "init",
+        "writable",
+        "security",
+    ];
+    const SINGLE: &[&str] =
+        &["external", "replicas", "requests", "limits", "autoscale", "disruption-budget", "gpu", "security"];
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = K8sDecl {
+        span: node.span(),
+        external: None,
+        replicas: None,
+        requests: None,
+        limits: None,
+        autoscale: None,
+        disruption_budget: None,
+        gpu: None,
+        init: Vec::new(),
+        writable: Vec::new(),
+        security: None,
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        if SINGLE.contains(&child.name().value()) && !seen.first(ctx, child) {
+            continue;
+        }
+        match child.name().value() {
+            "external" => decl.external = one_text(ctx, child, "the reason (who provides it)"),
+            "replicas" => decl.replicas = one_uint(ctx, child, "a replica count"),
+            "requests" => decl.requests = Some(resources(ctx, child)),
+            "limits" => decl.limits = Some(resources(ctx, child)),
+            "autoscale" => {
+                let mut view = NodeView::new(ctx, child);
+                let min = view.req_prop_uint(ctx, "min");
+                let max = view.req_prop_uint(ctx, "max");
+                let cpu = view.req_prop_uint(ctx, "cpu");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let (Some(min), Some(max), Some(cpu)) = (min, max, cpu) {
+                    decl.autoscale = Some(AutoscaleDecl { span: child.span(), min, max, cpu });
+                }
+            }
+            "disruption-budget" => {
+                let mut view = NodeView::new(ctx, child);
+                let min_available = view.req_prop_uint(ctx, "min-available");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let Some(min_available) = min_available {
+                    decl.disruption_budget = Some(DisruptionBudgetDecl { span: child.span(), min_available });
+                }
+            }
+            "gpu" => decl.gpu = gpu(ctx, child),
+            "init" => decl.init.extend(init(ctx, child)),
+            "writable" => decl.writable.extend(texts(ctx, child, "directory in the container")),
+            "security" => {
+                let mut view = NodeView::new(ctx, child);
+                let security = SecurityDecl {
+                    span: child.span(),
+                    run_as_non_root: view.prop_bool(ctx, "run-as-non-root"),
+                    read_only_root_filesystem: view.prop_bool(ctx, "read-only-root-filesystem"),
+                    allow_privilege_escalation: view.prop_bool(ctx, "allow-privilege-escalation"),
+                };
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.security = Some(security);
+            }
+            _ => ctx.unknown_node(child, "`k8s`", KNOWN),
+        }
+    }
+    decl
+}
+
+fn gpu(ctx: &mut Ctx, node: &KdlNode) -> Option<GpuDecl> {
+    const KNOWN: &[&str] = &["node-label", "toleration"];
+    let mut view = NodeView::new(ctx, node);
+    let count = view.arg_uint(ctx, "a GPU count");
+    view.finish(ctx);
+    let mut decl = GpuDecl { span: node.span(), count: count?, node_label: None, tolerations: Vec::new() };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "node-label" => {
+                if !seen.first(ctx, child) {
+                    continue;
+                }
+                let mut view = NodeView::new(ctx, child);
+                let key = view.arg_text(ctx, "a node label key");
+                let values = view.some_texts(ctx, "label value");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let Some(key) = key {
+                    decl.node_label = Some(NodeLabelDecl { span: child.span(), key, values });
+                }
+            }
+            "toleration" => {
+                let mut view = NodeView::new(ctx, child);
+                let key = view.arg_text(ctx, "a taint key");
+                let effect = view.prop_text(ctx, "effect");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let Some(key) = key {
+                    decl.tolerations.push(TolerationDecl { span: child.span(), key, effect });
+                }
+            }
+            _ => ctx.unknown_node(child, "`gpu`", KNOWN),
+        }
+    }
+    Some(decl)
+}
+
+fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
+    const KNOWN: &[&str] = &["cmd", "env", "env-secret"];
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "a container name");
+    let image = view.req_prop_text(ctx, "image");
+    let job = view.prop_bool(ctx, "job");
+    view.finish(ctx);
+    let mut decl = InitDecl {
+        name: name?,
+        span: node.span(),
+        image: image?,
+        job,
+        cmd: None,
+        env: Vec::new(),
+        env_secrets: Vec::new(),
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "cmd" => {
+                if seen.first(ctx, child) {
+                    decl.cmd = Some(command(ctx, child));
+                }
+            }
+            "env" => env(ctx, child, &mut decl.env),
+            "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            _ => ctx.unknown_node(child, "`init`", KNOWN),
+        }
+    }
+    Some(decl)
+}
+
+fn secret(ctx: &mut Ctx, node: &KdlNode) -> Option<SecretDecl> {
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "a secret name");
+    let file = view.prop_text(ctx, "file");
+    ctx.no_children(node);
+    view.finish(ctx);
+    Some(SecretDecl { name: name?, span: node.span(), file })
+}
+
+fn dockerignore(ctx: &mut Ctx, node: &KdlNode) -> DockerignoreDecl {
+    const KNOWN: &[&str] = &["exclude", "keep"];
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = DockerignoreDecl { span: node.span(), patterns: Vec::new() };
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "exclude" => decl.patterns.extend(texts(ctx, child, "pattern")),
+            // `keep` re-includes what an earlier pattern excluded: Docker's `!pattern`.
+            "keep" => decl.patterns.extend(
+                texts(ctx, child, "pattern")
+                    .into_iter()
+                    .map(|t| Spanned::new(format!("!{}", t.value), t.span)),
+            ),
+            _ => ctx.unknown_node(child, "`dockerignore`", KNOWN),
+        }
+    }
+    decl
+}

@@ -1,0 +1,700 @@
+//! Resolve: names, include graph, closures, cross-artifact rules, then defaults — once, at
+//! the end. Every problem is collected; a model is returned only when there is no error.
+
+pub(crate) mod dockerignore;
+mod groups;
+pub(crate) mod names;
+
+use std::collections::HashMap;
+
+use camino::Utf8PathBuf;
+use miette::SourceSpan;
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
+use crate::model::*;
+use crate::parse::config::*;
+pub(crate) use groups::closure;
+
+/// Resolves a parsed configuration into the model. `None` when any error was found.
+pub fn resolve(config: &Config) -> (Option<Model>, Diagnostics) {
+    let mut diagnostics = Diagnostics::default();
+    let model = Resolver { config, diagnostics: &mut diagnostics }.run();
+    let model = if diagnostics.has_errors() { None } else { model };
+    (model, diagnostics)
+}
+
+struct Resolver<'a> {
+    config: &'a Config,
+    diagnostics: &'a mut Diagnostics,
+}
+
+/// Checks names of one kind: valid, unique, and unique after `_` → `-` (they become DNS
+/// names and image repositories, where `api_ingestor` and `api-ingestor` are the same).
+fn index_names<'c>(kind: &str, names: &[&'c Text], diagnostics: &mut Diagnostics) -> HashMap<&'c str, usize> {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+    let mut normalised: HashMap<String, usize> = HashMap::with_capacity(names.len());
+    for (id, name) in names.iter().enumerate() {
+        if let Some(d) = names::check_name(kind, name) {
+            diagnostics.push(d);
+        }
+        if let Some(&first) = index.get(name.value.as_str()) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("{kind} `{}` is declared twice", name.value),
+                    name.span,
+                    "second declaration",
+                )
+                .with_label(names[first].span, "first declaration")
+                .with_help(format!("rename one of them, or merge them into one {kind}")),
+            );
+            continue;
+        }
+        index.insert(&name.value, id);
+        let dns = names::dns_name(&name.value);
+        if let Some(&first) = normalised.get(&dns) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::NameCollision,
+                    format!("{kind} `{}` and `{}` both become `{dns}`", names[first].value, name.value),
+                    name.span,
+                    format!("becomes `{dns}`"),
+                )
+                .with_label(names[first].span, format!("also becomes `{dns}`"))
+                .with_help(
+                    "image repositories and Kubernetes names use `-` for `_`: rename one of them so they differ \
+                     by more than `_`/`-`",
+                ),
+            );
+        } else {
+            normalised.insert(dns, id);
+        }
+    }
+    index
+}
+
+fn texts(values: &[Text]) -> Vec<String> {
+    values.iter().map(|t| t.value.clone()).collect()
+}
+
+fn command(cmd: Option<&CommandDecl>) -> Vec<String> {
+    cmd.map(|c| texts(&c.args)).unwrap_or_default()
+}
+
+fn env(values: &[EnvDecl]) -> Vec<(String, String)> {
+    values.iter().map(|e| (e.key.value.clone(), e.value.value.clone())).collect()
+}
+
+impl Resolver<'_> {
+    fn push(&mut self, diagnostic: Option<Diagnostic>) {
+        if let Some(d) = diagnostic {
+            self.diagnostics.push(d);
+        }
+    }
+
+    fn run(mut self) -> Option<Model> {
+        let config = self.config;
+        let project = self.project();
+        let targets = self.targets();
+
+        let group_names: Vec<&Text> = config.groups.iter().map(|g| &g.name).collect();
+        let group_index = index_names("group", &group_names, self.diagnostics);
+        let known_groups: Vec<&str> = group_names.iter().map(|n| n.value.as_str()).collect();
+        let resolved = groups::resolve_groups(&config.groups, &group_index, self.diagnostics);
+        for group in &config.groups {
+            if group.requires.is_empty() && group.includes.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        Code::EmptyGroup,
+                        format!("group `{}` is empty", group.name.value),
+                        group.name.span,
+                        "no include, no require",
+                    )
+                    .with_help("add `require` lines or remove the group"),
+                );
+            }
+        }
+
+        let lookup_groups = |list: &[Text], diagnostics: &mut Diagnostics| -> Vec<GroupId> {
+            list.iter().filter_map(|n| groups::lookup(&group_index, &known_groups, n, diagnostics)).collect()
+        };
+
+        let base_decl = config.base_image.as_ref();
+        let base_groups = base_decl.map(|b| lookup_groups(&b.groups, self.diagnostics)).unwrap_or_default();
+
+        let image_names: Vec<&Text> = config.images.iter().map(|i| &i.name).collect();
+        let image_index = index_names("image", &image_names, self.diagnostics);
+        let image_groups: Vec<Vec<GroupId>> =
+            config.images.iter().map(|i| lookup_groups(&i.groups, self.diagnostics)).collect();
+        self.check_images();
+
+        let service_names: Vec<&Text> = config.services.iter().map(|s| &s.name).collect();
+        let service_index = index_names("service", &service_names, self.diagnostics);
+        let secret_names: Vec<&Text> = config.secrets.iter().map(|s| &s.name).collect();
+        let secret_index = index_names("secret", &secret_names, self.diagnostics);
+        let services = self.services(&image_index, &service_index, &secret_index);
+        self.check_unused_images(&services);
+        self.check_secrets();
+        let dockerignore = self.dockerignore();
+
+        let resolved = resolved?;
+        let project = project?;
+        if self.diagnostics.has_errors() {
+            return None;
+        }
+
+        // Defaults, once, at the end.
+        let base = BaseImage {
+            from: base_decl
+                .and_then(|b| b.from.as_ref())
+                .map_or_else(|| format!("python:{}-slim", project.python), |f| f.value.clone()),
+            build_packages: base_decl.map(|b| texts(&b.build_packages)).unwrap_or_default(),
+            runtime_packages: base_decl.map(|b| texts(&b.runtime_packages)).unwrap_or_default(),
+            closure: closure(&resolved.groups, &resolved.rank, &base_groups),
+            groups: base_groups,
+        };
+        let images = config
+            .images
+            .iter()
+            .zip(image_groups)
+            .map(|(decl, groups)| self.image(decl, groups, &resolved, &project))
+            .collect();
+        Some(Model {
+            project,
+            targets,
+            groups: resolved.groups,
+            group_rank: resolved.rank,
+            base,
+            images,
+            services,
+            secrets: config
+                .secrets
+                .iter()
+                .map(|s| Secret {
+                    name: s.name.clone(),
+                    file: s.file.as_ref().map_or_else(
+                        || format!("secrets/{}", s.name.value),
+                        |f| names::clean_relative(&f.value),
+                    ),
+                })
+                .collect(),
+            dockerignore,
+        })
+    }
+
+    fn project(&mut self) -> Option<Project> {
+        let Some(decl) = &self.config.project else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::MissingNode,
+                    "the `project` node is missing",
+                    SourceSpan::from(0..0),
+                    "expected `project` here",
+                )
+                .with_help("start the file with `project my-app { python \"3.11\" }`"),
+            );
+            return None;
+        };
+        self.push(names::check_name("project", &decl.name));
+        let python = match &decl.python {
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::MissingNode,
+                        "the project does not say which Python it uses",
+                        decl.name.span,
+                        "no `python` in this project",
+                    )
+                    .with_help("add `python \"3.11\"` inside `project { … }`"),
+                );
+                None
+            }
+            Some(text) => {
+                let parsed = text.value.split_once('.').and_then(|(major, minor)| {
+                    Some(PythonVersion { major: major.parse().ok()?, minor: minor.parse().ok()? })
+                });
+                match parsed {
+                    Some(v) if v.major == 3 && v.minor >= 8 => Some(v),
+                    _ => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                Code::InvalidPythonVersion,
+                                format!("`{}` is not a supported Python version", text.value),
+                                text.span,
+                                "expected major.minor",
+                            )
+                            .with_help(
+                                "write the major and minor version of CPython 3.8 or later, e.g. \"3.12\"",
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(prefix) = &decl.image_prefix {
+            self.push(names::check_name("image prefix", prefix));
+        }
+        if let Some(network) = &decl.network {
+            self.push(names::check_name("network", network));
+        }
+        if let Some(output) = &decl.output {
+            self.push(names::check_relative_path("output folder", output));
+        }
+        if let Some(registry) = &decl.registry {
+            let valid = !registry.value.is_empty()
+                && registry.value.split('/').all(|c| {
+                    !c.is_empty()
+                        && c.chars()
+                            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || "._-:".contains(ch))
+                });
+            if !valid {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("`{}` is not a valid registry path", registry.value),
+                        registry.span,
+                        "invalid registry",
+                    )
+                    .with_help(
+                        "write a lowercase host and path such as \"ghcr.io/acme/site-data-warehouse\"",
+                    ),
+                );
+            }
+        }
+        for platform in &decl.platforms {
+            let valid = matches!(platform.value.split('/').collect::<Vec<_>>().as_slice(),
+                [os, arch] | [os, arch, _] if !os.is_empty() && !arch.is_empty()
+                    && platform.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '/' || c == '_'));
+            if !valid {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("`{}` is not a platform", platform.value),
+                        platform.span,
+                        "expected os/arch",
+                    )
+                    .with_help("write platforms as os/arch[/variant], e.g. \"linux/amd64\" \"linux/arm64\""),
+                );
+            }
+        }
+        let python = python?;
+        let image_prefix =
+            decl.image_prefix.as_ref().map_or_else(|| decl.name.value.clone(), |p| p.value.clone());
+        Some(Project {
+            name: decl.name.value.clone(),
+            python,
+            registry: decl.registry.as_ref().map(|r| r.value.clone()),
+            network: decl
+                .network
+                .as_ref()
+                .map_or_else(|| format!("{image_prefix}_network"), |n| n.value.clone()),
+            image_prefix,
+            output: Utf8PathBuf::from(
+                decl.output
+                    .as_ref()
+                    .map_or_else(|| "generated".to_owned(), |o| names::clean_relative(&o.value)),
+            ),
+            platforms: if decl.platforms.is_empty() {
+                vec!["linux/amd64".to_owned()]
+            } else {
+                texts(&decl.platforms)
+            },
+            default_branch: decl
+                .default_branch
+                .as_ref()
+                .map_or_else(|| "main".to_owned(), |b| b.value.clone()),
+            uid: decl.uid.as_ref().map_or(1000, |u| u.value),
+        })
+    }
+
+    fn targets(&mut self) -> Targets {
+        let requirements_dir = |decl: Option<&RequirementsTargetDecl>, diagnostics: &mut Diagnostics| {
+            let dir = decl.and_then(|d| d.dir.as_ref());
+            if let Some(d) = dir.and_then(|dir| names::check_relative_path("requirements folder", dir)) {
+                diagnostics.push(d);
+            }
+            RequirementsTarget {
+                dir: Utf8PathBuf::from(
+                    dir.map_or_else(|| "requirements".to_owned(), |d| names::clean_relative(&d.value)),
+                ),
+            }
+        };
+        match &self.config.targets {
+            // No `targets` node: every artifact family, with its defaults.
+            None => Targets { requirements: Some(requirements_dir(None, self.diagnostics)) },
+            Some(decl) => {
+                if decl.requirements.is_none() {
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            Code::NoTargets,
+                            "`targets` lists nothing to render",
+                            decl.span,
+                            "empty",
+                        )
+                        .with_help("add `requirements`, or remove `targets` to render everything"),
+                    );
+                }
+                Targets {
+                    requirements: decl
+                        .requirements
+                        .as_ref()
+                        .map(|r| requirements_dir(Some(r), self.diagnostics)),
+                }
+            }
+        }
+    }
+
+    fn check_images(&mut self) {
+        let mut dockerfiles: HashMap<&str, SourceSpan> = HashMap::new();
+        for image in &self.config.images {
+            let dockerfile = image.dockerfile.as_ref().unwrap_or(&image.name);
+            if image.dockerfile.is_some() {
+                self.push(names::check_name("Dockerfile", dockerfile));
+            }
+            if dockerfile.value == "base" {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidName,
+                        "`base` is reserved for the shared base image's Dockerfile",
+                        dockerfile.span,
+                        "reserved",
+                    )
+                    .with_help("rename this image, or set `dockerfile \"…\"` to another name"),
+                );
+            }
+            if let Some(first) = dockerfiles.insert(&dockerfile.value, dockerfile.span) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::DuplicateDockerfile,
+                        format!("two images render `Dockerfile.{}`", dockerfile.value),
+                        dockerfile.span,
+                        "second image",
+                    )
+                    .with_label(first, "first image")
+                    .with_help(
+                        "images that share a Dockerfile are one image: let services share it with `image=`",
+                    ),
+                );
+            }
+            for copy in &image.copies {
+                self.push(names::check_relative_path("copy source", &copy.source));
+                self.push(names::check_container_path("copy target", &copy.target));
+            }
+            if let Some(workdir) = &image.workdir {
+                self.push(names::check_container_path("workdir", workdir));
+            }
+            for path in &image.writable {
+                self.push(names::check_container_path("writable path", path));
+            }
+        }
+    }
+
+    fn image(
+        &self,
+        decl: &ImageDecl,
+        groups: Vec<GroupId>,
+        resolved: &groups::ResolvedGroups,
+        project: &Project,
+    ) -> Image {
+        let user = match &decl.user {
+            Some(UserDecl { root: Some(root), .. }) if root.value => User::Root,
+            Some(user) => User::NonRoot {
+                name: user.name.as_ref().map_or_else(|| "app".to_owned(), |n| n.value.clone()),
+                uid: user.uid.as_ref().map_or(project.uid, |u| u.value),
+            },
+            None => User::NonRoot { name: "app".to_owned(), uid: project.uid },
+        };
+        Image {
+            name: decl.name.clone(),
+            dockerfile: decl.dockerfile.as_ref().unwrap_or(&decl.name).value.clone(),
+            closure: closure(&resolved.groups, &resolved.rank, &groups),
+            groups,
+            copies: decl
+                .copies
+                .iter()
+                .map(|c| Copy {
+                    source: Spanned::new(names::clean_relative(&c.source.value), c.source.span),
+                    target: c.target.value.clone(),
+                })
+                .collect(),
+            workdir: decl.workdir.as_ref().map_or_else(|| "/app".to_owned(), |w| w.value.clone()),
+            env: env(&decl.env),
+            writable: texts(&decl.writable),
+            build_packages: texts(&decl.build_packages),
+            runtime_packages: texts(&decl.runtime_packages),
+            cmd: command(decl.cmd.as_ref()),
+            entrypoint: command(decl.entrypoint.as_ref()),
+            user,
+            expose: decl.expose.iter().map(|p| p.value).collect(),
+            health: decl.health.clone(),
+            preload: decl.preload.iter().map(|p| texts(&p.args)).collect(),
+        }
+    }
+
+    fn services(
+        &mut self,
+        images: &HashMap<&str, ImageId>,
+        services: &HashMap<&str, usize>,
+        secrets: &HashMap<&str, usize>,
+    ) -> Vec<Service> {
+        let config = self.config;
+        let image_names: Vec<&str> = config.images.iter().map(|i| i.name.value.as_str()).collect();
+        let service_names: Vec<&str> = config.services.iter().map(|s| s.name.value.as_str()).collect();
+        let secret_names: Vec<&str> = config.secrets.iter().map(|s| s.name.value.as_str()).collect();
+        let mut out = Vec::with_capacity(config.services.len());
+        for decl in &config.services {
+            let source = match (&decl.image, &decl.from) {
+                (Some(image), None) => match images.get(image.value.as_str()) {
+                    Some(id) => Some(ServiceSource::Image(*id)),
+                    None => {
+                        self.unknown(Code::UnknownImage, "image", image, &image_names);
+                        None
+                    }
+                },
+                (None, Some(from)) => Some(ServiceSource::Prebuilt(from.value.clone())),
+                (Some(image), Some(from)) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::ImageSource,
+                            format!(
+                                "service `{}` names both a built image and a pre-built one",
+                                decl.name.value
+                            ),
+                            from.span,
+                            "pre-built image",
+                        )
+                        .with_label(image.span, "built image")
+                        .with_help(
+                            "keep `image=` for an image this project builds, or `from=` for a pre-built one",
+                        ),
+                    );
+                    None
+                }
+                (None, None) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::ImageSource,
+                            format!("service `{}` does not say what it runs", decl.name.value),
+                            decl.name.span,
+                            "no image",
+                        )
+                        .with_help(
+                            "add `image=<built image>` or `from=\"postgres:16-alpine\"` to the service node",
+                        ),
+                    );
+                    None
+                }
+            };
+            for profile in &decl.profiles {
+                self.push(names::check_name("profile", profile));
+            }
+            let depends_on = decl
+                .depends_on
+                .iter()
+                .filter_map(|d| match services.get(d.value.as_str()) {
+                    Some(id) => Some(*id),
+                    None => {
+                        self.unknown(Code::UnknownService, "service", d, &service_names);
+                        None
+                    }
+                })
+                .collect();
+            let service_secrets = decl
+                .secrets
+                .iter()
+                .filter_map(|s| match secrets.get(s.name.value.as_str()) {
+                    Some(id) => Some(ServiceSecret {
+                        secret: *id,
+                        target: s.target.as_ref().map_or_else(|| s.name.value.clone(), |t| t.value.clone()),
+                    }),
+                    None => {
+                        self.unknown(Code::UnknownSecret, "secret", &s.name, &secret_names);
+                        None
+                    }
+                })
+                .collect();
+            let mounts = |list: &[MountDecl], this: &mut Self| -> Vec<Mount> {
+                list.iter()
+                    .map(|m| {
+                        this.push(names::check_relative_path("mount source", &m.source));
+                        this.push(names::check_container_path("mount target", &m.target));
+                        Mount {
+                            source: names::clean_relative(&m.source.value),
+                            target: m.target.value.clone(),
+                            writable: m.writable.as_ref().is_some_and(|w| w.value),
+                        }
+                    })
+                    .collect()
+            };
+            let service_mounts = mounts(&decl.mounts, self);
+            let dev = match &decl.dev {
+                Some(dev) => Dev {
+                    mounts: mounts(&dev.mounts, self),
+                    cmd: command(dev.cmd.as_ref()),
+                    env: env(&dev.env),
+                },
+                None => Dev::default(),
+            };
+            for volume in &decl.volumes {
+                self.push(names::check_name("volume", &volume.name));
+                self.push(names::check_container_path("volume target", &volume.target));
+            }
+            let oneshot = decl.oneshot.as_ref().is_some_and(|o| o.value);
+            let Some(source) = source else { continue };
+            out.push(Service {
+                name: decl.name.clone(),
+                source,
+                profiles: texts(&decl.profiles),
+                cmd: command(decl.cmd.as_ref()),
+                ports: decl
+                    .ports
+                    .iter()
+                    .map(|p| Port { container: p.container.value, host: p.host.as_ref().map(|h| h.value) })
+                    .collect(),
+                env: env(&decl.env),
+                env_secrets: decl
+                    .env_secrets
+                    .iter()
+                    .map(|e| EnvSecret {
+                        key: e.key.value.clone(),
+                        secret: e.secret.value.clone(),
+                        secret_key: e.secret_key.value.clone(),
+                    })
+                    .collect(),
+                secrets: service_secrets,
+                depends_on,
+                health: decl.health.clone(),
+                volumes: decl
+                    .volumes
+                    .iter()
+                    .map(|v| (v.name.value.clone(), v.target.value.clone()))
+                    .collect(),
+                mounts: service_mounts,
+                restart: decl.restart.as_ref().map_or_else(
+                    || if oneshot { "no".to_owned() } else { "unless-stopped".to_owned() },
+                    |r| r.value.clone(),
+                ),
+                oneshot,
+                limits_memory: decl.limits.as_ref().and_then(|l| l.memory.as_ref()).map(|m| m.value.clone()),
+                limits_cpus: decl.limits.as_ref().and_then(|l| l.cpus.as_ref()).map(|c| c.value.clone()),
+                dev,
+                k8s: decl.k8s.clone(),
+            });
+        }
+        out
+    }
+
+    fn unknown(&mut self, code: Code, kind: &str, name: &Text, known: &[&str]) {
+        let help = did_you_mean(&suggest(&name.value, known.iter().copied())).unwrap_or_else(|| {
+            if known.is_empty() {
+                format!("no {kind} is declared yet: declare `{kind} {} {{ … }}`", name.value)
+            } else {
+                format!("known {kind}s: {}", known.join(", "))
+            }
+        });
+        self.diagnostics.push(
+            Diagnostic::error(
+                code,
+                format!("unknown {kind} `{}`", name.value),
+                name.span,
+                format!("no {kind} of this name"),
+            )
+            .with_help(help),
+        );
+    }
+
+    fn check_unused_images(&mut self, services: &[Service]) {
+        for (id, image) in self.config.images.iter().enumerate() {
+            let used = services.iter().any(|s| matches!(s.source, ServiceSource::Image(i) if i == id));
+            if !used && !self.config.services.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        Code::UnusedImage,
+                        format!("image `{}` is built but no service runs it", image.name.value),
+                        image.name.span,
+                        "unused image",
+                    )
+                    .with_help(format!("add `service … image={}`, or remove the image", image.name.value)),
+                );
+            }
+        }
+    }
+
+    fn check_secrets(&mut self) {
+        for secret in &self.config.secrets {
+            if let Some(file) = &secret.file {
+                self.push(names::check_relative_path("secret file", file));
+            }
+        }
+    }
+
+    fn dockerignore(&mut self) -> Vec<String> {
+        match &self.config.dockerignore {
+            Some(decl) => decl.patterns.iter().map(|p| p.value.clone()).collect(),
+            None => DEFAULT_DOCKERIGNORE.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+/// The project's default `.dockerignore` set (the seed plan's Phase 5 list, minus the
+/// entries that would exclude the generated requirements and Dockerfiles' inputs).
+const DEFAULT_DOCKERIGNORE: &[&str] = &[
+    ".git",
+    ".gitignore",
+    ".github",
+    "**/__pycache__",
+    "**/*.pyc",
+    "**/*.pyo",
+    "**/*.pyd",
+    ".Python",
+    "*.egg-info",
+    "dist",
+    "build",
+    ".pytest_cache",
+    ".coverage",
+    "venv",
+    "env",
+    ".venv",
+    ".conda",
+    ".vscode",
+    ".idea",
+    "**/*.swp",
+    "**/*.swo",
+    "**/*~",
+    ".claude",
+    "**/.DS_Store",
+    "**/Thumbs.db",
+    "**/*.log",
+    "logs/*",
+    "reports/*",
+    "report/",
+    "secrets/",
+    ".env",
+    ".env.*",
+    "docs/",
+    "**/*.md",
+    "tests/",
+    "**/test_*.py",
+    "**/*_test.py",
+    "samples/",
+    "scripts/",
+    "*.bat",
+    "*.ps1",
+    "*.sh",
+    "plans/",
+    "automation/",
+    "grafana/",
+    "prometheus/",
+    "deployment/",
+    "docker-compose*.yml",
+    "**/*.csv",
+    "**/*.parquet",
+    "**/*.db",
+    "**/*.sqlite",
+    "node_modules/",
+    "tmp/",
+    "temp/",
+    "**/*.tmp",
+    "**/*.bak",
+];
