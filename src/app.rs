@@ -239,6 +239,7 @@ fn compile(path: &Utf8Path, color: bool, deny_warnings: bool) -> Result<Compiled
 /// Parses and resolves a source: the model when there is no error, and every diagnostic.
 pub fn check_source(source: &Source) -> (Option<Model>, Diagnostics) {
     let (config, mut diagnostics) = crate::parse::parse(source);
+    let Some(config) = config else { return (None, diagnostics) };
     let (model, resolve_diagnostics) = crate::resolve::resolve(&config);
     diagnostics.extend(resolve_diagnostics);
     let model = if diagnostics.has_errors() { None } else { model };

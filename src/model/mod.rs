@@ -226,3 +226,41 @@ pub struct Secret {
     /// The file holding it, relative to the project (never copied into an image).
     pub file: String,
 }
+
+impl Model {
+    /// The repository name of a built image, without registry: `gsc-api-ingestor`.
+    /// `_` becomes `-` so names are valid for every registry and match Kubernetes names.
+    pub fn repository_name(&self, image: &Image) -> String {
+        format!("{}-{}", self.project.image_prefix, image.name.value.replace('_', "-"))
+    }
+
+    /// The repository name of the shared base image: `gsc-base`.
+    pub fn base_repository_name(&self) -> String {
+        format!("{}-base", self.project.image_prefix)
+    }
+
+    /// `registry/name` when a registry is configured, `name` otherwise.
+    pub fn qualified(&self, repository_name: &str) -> String {
+        match &self.project.registry {
+            Some(registry) => format!("{registry}/{repository_name}"),
+            None => repository_name.to_owned(),
+        }
+    }
+
+    /// Path, relative to the output folder, of an image's Dockerfile.
+    pub fn dockerfile_path(&self, image: &Image) -> Utf8PathBuf {
+        Utf8PathBuf::from(format!("compose/dockerfiles/Dockerfile.{}", image.dockerfile))
+    }
+
+    /// Path, relative to the output folder, of the shared base image's Dockerfile.
+    pub fn base_dockerfile_path(&self) -> Utf8PathBuf {
+        Utf8PathBuf::from("compose/dockerfiles/Dockerfile.base")
+    }
+
+    /// Path, relative to the output folder, of a group's requirements file, when the
+    /// requirements target is on.
+    pub fn requirements_path(&self, group: GroupId) -> Option<Utf8PathBuf> {
+        let target = self.targets.requirements.as_ref()?;
+        Some(target.dir.join(format!("{}.txt", self.groups[group].name.value)))
+    }
+}

@@ -42,6 +42,8 @@ pub struct ProjectDecl {
     pub name: Text,
     pub span: SourceSpan,
     pub python: Option<Text>,
+    /// A `python` node was written (even if its value was unusable): no second diagnostic.
+    pub python_declared: bool,
     pub registry: Option<Text>,
     pub image_prefix: Option<Text>,
     pub output: Option<Text>,

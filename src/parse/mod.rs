@@ -15,11 +15,15 @@ use crate::source::Source;
 use config::Config;
 
 /// Parses the source into a typed configuration. The configuration is usable as far as it
-/// could be read; the diagnostics say what could not.
-pub fn parse(source: &Source) -> (Config, Diagnostics) {
+/// could be read; the diagnostics say what could not. `None` when the text is not KDL 2 at
+/// all (then there is nothing to resolve).
+pub fn parse(source: &Source) -> (Option<Config>, Diagnostics) {
     match KdlDocument::parse_v2(&source.text) {
-        Ok(document) => nodes::read_document(&document),
-        Err(error) => (Config::default(), syntax_diagnostics(source, &error)),
+        Ok(document) => {
+            let (config, diagnostics) = nodes::read_document(&document);
+            (Some(config), diagnostics)
+        }
+        Err(error) => (None, syntax_diagnostics(source, &error)),
     }
 }
 

@@ -106,6 +106,7 @@ fn project(ctx: &mut Ctx, node: &KdlNode) -> ProjectDecl {
         name,
         span: node.span(),
         python: None,
+        python_declared: false,
         registry: None,
         image_prefix: None,
         output: None,
@@ -120,7 +121,10 @@ fn project(ctx: &mut Ctx, node: &KdlNode) -> ProjectDecl {
             continue;
         }
         match child.name().value() {
-            "python" => decl.python = one_text(ctx, child, "a Python version such as \"3.11\""),
+            "python" => {
+                decl.python_declared = true;
+                decl.python = one_text(ctx, child, "a Python version such as \"3.11\"");
+            }
             "registry" => decl.registry = one_text(ctx, child, "a registry such as \"ghcr.io/acme/app\""),
             "image-prefix" => decl.image_prefix = one_text(ctx, child, "an image name prefix"),
             "output" => decl.output = one_text(ctx, child, "an output folder"),

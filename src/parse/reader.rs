@@ -332,6 +332,10 @@ fn wrong_type(ctx: &mut Ctx, entry: &KdlEntry, what: &str, expected: &str, found
         // point at the quoted form, built from the text the user typed.
         let written = entry.format().map_or_else(|| found.to_string(), |f| f.value_repr.clone());
         diagnostic = diagnostic.with_help(format!("quote it: \"{}\"", written.trim()));
+    } else if expected == "a whole number" {
+        diagnostic = diagnostic.with_help("write the number without quotes, e.g. 8000");
+    } else {
+        diagnostic = diagnostic.with_help(format!("write {expected}"));
     }
     ctx.report(diagnostic);
 }

@@ -25,7 +25,8 @@
 //! dropped, so `/foo/bar`, `foo/bar/` and `foo/bar` are the same pattern. `New`
 //! trims and cleans once more, so `a /` ends up as `a`. A lone `!` is an error.
 //! Every pattern must be valid for Go's `filepath.Match` (a well-formed
-//! `[...]`, no trailing `\`). `.` survives cleaning but matches nothing, which
+//! `[...]`, no trailing `\`). The whole pattern is checked, as current Go does.
+//! Go 1.19 stopped checking at the first chunk that failed to match `.`. `.` survives cleaning but matches nothing, which
 //! is the "pattern `.` is ignored" in Docker's docs.
 //!
 //! **Matching one pattern** (`Pattern.compile` / `Pattern.match`). Docker

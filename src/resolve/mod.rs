@@ -197,6 +197,7 @@ impl Resolver<'_> {
         };
         self.push(names::check_name("project", &decl.name));
         let python = match &decl.python {
+            None if decl.python_declared => None,
             None => {
                 self.diagnostics.push(
                     Diagnostic::error(
@@ -607,7 +608,10 @@ impl Resolver<'_> {
     fn check_unused_images(&mut self, services: &[Service]) {
         for (id, image) in self.config.images.iter().enumerate() {
             let used = services.iter().any(|s| matches!(s.source, ServiceSource::Image(i) if i == id));
-            if !used && !self.config.services.is_empty() {
+            // A service whose image could not be resolved may be the one meant to use it:
+            // don't add a warning on top of that error.
+            let all_resolved = services.len() == self.config.services.len();
+            if !used && all_resolved && !self.config.services.is_empty() {
                 self.diagnostics.push(
                     Diagnostic::warning(
                         Code::UnusedImage,

@@ -1,0 +1,234 @@
+//! The render / check / diff workflow of issue 2, end to end through the binary.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+use support::{repo, run_in, stderr, stdout};
+
+fn copy_project(dir: &Path) {
+    fs::copy(repo().join("project.kdl"), dir.join("project.kdl")).unwrap();
+}
+
+fn all_files(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                if relative != ".gscgen.lock" {
+                    out.push((relative, fs::read(&path).unwrap()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn repo_is_fresh() {
+    let output = run_in(&repo(), &["check"]);
+    assert_eq!(output.status.code(), Some(0), "generated/ is stale:\n{}{}", stdout(&output), stderr(&output));
+}
+
+#[test]
+fn edited_file_is_drift_with_a_diff() {
+    let dir = support::rendered_copy();
+    let api = dir.path().join("generated/requirements/api.txt");
+    let text = fs::read_to_string(&api).unwrap().replace("fastapi>=0.100.0", "fastapi>=0.99.0");
+    fs::write(&api, text).unwrap();
+    let output = run_in(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    assert!(out.contains("edited-by-hand: requirements/api.txt"), "{out}");
+    assert!(out.contains("--- requirements/api.txt (on disk)\n+++ requirements/api.txt (rendered)\n"), "{out}");
+    assert!(out.contains("\n-fastapi>=0.99.0\n+fastapi>=0.100.0\n"), "{out}");
+    assert!(!out.contains("\x1b["), "no colour when not a terminal");
+    // diff shows the same and exits 0.
+    let diff = run_in(dir.path(), &["diff"]);
+    assert_eq!(diff.status.code(), Some(0));
+    assert!(stdout(&diff).contains("+fastapi>=0.100.0"));
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let dir = support::rendered_copy();
+    fs::write(dir.path().join("generated/requirements/api.txt"), "x\n").unwrap();
+    let output = support::gscgen().current_dir(dir.path()).args(["--color=always", "check"]).output().unwrap();
+    assert!(stdout(&output).contains("\x1b[32m+"), "{}", stdout(&output));
+}
+
+#[test]
+fn deleted_file_is_missing_and_render_restores_it() {
+    let dir = support::rendered_copy();
+    let api = dir.path().join("generated/requirements/api.txt");
+    let before = fs::read(&api).unwrap();
+    fs::remove_file(&api).unwrap();
+    let output = run_in(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("missing: requirements/api.txt"), "{}", stdout(&output));
+    assert_eq!(run_in(dir.path(), &["render", "-q"]).status.code(), Some(0));
+    assert_eq!(fs::read(&api).unwrap(), before);
+    assert_eq!(run_in(dir.path(), &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn removed_group_is_stale_then_removed_and_foreign_files_stay() {
+    let dir = support::rendered_copy();
+    let foreign = dir.path().join("generated/requirements/notes.txt");
+    fs::write(&foreign, "mine\n").unwrap();
+    // Remove the `dev` group (nothing includes it).
+    let config = fs::read_to_string(dir.path().join("project.kdl")).unwrap();
+    let start = config.find("group dev {").unwrap();
+    let end = start + config[start..].find("\n}\n").unwrap() + 3;
+    fs::write(dir.path().join("project.kdl"), format!("{}{}", &config[..start], &config[end..])).unwrap();
+
+    let output = run_in(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("stale: requirements/dev.txt"), "{}", stdout(&output));
+    assert!(!stdout(&output).contains("notes.txt"));
+
+    let output = run_in(dir.path(), &["render"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("removed"), "{}", stdout(&output));
+    assert!(!dir.path().join("generated/requirements/dev.txt").exists());
+    assert_eq!(fs::read_to_string(&foreign).unwrap(), "mine\n");
+    assert_eq!(run_in(dir.path(), &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn render_twice_and_elsewhere_is_byte_identical() {
+    let first = support::rendered_copy();
+    let files = all_files(&first.path().join("generated"));
+    // A second render changes nothing, and keeps mtimes.
+    let api = first.path().join("generated/requirements/api.txt");
+    let mtime = fs::metadata(&api).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let output = run_in(first.path(), &["render"]);
+    assert!(stdout(&output).contains(", 0 changed"), "{}", stdout(&output));
+    assert_eq!(fs::metadata(&api).unwrap().modified().unwrap(), mtime);
+    assert_eq!(all_files(&first.path().join("generated")), files);
+    // Another folder, another depth: the same bytes, equal to the committed generated/.
+    let second = tempfile::tempdir().unwrap();
+    let nested = second.path().join("a/b");
+    fs::create_dir_all(&nested).unwrap();
+    copy_project(&nested);
+    assert_eq!(run_in(&nested, &["render", "-q"]).status.code(), Some(0));
+    assert_eq!(all_files(&nested.join("generated")), files);
+    assert_eq!(all_files(&repo().join("generated")), files);
+}
+
+#[test]
+fn config_and_out_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("conf")).unwrap();
+    fs::copy(repo().join("project.kdl"), dir.path().join("conf/platform.kdl")).unwrap();
+    let output = run_in(dir.path(), &["--config", "conf/platform.kdl", "render", "--out", "elsewhere", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let header = fs::read_to_string(dir.path().join("elsewhere/requirements/base.txt")).unwrap();
+    assert!(header.starts_with("# Generated by gscgen from platform.kdl: do not edit.\n"), "{header}");
+    assert!(!dir.path().join("conf/generated").exists());
+    let output = run_in(dir.path(), &["--config", "conf/platform.kdl", "check", "--out", "elsewhere"]);
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn hand_edited_file_is_not_overwritten_without_force() {
+    let dir = support::rendered_copy();
+    let base = dir.path().join("generated/requirements/base.txt");
+    fs::write(&base, "my own edit\n").unwrap();
+    let output = run_in(dir.path(), &["render"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("requirements/base.txt was edited by hand"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(fs::read_to_string(&base).unwrap(), "my own edit\n");
+    let output = run_in(dir.path(), &["render", "--force", "-q"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(fs::read_to_string(&base).unwrap().starts_with("# Generated by gscgen"));
+}
+
+#[test]
+fn file_never_generated_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_project(dir.path());
+    fs::create_dir_all(dir.path().join("generated/requirements")).unwrap();
+    fs::write(dir.path().join("generated/requirements/base.txt"), "hand written\n").unwrap();
+    let output = run_in(dir.path(), &["render"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("exists but was not generated by gscgen"), "{}", stderr(&output));
+    assert_eq!(fs::read_to_string(dir.path().join("generated/requirements/base.txt")).unwrap(), "hand written\n");
+    assert!(!dir.path().join("generated/requirements/api.txt").exists(), "nothing written on refusal");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_out_of_the_output_folder_is_never_followed() {
+    let dir = support::rendered_copy();
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("keep.txt"), "outside\n").unwrap();
+    let requirements = dir.path().join("generated/requirements");
+    fs::remove_dir_all(&requirements).unwrap();
+    std::os::unix::fs::symlink(outside.path(), &requirements).unwrap();
+    for args in [&["render"][..], &["render", "--force"], &["check"]] {
+        let output = run_in(dir.path(), args);
+        assert_eq!(output.status.code(), Some(3), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("symlink"), "{}", stderr(&output));
+    }
+    let names: Vec<_> = fs::read_dir(outside.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("keep.txt")], "nothing written outside");
+}
+
+#[cfg(unix)]
+#[test]
+fn wrong_mode_is_drift() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = support::rendered_copy();
+    let base = dir.path().join("generated/requirements/base.txt");
+    fs::set_permissions(&base, fs::Permissions::from_mode(0o755)).unwrap();
+    let output = run_in(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("mode: requirements/base.txt is 0755, should be 0644"), "{}", stdout(&output));
+    assert_eq!(run_in(dir.path(), &["render", "-q"]).status.code(), Some(0));
+    assert_eq!(fs::metadata(&base).unwrap().permissions().mode() & 0o777, 0o644);
+}
+
+#[test]
+fn missing_config_is_an_io_error_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run_in(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr(&output).contains("cannot read project.kdl: no such file"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("hint:"));
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("project.kdl"),
+        "project p { python \"3.12\" }\ngroup base { require \"requests\" }\ngroup x { include base base }\n",
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["render", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("gscgen::group::redundant-include"), "{}", stderr(&output));
+    let output = run_in(dir.path(), &["--deny-warnings", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("warnings are denied"), "{}", stderr(&output));
+}
+
+#[test]
+fn version_and_help() {
+    let output = support::gscgen().arg("--version").output().unwrap();
+    assert!(stdout(&output).starts_with("gscgen "));
+    let output = support::gscgen().arg("--help").output().unwrap();
+    let help = stdout(&output);
+    assert!(help.contains("Exit status:") && help.contains("Examples:"), "{help}");
+}

@@ -1,0 +1,59 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The gscgen binary built for this test run.
+pub fn gscgen() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gscgen"));
+    command.env_remove("NO_COLOR").env_remove("GITHUB_ACTIONS");
+    command
+}
+
+/// Runs gscgen with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    gscgen().current_dir(dir).args(args).output().expect("gscgen runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// An external validator (hadolint, actionlint, docker-compose, kubectl, yamllint, …).
+/// `scripts/test` installs them and puts them on PATH; a missing tool fails the test
+/// loudly instead of skipping it.
+pub fn tool(name: &str) -> Command {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).any(|p| p.is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "validator `{name}` is not on PATH: run the test suite with `scripts/test`, which installs the \
+         validators into target/validators/ (see docs/validators.md)"
+    );
+    Command::new(name)
+}
+
+/// Copies the repo's project.kdl into a fresh temporary folder and renders it there.
+pub fn rendered_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(repo().join("project.kdl"), dir.path().join("project.kdl")).expect("copy project.kdl");
+    let output = run_in(dir.path(), &["render", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "render failed: {}", stderr(&output));
+    dir
+}
+
+/// Reads a file of the repo's committed generated/ folder.
+pub fn generated(path: &str) -> String {
+    std::fs::read_to_string(repo().join("generated").join(path)).unwrap_or_else(|e| panic!("generated/{path}: {e}"))
+}
