@@ -75,4 +75,19 @@ pub enum Command {
         /// The KDL 1 file (default: the --config file).
         file: Option<Utf8PathBuf>,
     },
+    /// Print a synthetic project.kdl, for benchmarks (deterministic for a seed).
+    #[command(hide = true)]
+    Synth {
+        /// Number of services.
+        #[arg(long, default_value_t = 100)]
+        services: usize,
+        /// Number of requirement groups (default: services / 4).
+        #[arg(long)]
+        groups: Option<usize>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Instead: a single include chain of this many groups.
+        #[arg(long)]
+        chain: Option<usize>,
+    },
 }

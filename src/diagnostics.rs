@@ -38,6 +38,7 @@ macro_rules! codes {
 codes! {
     KdlSyntax => "gscgen::kdl::syntax",
     KdlVersion1 => "gscgen::kdl::version1",
+    TooDeep => "gscgen::kdl::too-deep",
     UnknownNode => "gscgen::config::unknown-node",
     UnknownProperty => "gscgen::config::unknown-property",
     UnexpectedArgument => "gscgen::config::unexpected-argument",
@@ -65,6 +66,24 @@ codes! {
     ImageSource => "gscgen::service::image-source",
     UnknownService => "gscgen::service::unknown",
     UnknownSecret => "gscgen::secret::unknown",
+    DuplicateHostPort => "gscgen::service::duplicate-host-port",
+    DependencyCycle => "gscgen::service::dependency-cycle",
+    DuplicateEnv => "gscgen::service::duplicate-env",
+    DuplicateMountTarget => "gscgen::service::duplicate-mount-target",
+    HttpHealthPrebuilt => "gscgen::compose::http-health-prebuilt",
+    PypiCachePort => "gscgen::compose::pypi-cache-port",
+    DockerValue => "gscgen::docker::unrepresentable",
+    BatchValue => "gscgen::docker::batch-unrepresentable",
+    InvalidPackage => "gscgen::docker::invalid-package",
+    DistrolessPython => "gscgen::docker::distroless-python",
+    DistrolessBuilder => "gscgen::docker::distroless-builder",
+    DistrolessPackages => "gscgen::docker::distroless-packages",
+    UserConflict => "gscgen::image::user-conflict",
+    DockerignorePattern => "gscgen::dockerignore::invalid-pattern",
+    CopyExcluded => "gscgen::dockerignore::excludes-copy",
+    RequirementsExcluded => "gscgen::dockerignore::excludes-requirements",
+    DockerNeedsRequirements => "gscgen::targets::docker-needs-requirements",
+    ComposeNeedsDocker => "gscgen::targets::compose-needs-docker",
     InvalidPythonVersion => "gscgen::project::python-version",
     NoTargets => "gscgen::targets::empty",
 }
@@ -262,6 +281,13 @@ pub fn render(source: &Source, diagnostics: &Diagnostics, options: RenderOptions
     let mut out = String::new();
     let sorted = diagnostics.sorted();
     for diagnostic in sorted.iter().take(options.max) {
+        let shortened;
+        let diagnostic = if has_far_label(source, diagnostic) {
+            shortened = without_snippet(source, diagnostic);
+            &shortened
+        } else {
+            *diagnostic
+        };
         let attached = Attached { diagnostic, source: &named };
         if handler.render_report(&mut out, &attached).is_err() {
             // Rendering into a String cannot fail; keep the plain message if it ever does.
@@ -275,6 +301,35 @@ pub fn render(source: &Source, diagnostics: &Diagnostics, options: RenderOptions
     out.push_str(&summary(diagnostics));
     out.push('\n');
     out
+}
+
+/// Labels past this column are not drawn: miette cannot pad that far (its format width is
+/// limited) and a snippet of such a line would be unreadable anyway.
+const MAX_LABEL_COLUMN: usize = 2000;
+
+fn has_far_label(source: &Source, diagnostic: &Diagnostic) -> bool {
+    diagnostic.labels.iter().any(|label| {
+        let (_, start) = source.line_col(label.span.offset());
+        let (_, end) = source.line_col(label.span.offset() + label.span.len());
+        start > MAX_LABEL_COLUMN || end > MAX_LABEL_COLUMN
+    })
+}
+
+/// The diagnostic with its locations written as `name:line:column` instead of a snippet.
+fn without_snippet(source: &Source, diagnostic: &Diagnostic) -> Diagnostic {
+    let places: Vec<String> = diagnostic
+        .labels
+        .iter()
+        .map(|label| {
+            let (line, column) = source.line_col(label.span.offset());
+            format!("{}:{line}:{column} ({})", source.name, label.text)
+        })
+        .collect();
+    Diagnostic {
+        message: format!("{} at {}", diagnostic.message, places.join(", ")),
+        labels: Vec::new(),
+        ..diagnostic.clone()
+    }
 }
 
 /// `2 errors, 1 warning` style summary.
@@ -332,7 +387,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[(i - 1) * width + j] + 1).min(d[i * width + j - 1] + 1).min(d[(i - 1) * width + j - 1] + cost);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[(i - 2) * width + j - 2] + 1);
             }

@@ -13,3 +13,4 @@ pub mod parse;
 pub mod plan;
 pub mod resolve;
 pub mod source;
+pub mod synth;
