@@ -17,6 +17,8 @@ use manifest::{MANIFEST_NAME, Manifest, mode_text, sha256_hex};
 
 /// The lock file's name inside the output folder.
 pub const LOCK_NAME: &str = ".gscgen.lock";
+const LOCK_ATTEMPTS: u32 = 20;
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// How a file on disk differs from the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -273,6 +275,7 @@ pub struct WriteReport {
 pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<WriteReport, EmitError> {
     fs::create_dir_all(root).map_err(io_error("create", root))?;
     let _lock = Lock::acquire(root)?;
+    remove_leftover_temporaries(root, plan)?;
     let drift = check(plan, root)?;
     let (refused, applied): (Vec<Drift>, Vec<Drift>) = drift.into_iter().partition(|d| {
         !options.force
@@ -305,6 +308,32 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
     let mut applied = files;
     applied.extend(manifest);
     Ok(WriteReport { applied, refused: Vec::new() })
+}
+
+/// Removes temporary files an interrupted render left next to the files it was writing.
+/// Safe because the lock is held: no other render is writing them now.
+fn remove_leftover_temporaries(root: &Utf8Path, plan: &Plan) -> Result<(), EmitError> {
+    let mut folders: Vec<Utf8PathBuf> = plan
+        .files
+        .iter()
+        .map(|f| f.path.parent().map_or_else(|| root.to_owned(), |p| root.join(p)))
+        .collect();
+    folders.push(root.to_owned());
+    folders.sort();
+    folders.dedup();
+    for folder in folders {
+        let Ok(entries) = fs::read_dir(&folder) else { continue };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_ours = name.starts_with('.') && name.ends_with(".tmp") && name.contains(".gscgen-");
+            if is_ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+                let path = folder.join(name.as_ref());
+                fs::remove_file(&path).map_err(io_error("remove", &path))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates the parent folders of `relative` inside `root`, refusing symlinks.
@@ -397,11 +426,18 @@ impl Lock {
             .write(true)
             .open(&path)
             .map_err(io_error("open", &path))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self { _file: file }),
-            Err(fs::TryLockError::WouldBlock) => Err(EmitError::Locked { path }),
-            Err(fs::TryLockError::Error(source)) => Err(EmitError::Io { action: "lock", path, source }),
+        // A lock can be held for a moment by a process that is exiting, or by a child that
+        // inherited the descriptor between fork and exec: retry briefly before giving up.
+        for _ in 0..LOCK_ATTEMPTS {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self { _file: file }),
+                Err(fs::TryLockError::WouldBlock) => std::thread::sleep(LOCK_RETRY),
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(EmitError::Io { action: "lock", path, source });
+                }
+            }
         }
+        Err(EmitError::Locked { path })
     }
 }
 
