@@ -293,11 +293,45 @@ pub(crate) fn closure(groups: &[Group], rank: &[usize], roots: &[GroupId]) -> Ve
     out
 }
 
+/// Checks the project name at the start of a requirement before the PEP 508 parser sees
+/// it: pep508_rs 0.9 panics on a name cut short by a character it does not expect (e.g.
+/// `python-é`), instead of returning an error. Returns (char offset, char length, message).
+fn precheck_name(value: &str) -> Option<(usize, usize, String)> {
+    let trimmed = value.trim_start();
+    let lead = value.chars().count() - trimmed.chars().count();
+    let name_len = trimmed.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).count();
+    if name_len == 0 {
+        return None; // the parser reports a missing name properly
+    }
+    let name: String = trimmed.chars().take(name_len).collect();
+    match trimmed.chars().nth(name_len) {
+        Some(c) if !(c.is_whitespace() || "[(<>=!~;@".contains(c)) => {
+            Some((lead + name_len, 1, format!("`{}` cannot appear in a project name", c.escape_debug())))
+        }
+        _ if !name.ends_with(|c: char| c.is_ascii_alphanumeric()) => {
+            Some((lead, name_len, format!("project name `{name}` must end with a letter or digit")))
+        }
+        _ => None,
+    }
+}
+
 /// Validates and normalises one requirement with a PEP 508 parser.
 fn parse_requirement(
     text: &Text,
     diagnostics: &mut Diagnostics,
 ) -> Option<(Requirement, Option<Pep508Requirement>)> {
+    if let Some((start, len, message)) = precheck_name(&text.value) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidRequirement,
+                format!("invalid requirement: {message}"),
+                inner_span(text, start, len),
+                "not PEP 508",
+            )
+            .with_help("write a PEP 508 requirement such as \"requests>=2.31.0\" or \"redis[hiredis]>=5.0.0\""),
+        );
+        return None;
+    }
     match Pep508Requirement::from_str(&text.value) {
         Ok(parsed) => {
             if matches!(parsed.version_or_url, Some(VersionOrUrl::Url(_))) {
@@ -323,6 +357,21 @@ fn parse_requirement(
                 ),
             );
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_pep508_parser_would_panic_on_are_rejected_first() {
+        for bad in ["python-é>=1", "pytest-", "a.", "x_ >=1", "ok£"] {
+            assert!(precheck_name(bad).is_some(), "{bad}");
+        }
+        for good in ["requests", "requests>=2", "redis[hiredis]>=5", "a-b.c_d (>=1)", "x ; python_version<'3.9'", "pkg@ https://x"] {
+            assert!(precheck_name(good).is_none(), "{good}");
         }
     }
 }
