@@ -5,10 +5,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
 Examples:
+  gscgen init                   write a starter project.kdl in this folder
   gscgen render                 write every artifact of ./project.kdl into its output folder
   gscgen check                  exit 1 and show a diff if the output folder is not fresh
+  gscgen check --format json    the same as one JSON document (docs/check-json.md)
   gscgen diff                   show what `render` would change, change nothing
+  gscgen fmt --check            exit 1 if project.kdl is not canonically formatted
   gscgen --config other.kdl render --out /tmp/out
+  gscgen completions bash > /etc/bash_completion.d/gscgen
 
 Exit status:
   0  success (check: everything fresh)
@@ -36,6 +40,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub deny_warnings: bool,
 
+    /// Say more: list fresh files too.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,6 +53,13 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +78,10 @@ pub enum Command {
         /// Output folder (default: `output` of the config, relative to the config's folder).
         #[arg(long, value_name = "DIR")]
         out: Option<Utf8PathBuf>,
+        /// human: diffs; json: one JSON document on stdout; github: workflow commands that
+        /// annotate the pull request (also added to human output when GITHUB_ACTIONS=true).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Print what `render` would change, as unified diffs; always exit 0.
     Diff {
@@ -70,6 +89,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<Utf8PathBuf>,
     },
+    /// Write a commented starter project.kdl (never overwrites one).
+    Init {
+        /// Seed the `base` group from an existing requirements file.
+        #[arg(long, value_name = "FILE")]
+        from_requirements: Option<Utf8PathBuf>,
+    },
+    /// Format the configuration canonically, keeping comments.
+    Fmt {
+        /// Do not write; exit 1 and show the diff if the file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
     /// Print a KDL 1 configuration converted to KDL 2.
     ConvertKdl1 {
         /// The KDL 1 file (default: the --config file).

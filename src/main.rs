@@ -9,6 +9,7 @@ fn main() -> ExitCode {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         stdout_is_terminal: std::io::stdout().is_terminal(),
         stderr_is_terminal: std::io::stderr().is_terminal(),
+        github_actions: std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
     };
     let output = gscgen::app::run(&cli, &environment);
     // A closed pipe (e.g. `gscgen diff | head`) is not an error worth a panic.

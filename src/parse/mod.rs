@@ -48,6 +48,19 @@ const PARSER_STACK: usize = 256 * 1024 * 1024;
 /// Runs the KDL 2 parser on a thread with a large stack, so no input can overflow it, and
 /// turns a panic inside the parser into an error instead of a crash.
 fn parse_kdl(text: &str) -> Result<KdlDocument, kdl::KdlError> {
+    parse_kdl_bounded(text)
+}
+
+/// The KDL document of a text, or `None` when it is not KDL 2 or nests too deep. For tools
+/// that work on the document itself (`gscgen fmt`), with the same protections as `parse`.
+pub(crate) fn kdl_document(text: &str) -> Option<KdlDocument> {
+    if too_deep(text).is_some() {
+        return None;
+    }
+    parse_kdl_bounded(text).ok()
+}
+
+fn parse_kdl_bounded(text: &str) -> Result<KdlDocument, kdl::KdlError> {
     std::thread::scope(|scope| {
         let parser = std::thread::Builder::new()
             .name("kdl-parser".into())

@@ -6,7 +6,7 @@ use std::io;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, ColorChoice, Command, Format};
 use crate::diagnostics::{self, Diagnostics, RenderOptions};
 use crate::emit::{self, Drift, FileStatus, WriteOptions};
 use crate::model::Model;
@@ -39,7 +39,13 @@ pub struct Environment {
     pub no_color: bool,
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
+    /// `GITHUB_ACTIONS=true`: drift and diagnostics also become workflow commands.
+    pub github_actions: bool,
 }
+
+mod fmt;
+mod init;
+mod report;
 
 struct Compiled {
     source: Source,
@@ -48,19 +54,41 @@ struct Compiled {
     warnings: Diagnostics,
 }
 
+/// Why a configuration could not be compiled.
+enum CompileError {
+    /// Reading failed, or the plan failed (a bug): a finished message and exit code.
+    Fatal(Output),
+    /// The configuration is invalid (or its warnings are denied).
+    Invalid { source: Source, diagnostics: Diagnostics, denied: bool },
+}
+
 /// What a command does with the compiled plan.
 enum Action {
     Render { force: bool },
-    Check,
+    Check { format: Format },
     Diff,
 }
 
 /// Runs one command line.
 pub fn run(cli: &Cli, environment: &Environment) -> Output {
+    let color_out = use_color(cli.color, environment, environment.stdout_is_terminal);
+    let color_err = use_color(cli.color, environment, environment.stderr_is_terminal);
     let (out, action) = match &cli.command {
         Command::Render { out, force } => (out, Action::Render { force: *force }),
-        Command::Check { out } => (out, Action::Check),
+        Command::Check { out, format } => (out, Action::Check { format: *format }),
         Command::Diff { out } => (out, Action::Diff),
+        Command::Init { from_requirements } => return init::run(&cli.config, from_requirements.as_deref()),
+        Command::Fmt { check } => return fmt::run(&cli.config, *check, color_out),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut buffer = Vec::new();
+            clap_complete::generate(*shell, &mut command, "gscgen", &mut buffer);
+            return Output {
+                code: exit::SUCCESS,
+                stdout: String::from_utf8_lossy(&buffer).into_owned(),
+                stderr: String::new(),
+            };
+        }
         Command::ConvertKdl1 { file } => return convert_kdl1(file.as_deref().unwrap_or(&cli.config)),
         Command::Synth { services, groups, seed, chain } => {
             let stdout = match chain {
@@ -70,37 +98,78 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
             return Output { code: exit::SUCCESS, stdout, stderr: String::new() };
         }
     };
-    let color_out = use_color(cli.color, environment, environment.stdout_is_terminal);
-    let color_err = use_color(cli.color, environment, environment.stderr_is_terminal);
-    let compiled = match compile(&cli.config, color_err, cli.deny_warnings) {
-        Ok(c) => c,
-        Err(failure) => return failure,
+    let format = match action {
+        Action::Check { format } => format,
+        _ => Format::Human,
     };
+    // Under GitHub Actions, human output also annotates the pull request.
+    let annotate = format == Format::Github || (format == Format::Human && environment.github_actions);
     let mut output = Output::default();
-    if !compiled.warnings.is_empty() {
+    let compiled = match compile(&cli.config, cli.deny_warnings) {
+        Ok(c) => c,
+        Err(CompileError::Fatal(failure)) => return failure,
+        Err(CompileError::Invalid { source, diagnostics, denied }) => {
+            output.code = exit::INVALID;
+            match format {
+                Format::Json => output.stdout = report::json(&source, &diagnostics, &[], None, "invalid"),
+                Format::Human | Format::Github => {
+                    output.stderr = diagnostics::render(&source, &diagnostics, render_options(color_err));
+                    if denied && !diagnostics.has_errors() {
+                        output.stderr.push_str("error: warnings are denied (--deny-warnings)\n");
+                    }
+                }
+            }
+            if annotate {
+                output.stdout.push_str(&report::github_diagnostics(&source, &diagnostics));
+            }
+            return output;
+        }
+    };
+    if !compiled.warnings.is_empty() && format != Format::Json {
         output.stderr.push_str(&diagnostics::render(
             &compiled.source,
             &compiled.warnings,
             render_options(color_err),
         ));
+        if annotate {
+            output.stdout.push_str(&report::github_diagnostics(&compiled.source, &compiled.warnings));
+        }
     }
     let root = out.clone().unwrap_or_else(|| config_dir(&cli.config).join(&compiled.model.project.output));
     let file_count = compiled.plan.files.len() + 1;
     let result = match action {
-        Action::Check => emit::check(&compiled.plan, &root).map(|drift| {
-            report_drift(&mut output, &drift, color_out);
-            if drift.is_empty() {
-                if !cli.quiet {
-                    output.stdout.push_str(&format!("{root}: {file_count} files fresh\n"));
+        Action::Check { format } => emit::check(&compiled.plan, &root).map(|drift| {
+            let status = if drift.is_empty() { "fresh" } else { "drift" };
+            match format {
+                Format::Json => {
+                    output.stdout =
+                        report::json(&compiled.source, &compiled.warnings, &drift, Some(&root), status);
                 }
-                exit::SUCCESS
-            } else {
-                output.stderr.push_str(&format!(
-                    "error: {} of the generated files are out of date; run `gscgen render`\n",
-                    drift.len()
-                ));
-                exit::DRIFT
+                Format::Human | Format::Github => {
+                    if format == Format::Human {
+                        report_drift(&mut output, &drift, color_out);
+                    }
+                    if annotate {
+                        output.stdout.push_str(&report::github_drift(&root, &drift));
+                    }
+                    if drift.is_empty() {
+                        if !cli.quiet {
+                            if cli.verbose > 0 {
+                                for file in &compiled.plan.files {
+                                    output.stdout.push_str(&format!("   fresh {}\n", root.join(&file.path)));
+                                }
+                            }
+                            output.stdout.push_str(&format!("{root}: {file_count} files fresh\n"));
+                        }
+                    } else {
+                        output.stderr.push_str(&format!(
+                            "error: {} of the generated files are out of date; run `gscgen render`\n",
+                            drift.len()
+                        ));
+                    }
+                }
             }
+            if drift.is_empty() { exit::SUCCESS } else { exit::DRIFT }
         }),
         Action::Diff => emit::check(&compiled.plan, &root).map(|drift| {
             report_drift(&mut output, &drift, color_out);
@@ -117,6 +186,9 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     match result {
         Ok(code) => output.code = code,
         Err(error) => {
+            if format == Format::Json {
+                output.stdout = report::json_error(&error.to_string());
+            }
             output.stderr.push_str(&format!("error: {error}\n"));
             output.code = exit::IO;
         }
@@ -233,23 +305,18 @@ fn io_reason(error: &io::Error) -> String {
     }
 }
 
-/// Reads, parses, resolves and plans. Errors come back as a finished [`Output`].
-fn compile(path: &Utf8Path, color: bool, deny_warnings: bool) -> Result<Compiled, Output> {
-    let source = read_source(path)?;
+/// Reads, parses, resolves and plans.
+fn compile(path: &Utf8Path, deny_warnings: bool) -> Result<Compiled, CompileError> {
+    let source = read_source(path).map_err(CompileError::Fatal)?;
     let (model, diagnostics) = check_source(&source);
     let denied = deny_warnings && !diagnostics.is_empty();
     let model = match model {
         Some(model) if !denied => model,
-        _ => {
-            let mut text = diagnostics::render(&source, &diagnostics, render_options(color));
-            if denied && !diagnostics.has_errors() {
-                text.push_str("error: warnings are denied (--deny-warnings)\n");
-            }
-            return Err(failure(exit::INVALID, text));
-        }
+        _ => return Err(CompileError::Invalid { source, diagnostics, denied }),
     };
     let context = PlanContext { config_name: path.file_name().unwrap_or("project.kdl").to_owned() };
-    let plan = plan::plan(&model, &context).map_err(|e| failure(exit::IO, format!("error: {e}\n")))?;
+    let plan = plan::plan(&model, &context)
+        .map_err(|e| CompileError::Fatal(failure(exit::IO, format!("error: {e}\n"))))?;
     Ok(Compiled { source, model, plan, warnings: diagnostics })
 }
 
