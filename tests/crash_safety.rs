@@ -58,8 +58,9 @@ fn interrupted_render_leaves_old_or_new_files_and_converges() {
         let root = Utf8PathBuf::from_path_buf(dir.path().join("out")).unwrap();
         emit::write(&old, &root, WriteOptions::default()).unwrap();
         let before = snapshot(&root);
-        let error = emit::write(&new, &root, WriteOptions { force: false, fail_after_writes: Some(fail_after) })
-            .expect_err("fault injected");
+        let error =
+            emit::write(&new, &root, WriteOptions { force: false, fail_after_writes: Some(fail_after) })
+                .expect_err("fault injected");
         assert!(matches!(error, EmitError::Interrupted { .. }));
 
         // Every file on disk is byte-for-byte either its old or its new version.
@@ -105,7 +106,11 @@ fn a_second_render_waits_for_nobody_and_says_why() {
     lock.try_lock().expect("the test holds the lock");
     let output = support::run_in(dir.path(), &["render"]);
     assert_eq!(output.status.code(), Some(3));
-    assert!(support::stderr(&output).contains("another gscgen render is running"), "{}", support::stderr(&output));
+    assert!(
+        support::stderr(&output).contains("another gscgen render is running"),
+        "{}",
+        support::stderr(&output)
+    );
     drop(lock);
     assert_eq!(support::run_in(dir.path(), &["render", "-q"]).status.code(), Some(0));
 }

@@ -7,11 +7,15 @@ use std::fs;
 
 use support::{run_in, stderr};
 
-const PROJECT: &str = "project demo {\n    python \"3.12\"\n}\ngroup base {\n    require \"requests>=2.31\"\n}\n";
+const PROJECT: &str =
+    "project demo {\n    python \"3.12\"\n}\ngroup base {\n    require \"requests>=2.31\"\n}\n";
 
 fn assert_no_trace(output: &std::process::Output) {
     let err = stderr(output);
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE") && !err.contains("stack backtrace"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE") && !err.contains("stack backtrace"),
+        "{err}"
+    );
 }
 
 fn render(text: &[u8]) -> (tempfile::TempDir, std::process::Output) {

@@ -22,7 +22,10 @@ fn cases() -> Vec<(String, PathBuf)> {
 }
 
 fn expected_code(text: &str) -> &str {
-    text.lines().next().and_then(|l| l.strip_prefix("// expect: ")).expect("first line names the expected code")
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("// expect: "))
+        .expect("first line names the expected code")
 }
 
 #[test]
@@ -55,7 +58,8 @@ fn each_case_reports_its_code_with_a_snapshot() {
                 failures.push(format!("{name}: {} has a span outside the file", d.code));
             }
         }
-        let rendered = diagnostics::render(&source, &diags, RenderOptions { color: false, width: 100, max: 50 });
+        let rendered =
+            diagnostics::render(&source, &diags, RenderOptions { color: false, width: 100, max: 50 });
         insta::assert_snapshot!(format!("invalid__{name}"), rendered);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

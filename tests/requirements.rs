@@ -13,24 +13,38 @@ const SEED: &[(&str, &[&str], &[&str])] = &[
         "base",
         &[],
         &[
-            "psycopg2-binary>=2.9.6", "sqlalchemy==2.0.36", "asyncpg>=0.28.0", "python-dotenv>=1.0.0",
-            "pandas>=2.0.3", "pyarrow>=12.0.1", "pyyaml>=6.0.0", "requests>=2.31.0", "tenacity>=8.2.0",
+            "psycopg2-binary>=2.9.6",
+            "sqlalchemy==2.0.36",
+            "asyncpg>=0.28.0",
+            "python-dotenv>=1.0.0",
+            "pandas>=2.0.3",
+            "pyarrow>=12.0.1",
+            "pyyaml>=6.0.0",
+            "requests>=2.31.0",
+            "tenacity>=8.2.0",
         ],
     ),
     (
         "ingestors",
         &["base"],
         &[
-            "google-auth>=2.16.0", "google-api-python-client>=2.100.0", "google-analytics-data>=0.18.0",
-            "APScheduler>=3.10.1", "aiofiles>=23.0.0",
+            "google-auth>=2.16.0",
+            "google-api-python-client>=2.100.0",
+            "google-analytics-data>=0.18.0",
+            "APScheduler>=3.10.1",
+            "aiofiles>=23.0.0",
         ],
     ),
     (
         "insights",
         &["base"],
         &[
-            "prophet>=1.1.5", "scikit-learn>=1.3.0", "sentence-transformers>=2.2.0", "numpy>=1.24.0",
-            "statsmodels>=0.14.0", "pgvector>=0.2.0",
+            "prophet>=1.1.5",
+            "scikit-learn>=1.3.0",
+            "sentence-transformers>=2.2.0",
+            "numpy>=1.24.0",
+            "statsmodels>=0.14.0",
+            "pgvector>=0.2.0",
         ],
     ),
     ("api", &["base"], &["fastapi>=0.100.0", "uvicorn>=0.23.0", "pydantic>=2.0.0", "httpx>=0.25.0"]),
@@ -39,8 +53,12 @@ const SEED: &[(&str, &[&str], &[&str])] = &[
         // The seed's `-r base.txt` is implied by insights.
         &["insights"],
         &[
-            "celery>=5.3.0", "redis[hiredis]>=5.0.0", "ollama>=0.1.0", "langchain>=0.1.0",
-            "langchain-community>=0.0.10", "langgraph>=0.0.20",
+            "celery>=5.3.0",
+            "redis[hiredis]>=5.0.0",
+            "ollama>=0.1.0",
+            "langchain>=0.1.0",
+            "langchain-community>=0.0.10",
+            "langgraph>=0.0.20",
         ],
     ),
     (
@@ -48,8 +66,14 @@ const SEED: &[(&str, &[&str], &[&str])] = &[
         // The seed also lists base and insights, which ingestors/api/celery imply.
         &["ingestors", "api", "celery"],
         &[
-            "beautifulsoup4>=4.12.0", "lxml>=4.9.0", "readability-lxml>=0.8.1", "textstat>=0.7.3",
-            "python-frontmatter>=1.0.0", "GitPython>=3.1.40", "causalimpact>=0.1.1", "PyGithub>=2.1.1",
+            "beautifulsoup4>=4.12.0",
+            "lxml>=4.9.0",
+            "readability-lxml>=0.8.1",
+            "textstat>=0.7.3",
+            "python-frontmatter>=1.0.0",
+            "GitPython>=3.1.40",
+            "causalimpact>=0.1.1",
+            "PyGithub>=2.1.1",
             "slack-sdk>=3.23.0",
         ],
     ),
@@ -57,8 +81,13 @@ const SEED: &[(&str, &[&str], &[&str])] = &[
         "dev",
         &["all"],
         &[
-            "pytest>=7.4.0", "pytest-cov>=4.1.0", "pytest-asyncio>=0.21.0", "pytest-mock>=3.11.0", "black>=23.9.0",
-            "isort>=5.12.0", "flake8>=6.1.0",
+            "pytest>=7.4.0",
+            "pytest-cov>=4.1.0",
+            "pytest-asyncio>=0.21.0",
+            "pytest-mock>=3.11.0",
+            "black>=23.9.0",
+            "isort>=5.12.0",
+            "flake8>=6.1.0",
         ],
     ),
 ];
@@ -102,7 +131,8 @@ fn requirements_match_the_seed_and_parse_with_packaging() {
     let expected: BTreeMap<&str, (&[&str], &[&str])> = SEED.iter().map(|(g, i, r)| (*g, (*i, *r))).collect();
     let expected = serde_json::to_string(&expected).unwrap();
     let folder = support::repo().join("generated/requirements");
-    let output = support::tool("python3").arg("-c").arg(CHECKER).arg(&folder).arg(&expected).output().unwrap();
+    let output =
+        support::tool("python3").arg("-c").arg(CHECKER).arg(&folder).arg(&expected).output().unwrap();
     let stdout = support::stdout(&output);
     let stderr = support::stderr(&output);
     assert!(

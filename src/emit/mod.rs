@@ -301,8 +301,7 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
     // every file, so an interrupted render is finished by the next one.
     let (manifest, files): (Vec<Drift>, Vec<Drift>) =
         applied.into_iter().partition(|d| d.path == MANIFEST_NAME);
-    let mut writes = 0;
-    for d in files.iter().chain(&manifest) {
+    for (writes, d) in files.iter().chain(&manifest).enumerate() {
         if options.fail_after_writes == Some(writes) {
             return Err(EmitError::Interrupted { after: writes });
         }
@@ -315,7 +314,6 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
                 write_atomic(root, &d.path, &d.rendered, mode)?;
             }
         }
-        writes += 1;
     }
     let mut applied = files;
     applied.extend(manifest);

@@ -4,7 +4,10 @@
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
-use crate::parse::config::{HealthDecl, K8sDecl, Spanned};
+use crate::parse::config::{HealthDecl, Spanned};
+
+mod kubernetes;
+pub use kubernetes::*;
 
 /// Index of a group in [`Model::groups`].
 pub type GroupId = usize;
@@ -83,6 +86,64 @@ pub struct Project {
 #[derive(Debug, Clone)]
 pub struct Targets {
     pub requirements: Option<RequirementsTarget>,
+    pub compose: Option<ComposeTarget>,
+    pub docker: Option<DockerTarget>,
+    pub kubernetes: Option<KubernetesTarget>,
+    pub github_workflow: Option<GithubWorkflowTarget>,
+}
+
+/// `.github/workflows/build.yml`: builds the base image and every image in CI, pushing them
+/// outside pull requests. See docs/workflow.md.
+#[derive(Debug, Clone)]
+pub struct GithubWorkflowTarget {
+    /// Branch filters whose pushes build and push.
+    pub branches: Vec<String>,
+    /// Base-branch filters of the pull requests that are built (never pushed).
+    pub pull_request_branches: Vec<String>,
+    /// Pin each action by full commit SHA (with a `# vX.Y.Z` comment), else by major tag.
+    pub pin_actions: bool,
+    /// The registry host the workflow logs in to: the host of the project's `registry`, or
+    /// the target's `registry` (default `ghcr.io`) when the project names none. Then images
+    /// go to `<host>/<owner>/<repository>`, lowercased when the workflow runs.
+    pub registry_host: String,
+}
+
+/// Dockerfiles (shared base + one per image), their `.dockerignore` files and the build
+/// scripts. See docs/docker.md.
+#[derive(Debug, Clone)]
+pub struct DockerTarget {
+    /// The `# syntax=` parser directive, when configured (off by default).
+    pub syntax: Option<String>,
+    pub runtime: DockerRuntime,
+}
+
+/// What the runtime stages are built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerRuntime {
+    /// The base image's `from` (python:<version>-slim by default), for builder and runtime.
+    Slim,
+    /// A distroless Python image: no shell, no package manager. The builder stages use the
+    /// Debian release's own Python so the virtual environment's interpreter path matches.
+    Distroless {
+        /// The runtime image reference, e.g. `gcr.io/distroless/python3-debian12:nonroot`.
+        image: String,
+    },
+}
+
+/// `docker-compose.yml` with its `.dev.yml` and `.prod.yml` overrides.
+#[derive(Debug, Clone, Default)]
+pub struct ComposeTarget {
+    /// The PyPI mirror development builds install from, when one is configured.
+    pub pypi_cache: Option<PypiCache>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PypiCache {
+    /// Index in [`Model::services`] of the service that runs the mirror.
+    pub service: usize,
+    /// The simple-index URL as seen from a build on the host network
+    /// (`http://localhost:<published port><path>`).
+    pub index_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -184,7 +245,8 @@ pub struct Service {
     pub limits_memory: Option<String>,
     pub limits_cpus: Option<String>,
     pub dev: Dev,
-    pub k8s: Option<K8sDecl>,
+    /// The resolved `k8s` block; present exactly when the kubernetes target is on.
+    pub k8s: Option<K8s>,
 }
 
 #[derive(Debug, Clone, Copy)]

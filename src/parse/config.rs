@@ -57,6 +57,59 @@ pub struct ProjectDecl {
 pub struct TargetsDecl {
     pub span: SourceSpan,
     pub requirements: Option<RequirementsTargetDecl>,
+    pub compose: Option<ComposeTargetDecl>,
+    pub docker: Option<DockerTargetDecl>,
+    pub kubernetes: Option<KubernetesTargetDecl>,
+    pub github_workflow: Option<GithubWorkflowTargetDecl>,
+}
+
+/// `github-workflow { branches "main"; pin-actions #true }`: `.github/workflows/build.yml`.
+#[derive(Debug, Clone)]
+pub struct GithubWorkflowTargetDecl {
+    pub span: SourceSpan,
+    /// Branch filters whose pushes build and push; empty = the project's default branch.
+    pub branches: Vec<Text>,
+    /// Base-branch filters of the pull requests that are built; empty = `branches`.
+    pub pull_request_branches: Vec<Text>,
+    /// Pin each action by full commit SHA (default) or use its major tag.
+    pub pin_actions: Option<Spanned<bool>>,
+    /// The registry host to push to when the project names no registry (`ghcr.io`).
+    pub registry: Option<Text>,
+}
+
+/// `kubernetes { namespace …; tag …; min-version "1.25" }`: the manifests under `k8s/`.
+#[derive(Debug, Clone)]
+pub struct KubernetesTargetDecl {
+    pub span: SourceSpan,
+    /// The namespace of every object; defaults to the project name.
+    pub namespace: Option<Text>,
+    /// The tag of every built image; defaults to `latest`.
+    pub tag: Option<Text>,
+    /// The oldest Kubernetes minor the manifests must work on (`"1.25"`).
+    pub min_version: Option<Text>,
+}
+
+/// `docker syntax="docker/dockerfile:1" runtime=slim`: Dockerfiles, `.dockerignore` files and
+/// build scripts.
+#[derive(Debug, Clone)]
+pub struct DockerTargetDecl {
+    pub span: SourceSpan,
+    /// The `# syntax=` parser directive; absent means none (the built-in frontend).
+    pub syntax: Option<Text>,
+    /// `slim` (the base image's `from`) or `distroless`.
+    pub runtime: Option<Text>,
+    /// The distroless image, when not the one matching the project's Python.
+    pub runtime_image: Option<Text>,
+}
+
+/// `compose pypi-cache=<service> pypi-index="/root/pypi/+simple/"`: the Docker Compose files.
+#[derive(Debug, Clone)]
+pub struct ComposeTargetDecl {
+    pub span: SourceSpan,
+    /// The service that serves a PyPI mirror to development builds (the seed's devpi).
+    pub pypi_cache: Option<Text>,
+    /// Path of the mirror's simple index on that service.
+    pub pypi_index: Option<Text>,
 }
 
 #[derive(Debug, Clone)]
@@ -319,4 +372,6 @@ pub struct SecurityDecl {
     pub run_as_non_root: Option<Spanned<bool>>,
     pub read_only_root_filesystem: Option<Spanned<bool>>,
     pub allow_privilege_escalation: Option<Spanned<bool>>,
+    /// The uid to run as, for images whose user gscgen does not know (pre-built ones).
+    pub run_as_user: Option<Spanned<u32>>,
 }

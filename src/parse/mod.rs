@@ -198,6 +198,13 @@ fn too_deep(text: &str) -> Option<usize> {
     None
 }
 
+/// Keeps a span inside the text, so a parser's end-of-input span still renders.
+fn clamp(span: SourceSpan, len: usize) -> SourceSpan {
+    let start = span.offset().min(len);
+    let end = (span.offset() + span.len()).min(len);
+    SourceSpan::from(start..end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,11 +226,4 @@ mod tests {
         }
         assert_eq!(too_deep("a { b { c { d } } }"), None);
     }
-}
-
-/// Keeps a span inside the text, so a parser's end-of-input span still renders.
-fn clamp(span: SourceSpan, len: usize) -> SourceSpan {
-    let start = span.offset().min(len);
-    let end = (span.offset() + span.len()).min(len);
-    SourceSpan::from(start..end)
 }

@@ -139,10 +139,17 @@ fn project(ctx: &mut Ctx, node: &KdlNode) -> ProjectDecl {
 }
 
 fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
-    const KNOWN: &[&str] = &["requirements"];
+    const KNOWN: &[&str] = &["requirements", "compose", "docker", "kubernetes", "github-workflow"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
-    let mut decl = TargetsDecl { span: node.span(), requirements: None };
+    let mut decl = TargetsDecl {
+        span: node.span(),
+        requirements: None,
+        compose: None,
+        docker: None,
+        kubernetes: None,
+        github_workflow: None,
+    };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
         if KNOWN.contains(&child.name().value()) && !seen.first(ctx, child) {
@@ -156,7 +163,82 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
                 view.finish(ctx);
                 decl.requirements = Some(RequirementsTargetDecl { span: child.span(), dir });
             }
+            "compose" => {
+                let mut view = NodeView::new(ctx, child);
+                let pypi_cache = view.prop_text(ctx, "pypi-cache");
+                let pypi_index = view.prop_text(ctx, "pypi-index");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.compose = Some(ComposeTargetDecl { span: child.span(), pypi_cache, pypi_index });
+            }
+            "docker" => {
+                let mut view = NodeView::new(ctx, child);
+                let syntax = view.prop_text(ctx, "syntax");
+                let runtime = view.prop_text(ctx, "runtime");
+                let runtime_image = view.prop_text(ctx, "runtime-image");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.docker = Some(DockerTargetDecl { span: child.span(), syntax, runtime, runtime_image });
+            }
+            "kubernetes" => decl.kubernetes = Some(kubernetes_target(ctx, child)),
+            "github-workflow" => decl.github_workflow = Some(github_workflow(ctx, child)),
             _ => ctx.unknown_node(child, "`targets`", KNOWN),
+        }
+    }
+    decl
+}
+
+/// `kubernetes { … }`: its settings are child nodes (see docs/kubernetes.md).
+fn kubernetes_target(ctx: &mut Ctx, node: &KdlNode) -> KubernetesTargetDecl {
+    const KNOWN: &[&str] = &["namespace", "tag", "min-version"];
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = KubernetesTargetDecl { span: node.span(), namespace: None, tag: None, min_version: None };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        if KNOWN.contains(&child.name().value()) && !seen.first(ctx, child) {
+            continue;
+        }
+        match child.name().value() {
+            "namespace" => decl.namespace = one_text(ctx, child, "a namespace such as \"gsc-warehouse\""),
+            "tag" => decl.tag = one_text(ctx, child, "an image tag such as \"latest\""),
+            "min-version" => decl.min_version = one_text(ctx, child, "a Kubernetes version such as \"1.25\""),
+            _ => ctx.unknown_node(child, "`kubernetes`", KNOWN),
+        }
+    }
+    decl
+}
+
+/// `github-workflow { … }`: its settings are child nodes (see docs/workflow.md).
+fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
+    const KNOWN: &[&str] = &["branches", "pull-request-branches", "pin-actions", "registry"];
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = GithubWorkflowTargetDecl {
+        span: node.span(),
+        branches: Vec::new(),
+        pull_request_branches: Vec::new(),
+        pin_actions: None,
+        registry: None,
+    };
+    let mut seen = Seen::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        if KNOWN.contains(&child.name().value()) && !seen.first(ctx, child) {
+            continue;
+        }
+        match child.name().value() {
+            "branches" => decl.branches = texts(ctx, child, "branch name or pattern"),
+            "pull-request-branches" => {
+                decl.pull_request_branches = texts(ctx, child, "branch name or pattern");
+            }
+            "pin-actions" => {
+                let mut view = NodeView::new(ctx, child);
+                decl.pin_actions = view.arg_bool(ctx, "a boolean (#true or #false)");
+                ctx.no_children(child);
+                view.finish(ctx);
+            }
+            "registry" => decl.registry = one_text(ctx, child, "a registry host such as \"ghcr.io\""),
+            _ => ctx.unknown_node(child, "`github-workflow`", KNOWN),
         }
     }
     decl
@@ -606,6 +688,7 @@ fn k8s(ctx: &mut Ctx, node: &KdlNode) -> K8sDecl {
                     run_as_non_root: view.prop_bool(ctx, "run-as-non-root"),
                     read_only_root_filesystem: view.prop_bool(ctx, "read-only-root-filesystem"),
                     allow_privilege_escalation: view.prop_bool(ctx, "allow-privilege-escalation"),
+                    run_as_user: view.prop_uint(ctx, "run-as-user"),
                 };
                 ctx.no_children(child);
                 view.finish(ctx);

@@ -175,6 +175,34 @@ impl<'a> NodeView<'a> {
         self.rest_texts(ctx, what)
     }
 
+    /// A required boolean argument at the next position.
+    pub(crate) fn arg_bool(&mut self, ctx: &mut Ctx, what: &str) -> Option<Spanned<bool>> {
+        let Some(entry) = self.args.get(self.args_used).copied() else {
+            ctx.report(
+                Diagnostic::error(
+                    Code::MissingArgument,
+                    format!("`{}` needs {what}", self.name()),
+                    self.name_span(),
+                    format!("{what} missing"),
+                )
+                .with_help(format!(
+                    "write `{} #true` or `{} #false`",
+                    self.name(),
+                    self.name()
+                )),
+            );
+            return None;
+        };
+        self.args_used += 1;
+        match entry.value() {
+            KdlValue::Bool(b) => Some(Spanned::new(*b, entry.span())),
+            other => {
+                wrong_type(ctx, entry, &format!("`{}`", self.name()), "a boolean (#true or #false)", other);
+                None
+            }
+        }
+    }
+
     /// A required unsigned integer argument at the next position.
     pub(crate) fn arg_uint<T: TryFrom<i128>>(&mut self, ctx: &mut Ctx, what: &str) -> Option<Spanned<T>> {
         let Some(entry) = self.args.get(self.args_used).copied() else {

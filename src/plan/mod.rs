@@ -1,8 +1,13 @@
 //! Plan: the complete list of output files and their bytes, computed in memory from the
 //! resolved model. No I/O happens here; emit decides what to do with the plan.
 
+pub(crate) mod builds;
+mod compose;
+mod docker;
+pub(crate) mod kubernetes;
 pub(crate) mod quote;
 mod requirements;
+mod workflow;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
@@ -108,6 +113,18 @@ pub fn plan(model: &Model, context: &PlanContext) -> Result<Plan, PlanError> {
     let mut planner = Planner { files: Vec::new() };
     if let Some(target) = &model.targets.requirements {
         requirements::plan(model, context, target, &mut planner)?;
+    }
+    if let Some(target) = &model.targets.compose {
+        compose::plan(model, context, target, &mut planner)?;
+    }
+    if let Some(target) = &model.targets.docker {
+        docker::plan(model, context, target, &mut planner)?;
+    }
+    if let Some(target) = &model.targets.kubernetes {
+        kubernetes::plan(model, context, target, &mut planner)?;
+    }
+    if let Some(target) = &model.targets.github_workflow {
+        workflow::plan(model, context, target, &mut planner)?;
     }
     let mut files = planner.files;
     files.sort_by(|a, b| a.path.cmp(&b.path));

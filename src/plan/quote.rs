@@ -113,6 +113,89 @@ fn yaml_double_quoted(s: &str) -> String {
     out
 }
 
+/// Renders `s` as the text of one YAML comment line (after `# `).
+///
+/// Why: comments carry config text (a service's `external` reason, secret file paths); a
+/// line break in it would end the comment and turn the rest into YAML. Every character a
+/// YAML 1.1 or 1.2 parser treats as a line break (LF, CR, NEL, LS, PS) and every other
+/// control character becomes a space; nothing else needs escaping inside a comment.
+pub(crate) fn yaml_comment(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}');
+    if s.chars().any(unsafe_char) {
+        Cow::Owned(s.chars().map(|c| if unsafe_char(c) { ' ' } else { c }).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Docker Compose
+// ---------------------------------------------------------------------------------------
+
+/// Renders `s` as a Compose YAML value that Compose reads back as exactly the string `s`.
+///
+/// Why: Compose interpolates `$VAR` and `${VAR…}` in every value of the file (not in keys),
+/// so a user's `pa$word` would silently lose `$word`, and `${X:?}` would make the whole
+/// file fail to load. `$$` is Compose's escape for a literal `$`; after that the value is a
+/// [`yaml_scalar`]. Values that gscgen *means* to interpolate (`${REGISTRY:-…}`) are written
+/// with [`yaml_scalar`] directly, from parts that were validated to contain no `$`.
+pub(crate) fn compose_value(s: &str) -> Cow<'_, str> {
+    if s.contains('$') { Cow::Owned(yaml_scalar(&s.replace('$', "$$")).into_owned()) } else { yaml_scalar(s) }
+}
+
+// ---------------------------------------------------------------------------------------
+// GitHub Actions
+// ---------------------------------------------------------------------------------------
+
+/// Renders `s` as a string literal of a GitHub Actions expression (inside `${{ }}`).
+///
+/// Why: expression literals are single-quoted and the only escape is a doubled `'`; a
+/// branch or registry name with a `'` would otherwise end the literal and turn the rest of
+/// the value into expression syntax.
+pub(crate) fn gha_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Renders `s` as the YAML value of a workflow key (a `with:` input, a matrix value, `env`),
+/// keeping GitHub's `${{ … }}` expressions readable.
+///
+/// Why a second YAML rule: [`yaml_scalar`] quotes every `$`, `{` and space, which is right
+/// for arbitrary values but turns each `${{ matrix.repository }}/app` into a quoted string.
+/// In *block* context (never inside `[…]` or `{…}`) a plain scalar may also contain `$`,
+/// `{`, `}`, `,`, `'`, `|`, `&` and single spaces, as long as it does not start with an
+/// indicator and has no `: ` or ` #`. And a string containing `$` can never resolve to a
+/// boolean, null, number or date in YAML 1.1 or 1.2, so such a value is left plain. Anything
+/// else goes through [`yaml_scalar`].
+pub(crate) fn gha_value(s: &str) -> Cow<'_, str> {
+    let block_plain = |s: &str| {
+        let Some(first) = s.chars().next() else { return false };
+        !"-?:,[]{}#&*!|>'\"%@`".contains(first)
+            && !first.is_whitespace()
+            && !s.ends_with(|c: char| c == ':' || c.is_whitespace())
+            && !s.contains(": ")
+            && !s.contains(" #")
+            && !s.contains("  ")
+            && s.chars().all(|c| c == ' ' || (!c.is_control() && !c.is_whitespace() && c != '\u{feff}'))
+    };
+    if s.contains('$') && block_plain(s) { Cow::Borrowed(s) } else { yaml_scalar(s) }
+}
+
+// ---------------------------------------------------------------------------------------
+// Kubernetes
+// ---------------------------------------------------------------------------------------
+
+/// Renders `s` as a Kubernetes container `command`/`args` item or env `value` that the
+/// container receives as exactly the string `s`.
+///
+/// Why: the kubelet expands `$(VAR)` in those fields from the container's environment,
+/// and reduces `$$` to `$`, so a user's `pa$(x)` would change (or not, depending on
+/// whether `x` is set). Doubling every `$` makes each one literal: `$$` is always read as
+/// one `$`, whatever follows. Probe `exec` commands and other fields are not expanded and
+/// use [`yaml_scalar`] directly.
+pub(crate) fn kubernetes_value(s: &str) -> Cow<'_, str> {
+    if s.contains('$') { Cow::Owned(yaml_scalar(&s.replace('$', "$$")).into_owned()) } else { yaml_scalar(s) }
+}
+
 // ---------------------------------------------------------------------------------------
 // POSIX sh
 // ---------------------------------------------------------------------------------------
@@ -705,6 +788,65 @@ if bad or len(values) != len(d["expected"]) or len(keys) != len(d["expected"]):
             cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
         child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
         child.wait_with_output().expect("wait")
+    }
+
+    #[test]
+    fn yaml_comments_stay_on_one_line() {
+        assert_eq!(yaml_comment("a managed PostgreSQL"), "a managed PostgreSQL");
+        assert_eq!(yaml_comment("x\nkind: Secret"), "x kind: Secret");
+        assert_eq!(yaml_comment("a\r\u{85}\u{2028}\u{2029}\tb"), "a     b");
+    }
+
+    // ----- Docker Compose ----------------------------------------------------------------
+
+    #[test]
+    fn compose_values_escape_interpolation() {
+        assert_eq!(compose_value("python"), "python");
+        assert_eq!(compose_value("yes"), r#""yes""#);
+        assert_eq!(compose_value("$HOME"), r#""$$HOME""#);
+        assert_eq!(compose_value("a$$b"), r#""a$$$$b""#);
+        assert_eq!(compose_value("${X:?unset}"), r#""$${X:?unset}""#);
+    }
+
+    // ----- GitHub Actions ----------------------------------------------------------------
+
+    #[test]
+    fn gha_string_doubles_quotes() {
+        assert_eq!(gha_string("refs/heads/main"), "'refs/heads/main'");
+        assert_eq!(gha_string("it's"), "'it''s'");
+        assert_eq!(gha_string(""), "''");
+    }
+
+    #[test]
+    fn gha_values_keep_expressions_plain_and_read_back() {
+        for (input, expected) in [
+            ("${{ matrix.repository }}/app", "${{ matrix.repository }}/app"),
+            ("localhost:5000/base:${{ github.sha }}", "localhost:5000/base:${{ github.sha }}"),
+            ("${{ a && 'x' || '' }}", "${{ a && 'x' || '' }}"),
+            ("runtime", "runtime"),
+            ("yes", r#""yes""#),
+            ("a: ${{ b }}", r#""a: ${{ b }}""#),
+            ("${{ b }} #c", r#""${{ b }} #c""#),
+            ("{${{ b }}}", r#""{${{ b }}}""#),
+            ("${{ b }}:", r#""${{ b }}:""#),
+            ("$x\n", r#""$x\n""#),
+        ] {
+            let rendered = gha_value(input);
+            assert_eq!(rendered, expected, "{input:?}");
+            let doc = format!("key: {rendered}\n");
+            let value: Value = serde_yaml_ng::from_str(&doc).unwrap_or_else(|e| panic!("{doc}: {e}"));
+            assert_eq!(value["key"].as_str(), Some(input), "{doc}");
+        }
+    }
+
+    // ----- Kubernetes --------------------------------------------------------------------
+
+    #[test]
+    fn kubernetes_values_escape_expansion() {
+        assert_eq!(kubernetes_value("python"), "python");
+        assert_eq!(kubernetes_value("on"), r#""on""#);
+        assert_eq!(kubernetes_value("$(HOME)"), r#""$$(HOME)""#);
+        assert_eq!(kubernetes_value("a$$b $5"), r#""a$$$$b $$5""#);
     }
 
     // ----- POSIX sh ----------------------------------------------------------------------

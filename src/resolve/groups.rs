@@ -328,7 +328,9 @@ fn parse_requirement(
                 inner_span(text, start, len),
                 "not PEP 508",
             )
-            .with_help("write a PEP 508 requirement such as \"requests>=2.31.0\" or \"redis[hiredis]>=5.0.0\""),
+            .with_help(
+                "write a PEP 508 requirement such as \"requests>=2.31.0\" or \"redis[hiredis]>=5.0.0\"",
+            ),
         );
         return None;
     }
@@ -357,21 +359,6 @@ fn parse_requirement(
                 ),
             );
             None
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_the_pep508_parser_would_panic_on_are_rejected_first() {
-        for bad in ["python-é>=1", "pytest-", "a.", "x_ >=1", "ok£"] {
-            assert!(precheck_name(bad).is_some(), "{bad}");
-        }
-        for good in ["requests", "requests>=2", "redis[hiredis]>=5", "a-b.c_d (>=1)", "x ; python_version<'3.9'", "pkg@ https://x"] {
-            assert!(precheck_name(good).is_none(), "{good}");
         }
     }
 }
@@ -477,4 +464,26 @@ fn merge(a: Option<&Pep508Requirement>, b: Option<&Pep508Requirement>) -> Option
         _ => return None,
     };
     Some(merged.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_pep508_parser_would_panic_on_are_rejected_first() {
+        for bad in ["python-é>=1", "pytest-", "a.", "x_ >=1", "ok£"] {
+            assert!(precheck_name(bad).is_some(), "{bad}");
+        }
+        for good in [
+            "requests",
+            "requests>=2",
+            "redis[hiredis]>=5",
+            "a-b.c_d (>=1)",
+            "x ; python_version<'3.9'",
+            "pkg@ https://x",
+        ] {
+            assert!(precheck_name(good).is_none(), "{good}");
+        }
+    }
 }

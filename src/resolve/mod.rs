@@ -1,9 +1,13 @@
 //! Resolve: names, include graph, closures, cross-artifact rules, then defaults — once, at
 //! the end. Every problem is collected; a model is returned only when there is no error.
 
+mod compose;
+pub(crate) mod docker;
 pub(crate) mod dockerignore;
 mod groups;
+pub(crate) mod kubernetes;
 pub(crate) mod names;
+mod workflow;
 
 use std::collections::HashMap;
 
@@ -134,8 +138,17 @@ impl Resolver<'_> {
         let secret_index = index_names("secret", &secret_names, self.diagnostics);
         let services = self.services(&image_index, &service_index, &secret_index);
         self.check_unused_images(&services);
+        let compose_target = compose::target(config, &service_index, self.diagnostics);
+        compose::check(config, &service_index, compose_target.is_some(), self.diagnostics);
+        let docker_target = docker::target(config, project.as_ref().map(|p| p.python), self.diagnostics);
         self.check_secrets();
         let dockerignore = self.dockerignore();
+        docker::check_config(config, docker_target.as_ref(), &dockerignore, self.diagnostics);
+        let kubernetes_target = kubernetes::target(config, self.diagnostics);
+        let workflow_target = workflow::target(config, self.diagnostics);
+        if kubernetes_target.is_some() {
+            kubernetes::check(config, &image_index, self.diagnostics);
+        }
 
         let resolved = resolved?;
         let project = project?;
@@ -145,9 +158,10 @@ impl Resolver<'_> {
 
         // Defaults, once, at the end.
         let base = BaseImage {
-            from: base_decl
-                .and_then(|b| b.from.as_ref())
-                .map_or_else(|| format!("python:{}-slim", project.python), |f| f.value.clone()),
+            from: base_decl.and_then(|b| b.from.as_ref()).map_or_else(
+                || docker::default_from(docker_target.as_ref(), project.python),
+                |f| f.value.clone(),
+            ),
             build_packages: base_decl.map(|b| texts(&b.build_packages)).unwrap_or_default(),
             runtime_packages: base_decl.map(|b| texts(&b.runtime_packages)).unwrap_or_default(),
             closure: closure(&resolved.groups, &resolved.rank, &base_groups),
@@ -159,9 +173,16 @@ impl Resolver<'_> {
             .zip(image_groups)
             .map(|(decl, groups)| self.image(decl, groups, &resolved, &project))
             .collect();
-        Some(Model {
+        let mut model = Model {
             project,
-            targets,
+            // The compose target names a service, so it is resolved after the services.
+            targets: Targets {
+                compose: compose_target,
+                docker: docker_target,
+                kubernetes: kubernetes_target,
+                github_workflow: workflow_target,
+                ..targets
+            },
             groups: resolved.groups,
             group_rank: resolved.rank,
             base,
@@ -179,7 +200,13 @@ impl Resolver<'_> {
                 })
                 .collect(),
             dockerignore,
-        })
+        };
+        if model.targets.kubernetes.is_some() {
+            kubernetes::apply(config, &mut model);
+        }
+        // Rules across the Dockerfiles, `.dockerignore` and scripts need the closures.
+        docker::check(config, &model, self.diagnostics);
+        Some(model)
     }
 
     fn project(&mut self) -> Option<Project> {
@@ -323,9 +350,20 @@ impl Resolver<'_> {
         };
         match &self.config.targets {
             // No `targets` node: every artifact family, with its defaults.
-            None => Targets { requirements: Some(requirements_dir(None, self.diagnostics)) },
+            None => Targets {
+                requirements: Some(requirements_dir(None, self.diagnostics)),
+                compose: None,
+                docker: None,
+                kubernetes: None,
+                github_workflow: None,
+            },
             Some(decl) => {
-                if decl.requirements.is_none() {
+                if decl.requirements.is_none()
+                    && decl.compose.is_none()
+                    && decl.docker.is_none()
+                    && decl.kubernetes.is_none()
+                    && decl.github_workflow.is_none()
+                {
                     self.diagnostics.push(
                         Diagnostic::warning(
                             Code::NoTargets,
@@ -333,7 +371,10 @@ impl Resolver<'_> {
                             decl.span,
                             "empty",
                         )
-                        .with_help("add `requirements`, or remove `targets` to render everything"),
+                        .with_help(
+                            "add `requirements`, `compose`, `docker` or `kubernetes`, or remove `targets` to render \
+                             every family but `kubernetes`",
+                        ),
                     );
                 }
                 Targets {
@@ -341,6 +382,10 @@ impl Resolver<'_> {
                         .requirements
                         .as_ref()
                         .map(|r| requirements_dir(Some(r), self.diagnostics)),
+                    compose: None,
+                    docker: None,
+                    kubernetes: None,
+                    github_workflow: None,
                 }
             }
         }
@@ -580,7 +625,8 @@ impl Resolver<'_> {
                 limits_memory: decl.limits.as_ref().and_then(|l| l.memory.as_ref()).map(|m| m.value.clone()),
                 limits_cpus: decl.limits.as_ref().and_then(|l| l.cpus.as_ref()).map(|c| c.value.clone()),
                 dev,
-                k8s: decl.k8s.clone(),
+                // Resolved with the kubernetes target, at the end (`kubernetes::apply`).
+                k8s: None,
             });
         }
         out
@@ -641,8 +687,11 @@ impl Resolver<'_> {
     }
 }
 
-/// The project's default `.dockerignore` set (the seed plan's Phase 5 list, minus the
-/// entries that would exclude the generated requirements and Dockerfiles' inputs).
+/// The project's default `.dockerignore` set: the seed plan's Phase 5 list, corrected for
+/// Docker's root anchoring (see `dockerignore.rs`): `*.pyc` only covers the context root,
+/// so what the seed meant "anywhere" is written `**/…`; what it meant at the root (tool
+/// folders, `*.sh` helper scripts) stays root-only so application folders keep their own.
+/// `secrets/*.json` + `secrets/*.txt` became all of `secrets/`, `.env.example` is `.env.*`.
 const DEFAULT_DOCKERIGNORE: &[&str] = &[
     ".git",
     ".gitignore",
@@ -652,11 +701,15 @@ const DEFAULT_DOCKERIGNORE: &[&str] = &[
     "**/*.pyo",
     "**/*.pyd",
     ".Python",
-    "*.egg-info",
+    // Build artifacts: native extensions built in-tree are for the host, not the image.
+    "**/*.so",
+    "**/*.egg",
+    "**/*.egg-info",
     "dist",
     "build",
-    ".pytest_cache",
+    "**/.pytest_cache",
     ".coverage",
+    ".coveragerc",
     "venv",
     "env",
     ".venv",
@@ -674,10 +727,11 @@ const DEFAULT_DOCKERIGNORE: &[&str] = &[
     "reports/*",
     "report/",
     "secrets/",
-    ".env",
-    ".env.*",
+    "**/.env",
+    "**/.env.*",
     "docs/",
     "**/*.md",
+    "README*",
     "tests/",
     "**/test_*.py",
     "**/*_test.py",
@@ -691,7 +745,10 @@ const DEFAULT_DOCKERIGNORE: &[&str] = &[
     "grafana/",
     "prometheus/",
     "deployment/",
+    // Build inputs the builder reads from outside the context.
+    "compose/",
     "docker-compose*.yml",
+    "Dockerfile*",
     "**/*.csv",
     "**/*.parquet",
     "**/*.db",

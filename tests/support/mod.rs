@@ -55,5 +55,6 @@ pub fn rendered_copy() -> tempfile::TempDir {
 
 /// Reads a file of the repo's committed generated/ folder.
 pub fn generated(path: &str) -> String {
-    std::fs::read_to_string(repo().join("generated").join(path)).unwrap_or_else(|e| panic!("generated/{path}: {e}"))
+    std::fs::read_to_string(repo().join("generated").join(path))
+        .unwrap_or_else(|e| panic!("generated/{path}: {e}"))
 }

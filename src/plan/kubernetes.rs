@@ -1,0 +1,894 @@
+//! The kubernetes target: `k8s/namespace.yaml`, one file per object
+//! (`<name>.deployment.yaml`, `.service.yaml`, `.hpa.yaml`, `.pdb.yaml`, `.job.yaml`) and a
+//! `kustomization.yaml` that lists them and sets the image tag. docs/kubernetes.md explains
+//! every object and default.
+//!
+//! Every value is computed and quoted here ([`super::quote`]: `yaml_scalar`, `yaml_key`,
+//! `yaml_comment`, and `kubernetes_value` for the fields the kubelet expands `$(VAR)` in);
+//! the templates in `templates/kubernetes/` only lay out fields.
+
+use askama::Template;
+
+use super::builds::{self, Build};
+use super::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
+use super::{FileMode, PlanContext, PlanError, Planner};
+use crate::model::{
+    Deploy, EnvSecret, Image, Init, K8s, KubernetesTarget, Model, Resources, Service, ServiceSource,
+};
+use crate::parse::config::{HealthCheckDecl, HealthDecl};
+use crate::resolve::kubernetes::{duration_seconds, init_job_name};
+use crate::resolve::names::dns_name;
+
+/// The folder of every manifest, inside the output folder.
+pub(crate) const DIR: &str = "k8s";
+const NAMESPACE_FILE: &str = "namespace.yaml";
+const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
+
+/// Where file secrets are mounted, as Docker and Compose do.
+const SECRETS_DIR: &str = "/run/secrets";
+/// The name of the projected volume that holds a pod's file secrets.
+const SECRETS_VOLUME: &str = "secrets";
+/// The extended resource of NVIDIA's device plugin.
+const GPU_RESOURCE: &str = "nvidia.com/gpu";
+/// Docker's health check defaults, used when `health` leaves a timing out, so a probe
+/// behaves like the Compose health check of the same config.
+const DEFAULT_INTERVAL: u32 = 30;
+const DEFAULT_TIMEOUT: u32 = 30;
+const DEFAULT_RETRIES: u32 = 3;
+/// Secret files readable by the owner and the pod's `fsGroup` (0440), or by everyone
+/// (0444) when the pod's uid is unknown and no `fsGroup` is set. Decimal: YAML 1.1 and
+/// 1.2 readers disagree on `0440`.
+const SECRET_MODE_GROUP: u32 = 0o440;
+const SECRET_MODE_ALL: u32 = 0o444;
+/// The first Kubernetes minor with `unhealthyPodEvictionPolicy` on by default (beta).
+const UNHEALTHY_POD_EVICTION_MINOR: u16 = 27;
+
+// ---------------------------------------------------------------------------------------
+// View-models: every string already quoted for YAML
+// ---------------------------------------------------------------------------------------
+
+/// `metadata:` of an object.
+struct Meta {
+    name: String,
+    namespace: String,
+    labels: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/namespace.yaml", escape = "none")]
+struct NamespaceFile {
+    config_name: String,
+    name: String,
+    labels: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/kustomization.yaml", escape = "none")]
+struct KustomizationFile {
+    config_name: String,
+    /// Comment lines, already made safe.
+    header: Vec<String>,
+    namespace: String,
+    resources: Vec<String>,
+    /// (image name, tag)
+    images: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/deployment.yaml", escape = "none")]
+struct DeploymentFile {
+    config_name: String,
+    meta: Meta,
+    replicas: Option<u32>,
+    selector: Vec<(String, String)>,
+    pod: PodView,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/job.yaml", escape = "none")]
+struct JobFile {
+    config_name: String,
+    meta: Meta,
+    pod: PodView,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/service.yaml", escape = "none")]
+struct ServiceFile {
+    config_name: String,
+    meta: Meta,
+    selector: Vec<(String, String)>,
+    ports: Vec<PortView>,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/hpa.yaml", escape = "none")]
+struct HpaFile {
+    config_name: String,
+    meta: Meta,
+    target: String,
+    min: u32,
+    max: u32,
+    cpu_percent: u32,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/pdb.yaml", escape = "none")]
+struct PdbFile {
+    config_name: String,
+    meta: Meta,
+    min_available: u32,
+    selector: Vec<(String, String)>,
+    always_allow_unhealthy: bool,
+}
+
+/// The pod template of a Deployment or a Job.
+struct PodView {
+    labels: Vec<(String, String)>,
+    /// `Never` for Jobs; Deployments keep the default (`Always`).
+    restart_policy: Option<&'static str>,
+    run_as_non_root: bool,
+    fs_group: Option<u32>,
+    /// Required node affinity: (label key, accepted values).
+    affinity: Option<(String, Vec<String>)>,
+    /// (key, effect)
+    tolerations: Vec<(String, Option<String>)>,
+    init_containers: Vec<ContainerView>,
+    containers: Vec<ContainerView>,
+    volumes: Vec<VolumeView>,
+}
+
+struct ContainerView {
+    name: String,
+    image: String,
+    pull_policy: &'static str,
+    args: Vec<String>,
+    ports: Vec<PortView>,
+    env: Vec<EnvView>,
+    readiness: Option<ProbeView>,
+    liveness: Option<ProbeView>,
+    requests: Vec<(String, String)>,
+    limits: Vec<(String, String)>,
+    run_as_user: Option<u32>,
+    allow_privilege_escalation: bool,
+    read_only_root_filesystem: bool,
+    mounts: Vec<MountView>,
+}
+
+struct PortView {
+    name: String,
+    port: u16,
+}
+
+struct EnvView {
+    name: String,
+    value: Option<String>,
+    /// (Secret name, key)
+    secret: Option<(String, String)>,
+}
+
+#[derive(Clone)]
+struct ProbeView {
+    http_path: Option<String>,
+    /// The port of an HTTP or TCP check.
+    port: Option<u16>,
+    tcp: bool,
+    exec: Vec<String>,
+    initial_delay: Option<u32>,
+    /// (periodSeconds, timeoutSeconds, failureThreshold); `None` keeps Kubernetes' defaults.
+    timing: Option<(u32, u32, u32)>,
+}
+
+struct MountView {
+    name: String,
+    path: String,
+    read_only: bool,
+}
+
+struct VolumeView {
+    name: String,
+    /// `None`: an `emptyDir`.
+    secrets: Option<SecretsVolume>,
+}
+
+struct SecretsVolume {
+    mode: u32,
+    /// (Secret name, key, path)
+    items: Vec<(String, String, String)>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Planning
+// ---------------------------------------------------------------------------------------
+
+pub(super) fn plan(
+    model: &Model,
+    context: &PlanContext,
+    target: &KubernetesTarget,
+    planner: &mut Planner,
+) -> Result<(), PlanError> {
+    let kube = Kube::new(model, target);
+    let config_name = context.config_name.clone();
+    let mut resources: Vec<String> = vec![NAMESPACE_FILE.to_owned()];
+    let mut render =
+        |file: String, template: &dyn DynTemplate, planner: &mut Planner| -> Result<(), PlanError> {
+            template.render_into(planner, format!("{DIR}/{file}"))?;
+            resources.push(file);
+            Ok(())
+        };
+
+    for service in &model.services {
+        let Some(k8s) = &service.k8s else { continue };
+        match k8s.deploy {
+            Deploy::Deployment => {
+                let selector = kube.selector(&k8s.name, &k8s.name);
+                let deployment = DeploymentFile {
+                    config_name: config_name.clone(),
+                    meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "service"),
+                    replicas: k8s.replicas,
+                    selector: selector.clone(),
+                    pod: kube.pod(service, k8s, &k8s.name, "service", None),
+                };
+                render(format!("{}.deployment.yaml", k8s.name), &deployment, planner)?;
+                let ports = kube.ports(service);
+                if !ports.is_empty() {
+                    let file = ServiceFile {
+                        config_name: config_name.clone(),
+                        meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "service"),
+                        selector: selector.clone(),
+                        ports,
+                    };
+                    render(format!("{}.service.yaml", k8s.name), &file, planner)?;
+                }
+                if let Some(autoscale) = k8s.autoscale {
+                    let file = HpaFile {
+                        config_name: config_name.clone(),
+                        meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "service"),
+                        target: yaml_scalar(&k8s.name).into_owned(),
+                        min: autoscale.min,
+                        max: autoscale.max,
+                        cpu_percent: autoscale.cpu_percent,
+                    };
+                    render(format!("{}.hpa.yaml", k8s.name), &file, planner)?;
+                }
+                if let Some(min_available) = k8s.min_available {
+                    let file = PdbFile {
+                        config_name: config_name.clone(),
+                        meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "service"),
+                        min_available,
+                        selector,
+                        always_allow_unhealthy: target.min_minor >= UNHEALTHY_POD_EVICTION_MINOR,
+                    };
+                    render(format!("{}.pdb.yaml", k8s.name), &file, planner)?;
+                }
+            }
+            Deploy::Job => {
+                let job = JobFile {
+                    config_name: config_name.clone(),
+                    meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "job"),
+                    pod: kube.pod(service, k8s, &k8s.name, "job", None),
+                };
+                render(format!("{}.job.yaml", k8s.name), &job, planner)?;
+            }
+            Deploy::External { .. } | Deploy::DevOnly => continue,
+        }
+        for init in k8s.init.iter().filter(|i| i.job) {
+            let name = init_job_name(&k8s.name, &init.name);
+            let job = JobFile {
+                config_name: config_name.clone(),
+                meta: kube.meta(&name, &k8s.name, &name, "init"),
+                pod: kube.pod(service, k8s, &name, "init", Some(init)),
+            };
+            render(format!("{name}.job.yaml"), &job, planner)?;
+        }
+    }
+
+    let namespace = NamespaceFile {
+        config_name: config_name.clone(),
+        name: yaml_scalar(&target.namespace).into_owned(),
+        labels: kube.namespace_labels(),
+    };
+    planner.render(format!("{DIR}/{NAMESPACE_FILE}"), &namespace, FileMode::Regular)?;
+    let kustomization = KustomizationFile {
+        config_name,
+        header: kube.kustomization_header(),
+        namespace: yaml_scalar(&target.namespace).into_owned(),
+        resources: resources.iter().map(|r| yaml_scalar(r).into_owned()).collect(),
+        images: kube
+            .deployed_images()
+            .into_iter()
+            .map(|repository| (yaml_scalar(&repository).into_owned(), yaml_scalar(&target.tag).into_owned()))
+            .collect(),
+    };
+    planner.render(format!("{DIR}/{KUSTOMIZATION_FILE}"), &kustomization, FileMode::Regular)?;
+    Ok(())
+}
+
+/// Object-safe [`Planner::render`], so one closure renders (and lists) every kind of file.
+trait DynTemplate {
+    fn render_into(&self, planner: &mut Planner, path: String) -> Result<(), PlanError>;
+}
+
+impl<T: Template> DynTemplate for T {
+    fn render_into(&self, planner: &mut Planner, path: String) -> Result<(), PlanError> {
+        planner.render(path, self, FileMode::Regular)
+    }
+}
+
+/// Whether a tag never moves once pushed: a commit SHA (7 to 40 lowercase hex digits),
+/// which is what CI tags every build with. `latest`, branch and version tags can move.
+pub(crate) fn is_immutable_tag(tag: &str) -> bool {
+    (7..=40).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_digit() || matches!(c, 'a'..='f'))
+}
+
+/// `IfNotPresent` only for references that cannot change under the same name: an image
+/// pinned by digest, or a built image tagged with a commit SHA. Everything else is pulled
+/// on every start (`Always`), so a moved tag never leaves nodes on different builds.
+fn pull_policy(immutable: bool) -> &'static str {
+    if immutable { "IfNotPresent" } else { "Always" }
+}
+
+/// Facts shared by every object.
+struct Kube<'a> {
+    model: &'a Model,
+    target: &'a KubernetesTarget,
+    /// The build of each image (same order as `model.images`).
+    builds: Vec<Option<Build>>,
+}
+
+impl<'a> Kube<'a> {
+    fn new(model: &'a Model, target: &'a KubernetesTarget) -> Self {
+        let all = builds::builds(model);
+        let builds = model
+            .images
+            .iter()
+            .map(|image| {
+                let dockerfile = model.project.output.join(model.dockerfile_path(image));
+                all.iter().find(|b| b.dockerfile == dockerfile).cloned()
+            })
+            .collect();
+        Self { model, target, builds }
+    }
+
+    /// The repository a built image is pushed to: the build facts' (the CI workflow and
+    /// the build scripts push exactly these).
+    fn repository(&self, image: usize) -> String {
+        match self.builds.get(image).and_then(Option::as_ref) {
+            Some(build) => build.repository.clone(),
+            None => self.model.qualified(&self.model.repository_name(&self.model.images[image])),
+        }
+    }
+
+    /// `(reference, pull policy)` of a built image at the target's tag.
+    fn built_image(&self, image: usize) -> (String, &'static str) {
+        let reference = format!("{}:{}", self.repository(image), self.target.tag);
+        (yaml_scalar(&reference).into_owned(), pull_policy(is_immutable_tag(&self.target.tag)))
+    }
+
+    fn image(&self, service: &Service) -> (String, &'static str) {
+        match &service.source {
+            ServiceSource::Image(id) => self.built_image(*id),
+            ServiceSource::Prebuilt(reference) => {
+                (yaml_scalar(reference).into_owned(), pull_policy(reference.contains("@sha256:")))
+            }
+        }
+    }
+
+    fn built(&self, service: &Service) -> Option<&'a Image> {
+        match service.source {
+            ServiceSource::Image(id) => self.model.images.get(id),
+            ServiceSource::Prebuilt(_) => None,
+        }
+    }
+
+    /// The recommended `app.kubernetes.io/*` labels.
+    fn labels(&self, app: &str, instance: &str, component: &str) -> Vec<(String, String)> {
+        [
+            ("app.kubernetes.io/name", app),
+            ("app.kubernetes.io/instance", instance),
+            ("app.kubernetes.io/component", component),
+            ("app.kubernetes.io/part-of", self.model.project.name.as_str()),
+            ("app.kubernetes.io/managed-by", "gscgen"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (yaml_key(k).into_owned(), yaml_scalar(v).into_owned()))
+        .collect()
+    }
+
+    /// What a Deployment, its Service and its PDB select: name and instance. Jobs of the
+    /// same service share the name but not the instance, so they are never selected.
+    fn selector(&self, app: &str, instance: &str) -> Vec<(String, String)> {
+        [("app.kubernetes.io/name", app), ("app.kubernetes.io/instance", instance)]
+            .into_iter()
+            .map(|(k, v)| (yaml_key(k).into_owned(), yaml_scalar(v).into_owned()))
+            .collect()
+    }
+
+    fn meta(&self, name: &str, app: &str, instance: &str, component: &str) -> Meta {
+        Meta {
+            name: yaml_scalar(name).into_owned(),
+            namespace: yaml_scalar(&self.target.namespace).into_owned(),
+            labels: self.labels(app, instance, component),
+        }
+    }
+
+    /// The container ports: the service's, then those its image exposes.
+    fn port_numbers(&self, service: &Service) -> Vec<u16> {
+        let mut ports: Vec<u16> = Vec::new();
+        let exposed = self.built(service).map(|i| i.expose.as_slice()).unwrap_or_default();
+        for port in service.ports.iter().map(|p| p.container).chain(exposed.iter().copied()) {
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        ports
+    }
+
+    fn ports(&self, service: &Service) -> Vec<PortView> {
+        self.port_numbers(service)
+            .into_iter()
+            .map(|port| PortView { name: format!("tcp-{port}"), port })
+            .collect()
+    }
+
+    fn health(&self, service: &'a Service) -> Option<&'a HealthDecl> {
+        let health =
+            service.health.as_ref().or_else(|| self.built(service).and_then(|i| i.health.as_ref()))?;
+        health.check.as_ref().map(|_| health)
+    }
+
+    /// Readiness and liveness probes from the health check; a TCP readiness probe on the
+    /// first port when there is no health check but a port. Never a probe that always passes.
+    fn probes(&self, service: &'a Service, k8s: &K8s) -> (Option<ProbeView>, Option<ProbeView>) {
+        if k8s.deploy != Deploy::Deployment {
+            return (None, None);
+        }
+        let Some(health) = self.health(service) else {
+            let tcp = self.port_numbers(service).first().map(|&port| ProbeView {
+                http_path: None,
+                port: Some(port),
+                tcp: true,
+                exec: Vec::new(),
+                initial_delay: None,
+                timing: None,
+            });
+            return (tcp, None);
+        };
+        let seconds = |d: &Option<crate::parse::config::Text>, default: u32| {
+            d.as_ref().and_then(|t| duration_seconds(&t.value)).unwrap_or(default)
+        };
+        let timing = (
+            seconds(&health.interval, DEFAULT_INTERVAL),
+            seconds(&health.timeout, DEFAULT_TIMEOUT),
+            health.retries.as_ref().map_or(DEFAULT_RETRIES, |r| r.value.max(1)),
+        );
+        let mut readiness = ProbeView {
+            http_path: None,
+            port: None,
+            tcp: false,
+            exec: Vec::new(),
+            initial_delay: None,
+            timing: Some(timing),
+        };
+        match &health.check {
+            Some(HealthCheckDecl::Http { path, port }) => {
+                readiness.http_path = Some(yaml_scalar(&path.value).into_owned());
+                readiness.port = Some(port.value);
+            }
+            Some(HealthCheckDecl::Exec(command)) => {
+                readiness.exec = command.args.iter().map(|a| yaml_scalar(&a.value).into_owned()).collect();
+            }
+            None => return (None, None),
+        }
+        // The start period (Docker's grace time) delays liveness only: readiness may fail
+        // while the service starts, which just keeps it out of its Service.
+        let liveness = ProbeView {
+            initial_delay: health.start_period.as_ref().and_then(|t| duration_seconds(&t.value)),
+            ..readiness.clone()
+        };
+        (Some(readiness), Some(liveness))
+    }
+
+    fn env(pairs: &[(String, String)], secrets: &[EnvSecret]) -> Vec<EnvView> {
+        let mut env: Vec<EnvView> = pairs
+            .iter()
+            .map(|(k, v)| EnvView {
+                name: yaml_scalar(k).into_owned(),
+                value: Some(kubernetes_value(v).into_owned()),
+                secret: None,
+            })
+            .collect();
+        env.extend(secrets.iter().map(|s| EnvView {
+            name: yaml_scalar(&s.key).into_owned(),
+            value: None,
+            secret: Some((yaml_scalar(&s.secret).into_owned(), yaml_scalar(&s.secret_key).into_owned())),
+        }));
+        env
+    }
+
+    fn resources(resources: &Resources, gpu: Option<u32>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(cpu) = &resources.cpu {
+            out.push(("cpu".to_owned(), yaml_scalar(cpu).into_owned()));
+        }
+        if let Some(memory) = &resources.memory {
+            out.push(("memory".to_owned(), yaml_scalar(memory).into_owned()));
+        }
+        if let Some(count) = gpu {
+            out.push((yaml_key(GPU_RESOURCE).into_owned(), yaml_scalar(&count.to_string()).into_owned()));
+        }
+        out
+    }
+
+    /// The pod of a Deployment, a oneshot Job, or (with `job`) the Job of an init.
+    fn pod(
+        &self,
+        service: &'a Service,
+        k8s: &K8s,
+        instance: &str,
+        component: &str,
+        job: Option<&Init>,
+    ) -> PodView {
+        let mut volumes = Volumes::default();
+        let secrets = self.secret_items(service);
+        let (init_containers, containers) = match job {
+            Some(init) => (Vec::new(), vec![self.init_container(k8s, init, &mut volumes, &secrets)]),
+            None => {
+                // The service's own volumes come first in the pod's list.
+                let main = self.main_container(service, k8s, &mut volumes, &secrets);
+                let inits = k8s
+                    .init
+                    .iter()
+                    .filter(|i| !i.job)
+                    .map(|i| self.init_container(k8s, i, &mut volumes, &secrets))
+                    .collect();
+                (inits, vec![main])
+            }
+        };
+        // Volumes (secret files, emptyDirs) belong to the main container's group.
+        let fs_group = k8s.run_as_user;
+        let mut volume_views = volumes.into_views();
+        if !secrets.is_empty() {
+            volume_views.push(VolumeView {
+                name: SECRETS_VOLUME.to_owned(),
+                secrets: Some(SecretsVolume {
+                    mode: if fs_group.is_some() { SECRET_MODE_GROUP } else { SECRET_MODE_ALL },
+                    items: secrets,
+                }),
+            });
+        }
+        let gpu = k8s.gpu.as_ref().filter(|_| job.is_none());
+        PodView {
+            labels: self.labels(&k8s.name, instance, component),
+            restart_policy: (job.is_some() || k8s.deploy == Deploy::Job).then_some("Never"),
+            run_as_non_root: k8s.security.run_as_non_root,
+            fs_group,
+            affinity: gpu.and_then(|g| g.node_label.as_ref()).map(|(key, values)| {
+                (yaml_scalar(key).into_owned(), values.iter().map(|v| yaml_scalar(v).into_owned()).collect())
+            }),
+            tolerations: gpu
+                .map(|g| {
+                    g.tolerations
+                        .iter()
+                        .map(|t| {
+                            (
+                                yaml_scalar(&t.key).into_owned(),
+                                t.effect.as_ref().map(|e| yaml_scalar(e).into_owned()),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            init_containers,
+            containers,
+            volumes: volume_views,
+        }
+    }
+
+    /// `(Secret, key, path)` of the service's file secrets: Secret `<dns name>` holds the
+    /// file under the key `<secret name>`; the pod sees it at `/run/secrets/<target>`.
+    fn secret_items(&self, service: &Service) -> Vec<(String, String, String)> {
+        service
+            .secrets
+            .iter()
+            .filter_map(|s| {
+                let secret = self.model.secrets.get(s.secret)?;
+                Some((
+                    yaml_scalar(&dns_name(&secret.name.value)).into_owned(),
+                    yaml_scalar(&secret.name.value).into_owned(),
+                    yaml_scalar(&s.target).into_owned(),
+                ))
+            })
+            .collect()
+    }
+
+    fn main_container(
+        &self,
+        service: &'a Service,
+        k8s: &K8s,
+        volumes: &mut Volumes,
+        secrets: &[(String, String, String)],
+    ) -> ContainerView {
+        let (image, pull_policy) = self.image(service);
+        let (readiness, liveness) = self.probes(service, k8s);
+        let gpu = k8s.gpu.as_ref().map(|g| g.count);
+        let mut mounts: Vec<MountView> = k8s.writable.iter().map(|path| volumes.writable(path)).collect();
+        mounts.extend(service.volumes.iter().map(|(name, target)| volumes.named(name, target)));
+        if !secrets.is_empty() {
+            mounts.push(MountView {
+                name: SECRETS_VOLUME.to_owned(),
+                path: SECRETS_DIR.to_owned(),
+                read_only: true,
+            });
+        }
+        ContainerView {
+            name: yaml_scalar(&k8s.name).into_owned(),
+            image,
+            pull_policy,
+            args: service.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
+            ports: self.ports(service),
+            env: Self::env(&service.env, &service.env_secrets),
+            readiness,
+            liveness,
+            requests: Self::resources(&k8s.requests, gpu),
+            limits: Self::resources(&k8s.limits, gpu),
+            run_as_user: k8s.run_as_user,
+            allow_privilege_escalation: k8s.security.allow_privilege_escalation,
+            read_only_root_filesystem: k8s.security.read_only_root_filesystem,
+            mounts,
+        }
+    }
+
+    /// An init container, or the container of an init's Job: the service's CPU and memory,
+    /// never its GPUs.
+    fn init_container(
+        &self,
+        k8s: &K8s,
+        init: &Init,
+        volumes: &mut Volumes,
+        secrets: &[(String, String, String)],
+    ) -> ContainerView {
+        let (image, pull_policy) = self.built_image(init.image);
+        let mut mounts: Vec<MountView> = init.writable.iter().map(|path| volumes.writable(path)).collect();
+        if !secrets.is_empty() {
+            mounts.push(MountView {
+                name: SECRETS_VOLUME.to_owned(),
+                path: SECRETS_DIR.to_owned(),
+                read_only: true,
+            });
+        }
+        ContainerView {
+            name: yaml_scalar(&init.name).into_owned(),
+            image,
+            pull_policy,
+            args: init.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
+            ports: Vec::new(),
+            env: Self::env(&init.env, &init.env_secrets),
+            readiness: None,
+            liveness: None,
+            requests: Self::resources(&k8s.requests, None),
+            limits: Self::resources(&k8s.limits, None),
+            run_as_user: init.run_as_user,
+            allow_privilege_escalation: k8s.security.allow_privilege_escalation,
+            read_only_root_filesystem: k8s.security.read_only_root_filesystem,
+            mounts,
+        }
+    }
+
+    /// Restricted when every deployed pod is fully hardened; baseline when some service
+    /// relaxes `runAsNonRoot` or `allowPrivilegeEscalation` (explicitly, in the config).
+    /// Audit and warn stay at restricted, so relaxed pods show up on every apply.
+    fn namespace_labels(&self) -> Vec<(String, String)> {
+        let restricted = self
+            .model
+            .services
+            .iter()
+            .filter_map(|s| s.k8s.as_ref())
+            .filter(|k| k.is_deployed())
+            .all(|k| k.security.run_as_non_root && !k.security.allow_privilege_escalation);
+        let enforce = if restricted { "restricted" } else { "baseline" };
+        [
+            ("app.kubernetes.io/part-of", self.model.project.name.as_str()),
+            ("app.kubernetes.io/managed-by", "gscgen"),
+            ("pod-security.kubernetes.io/enforce", enforce),
+            ("pod-security.kubernetes.io/audit", "restricted"),
+            ("pod-security.kubernetes.io/warn", "restricted"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (yaml_key(k).into_owned(), yaml_scalar(v).into_owned()))
+        .collect()
+    }
+
+    /// Repositories of every built image a deployed workload runs, in order of first use.
+    fn deployed_images(&self) -> Vec<String> {
+        let mut ids: Vec<usize> = Vec::new();
+        for service in &self.model.services {
+            let Some(k8s) = service.k8s.as_ref().filter(|k| k.is_deployed()) else { continue };
+            if let ServiceSource::Image(id) = service.source {
+                ids.push(id);
+            }
+            ids.extend(k8s.init.iter().map(|i| i.image));
+        }
+        let mut repositories: Vec<String> = Vec::new();
+        for id in ids {
+            let repository = self.repository(id);
+            if !repositories.contains(&repository) {
+                repositories.push(repository);
+            }
+        }
+        repositories
+    }
+
+    /// The kustomization's comment: how to apply and deploy, which services are left to
+    /// the cluster, which Secrets must exist first.
+    fn kustomization_header(&self) -> Vec<String> {
+        let namespace = &self.target.namespace;
+        let mut header = vec![
+            format!(
+                "Every Kubernetes object of project {} (namespace {namespace}).",
+                self.model.project.name
+            ),
+            "Apply: kubectl apply -k <this folder>. Needs Kubernetes 1.".to_owned()
+                + &self.target.min_minor.to_string()
+                + " or later.",
+        ];
+        if let Some(first) = self.deployed_images().first() {
+            header.push(format!(
+                "Deploy a commit: kustomize edit set image {first}:<sha> (one line per image), then apply."
+            ));
+        }
+        let not_deployed: Vec<String> = self
+            .model
+            .services
+            .iter()
+            .filter_map(|s| {
+                let k8s = s.k8s.as_ref()?;
+                match &k8s.deploy {
+                    Deploy::External { reason } => Some(format!("  {} (external: {reason})", k8s.name)),
+                    Deploy::DevOnly => Some(format!("  {} (development only: profile dev)", k8s.name)),
+                    Deploy::Deployment | Deploy::Job => None,
+                }
+            })
+            .collect();
+        if !not_deployed.is_empty() {
+            header.push("Not deployed here (provided by the cluster or development only):".to_owned());
+            header.extend(not_deployed);
+        }
+        let mut secrets: Vec<String> = Vec::new();
+        let mut env_secrets: Vec<(String, Vec<String>)> = Vec::new();
+        for service in self.model.services.iter().filter(|s| s.k8s.as_ref().is_some_and(K8s::is_deployed)) {
+            let k8s = service.k8s.as_ref().map(|k| k.init.as_slice()).unwrap_or_default();
+            for secret in service.env_secrets.iter().chain(k8s.iter().flat_map(|i| i.env_secrets.iter())) {
+                match env_secrets.iter_mut().find(|(name, _)| *name == secret.secret) {
+                    Some((_, keys)) if keys.contains(&secret.secret_key) => {}
+                    Some((_, keys)) => keys.push(secret.secret_key.clone()),
+                    None => env_secrets.push((secret.secret.clone(), vec![secret.secret_key.clone()])),
+                }
+            }
+            for file in &service.secrets {
+                let Some(secret) = self.model.secrets.get(file.secret) else { continue };
+                let line = format!(
+                    "  kubectl -n {namespace} create secret generic {} --from-file={}={}",
+                    dns_name(&secret.name.value),
+                    secret.name.value,
+                    secret.file
+                );
+                if !secrets.contains(&line) {
+                    secrets.push(line);
+                }
+            }
+        }
+        for (name, keys) in &env_secrets {
+            let literals: Vec<String> = keys.iter().map(|k| format!("--from-literal={k}=…")).collect();
+            secrets.push(format!(
+                "  kubectl -n {namespace} create secret generic {name} {}",
+                literals.join(" ")
+            ));
+        }
+        if !secrets.is_empty() {
+            header.push(
+                "Secrets the pods read, created outside this folder before the first apply:".to_owned(),
+            );
+            header.extend(secrets);
+        }
+        header.into_iter().map(|line| yaml_comment(&line).into_owned()).collect()
+    }
+}
+
+/// The volumes of one pod: an `emptyDir` per writable path and per named volume, named
+/// after the path or volume, unique within the pod.
+#[derive(Default)]
+struct Volumes {
+    /// (key: `path:<path>` or `volume:<name>`, volume name), in order of first use.
+    entries: Vec<(String, String)>,
+}
+
+impl Volumes {
+    fn claim(&mut self, key: String, base: &str) -> String {
+        if let Some((_, name)) = self.entries.iter().find(|(k, _)| *k == key) {
+            return name.clone();
+        }
+        let taken = |name: &str, entries: &[(String, String)]| {
+            name == SECRETS_VOLUME || entries.iter().any(|(_, n)| n == name)
+        };
+        let mut name = base.to_owned();
+        let mut n = 2;
+        while taken(&name, &self.entries) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        self.entries.push((key, name.clone()));
+        name
+    }
+
+    fn writable(&mut self, path: &str) -> MountView {
+        let name = self.claim(format!("path:{path}"), &volume_base(path));
+        MountView {
+            name: yaml_scalar(&name).into_owned(),
+            path: yaml_scalar(path).into_owned(),
+            read_only: false,
+        }
+    }
+
+    fn named(&mut self, volume: &str, target: &str) -> MountView {
+        let name = self.claim(format!("volume:{volume}"), &format!("volume-{}", volume_base(volume)));
+        MountView {
+            name: yaml_scalar(&name).into_owned(),
+            path: yaml_scalar(target).into_owned(),
+            read_only: false,
+        }
+    }
+
+    fn into_views(self) -> Vec<VolumeView> {
+        self.entries
+            .into_iter()
+            .map(|(_, name)| VolumeView { name: yaml_scalar(&name).into_owned(), secrets: None })
+            .collect()
+    }
+}
+
+/// A DNS-1123 label made from a path or name (`/var/lib/x` → `var-lib-x`), at most 50
+/// characters so a `-<n>` suffix still fits in 63.
+fn volume_base(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.chars().take(50).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "root".to_owned() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn immutable_tags_are_commit_shas() {
+        assert!(is_immutable_tag("3d3c42e5aac5ba805825da76410c181273ba90b1"));
+        assert!(is_immutable_tag("3d3c42e"));
+        for mutable in ["latest", "main", "v1.2.3", "3d3c42", "3D3C42E5", "1.2.3-beta"] {
+            assert!(!is_immutable_tag(mutable), "{mutable}");
+        }
+    }
+
+    #[test]
+    fn volume_names_are_labels() {
+        assert_eq!(volume_base("/logs"), "logs");
+        assert_eq!(volume_base("/var/lib/Maintenance_x/"), "var-lib-maintenance-x");
+        assert_eq!(volume_base("/"), "root");
+        let mut volumes = Volumes::default();
+        assert_eq!(volumes.writable("/a_b").name, "a-b");
+        assert_eq!(volumes.writable("/a-b").name, "a-b-2");
+        assert_eq!(volumes.writable("/a_b").name, "a-b");
+        assert_eq!(volumes.writable("/secrets").name, "secrets-2");
+        assert!(volume_base(&"x".repeat(80)).len() <= 50);
+    }
+}

@@ -1,0 +1,834 @@
+//! The `docker` target: its settings (defaults applied here, once), and the rules that
+//! tie Dockerfiles, `.dockerignore` and the build scripts to the rest of the config.
+//!
+//! Every value that reaches a generated Dockerfile or build script is checked here, with
+//! its span, so the renderers never meet a value they cannot write: a value the target
+//! language cannot carry is a diagnostic, never a broken file.
+
+use miette::SourceSpan;
+
+use super::dockerignore::IgnoreRules;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::model::{DockerRuntime, DockerTarget, Model, PythonVersion, User};
+use crate::parse::config::{Config, HealthCheckDecl, HealthDecl, Spanned, Text, UserDecl};
+use crate::plan::quote;
+
+/// A distroless Python image gscgen knows, with the Python it ships. The builder stages
+/// must use the same Debian release's own Python: the virtual environment records the
+/// interpreter's path (`/usr/bin/python3`), which python:*-slim images do not have.
+pub(crate) struct Distroless {
+    /// Repository without tag or digest.
+    pub(crate) repository: &'static str,
+    pub(crate) python: PythonVersion,
+    /// Default builder image (`base-image from`).
+    pub(crate) builder: &'static str,
+    /// Accepted prefixes of an explicit `base-image from` (same Debian release).
+    pub(crate) builder_prefixes: &'static [&'static str],
+}
+
+/// The published distroless Python images (GoogleContainerTools/distroless
+/// `python3/testdata/debian12.yaml`, `debian13.yaml`: Python 3.11.2 and 3.13.5).
+pub(crate) const DISTROLESS: &[Distroless] = &[
+    Distroless {
+        repository: "gcr.io/distroless/python3-debian12",
+        python: PythonVersion { major: 3, minor: 11 },
+        builder: "debian:12-slim",
+        builder_prefixes: &["debian:12", "debian:bookworm", "docker.io/library/debian:12"],
+    },
+    Distroless {
+        repository: "gcr.io/distroless/python3-debian13",
+        python: PythonVersion { major: 3, minor: 13 },
+        builder: "debian:13-slim",
+        builder_prefixes: &["debian:13", "debian:trixie", "docker.io/library/debian:13"],
+    },
+];
+
+/// The distroless image a runtime reference belongs to.
+pub(crate) fn distroless_of(image: &str) -> Option<&'static Distroless> {
+    let repository = image.split(['@']).next().unwrap_or(image);
+    // Strip a tag: the last `:` after the last `/`.
+    let repository = match repository.rfind(':') {
+        Some(at) if !repository[at..].contains('/') => &repository[..at],
+        _ => repository,
+    };
+    DISTROLESS.iter().find(|d| d.repository == repository)
+}
+
+/// Default `base-image from` for the runtime: the Debian builder of a distroless runtime.
+pub(crate) fn default_from(target: Option<&DockerTarget>, python: PythonVersion) -> String {
+    match target.map(|t| &t.runtime) {
+        Some(DockerRuntime::Distroless { image }) => match distroless_of(image) {
+            Some(d) => d.builder.to_owned(),
+            None => format!("python:{python}-slim"),
+        },
+        _ => format!("python:{python}-slim"),
+    }
+}
+
+/// Resolves `targets { docker … }`. `None` when the target is off. When `targets` is
+/// absent every family is on, with its defaults.
+pub(super) fn target(
+    config: &Config,
+    python: Option<PythonVersion>,
+    diagnostics: &mut Diagnostics,
+) -> Option<DockerTarget> {
+    let decl = match &config.targets {
+        None => return Some(DockerTarget { syntax: None, runtime: DockerRuntime::Slim }),
+        Some(targets) => targets.docker.as_ref()?,
+    };
+    if let Some(syntax) = &decl.syntax {
+        check_reference(diagnostics, "`# syntax=` frontend", syntax);
+    }
+    let runtime = match decl.runtime.as_ref().map(|r| r.value.as_str()) {
+        None | Some("slim") => {
+            if let Some(image) = &decl.runtime_image {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        "`runtime-image` only applies to `runtime=distroless`",
+                        image.span,
+                        "not used by a slim runtime",
+                    )
+                    .with_help(
+                        "a slim runtime uses the base image's `from`: set `base-image { from \"…\" }` instead, \
+                         or add `runtime=distroless`",
+                    ),
+                );
+            }
+            DockerRuntime::Slim
+        }
+        // After an error, go on as if slim so the other rules still report.
+        Some("distroless") => {
+            distroless(config, decl.runtime.as_ref(), decl.runtime_image.as_ref(), python, diagnostics)
+                .unwrap_or(DockerRuntime::Slim)
+        }
+        Some(other) => {
+            let runtime = decl.runtime.as_ref().map_or(decl.span, |r| r.span);
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("unknown Docker runtime `{}`", other.escape_debug()),
+                    runtime,
+                    "expected `slim` or `distroless`",
+                )
+                .with_help("write `runtime=slim` (the default) or `runtime=distroless`"),
+            );
+            DockerRuntime::Slim
+        }
+    };
+    Some(DockerTarget { syntax: decl.syntax.as_ref().map(|s| s.value.clone()), runtime })
+}
+
+fn distroless(
+    config: &Config,
+    runtime: Option<&Text>,
+    image: Option<&Text>,
+    python: Option<PythonVersion>,
+    diagnostics: &mut Diagnostics,
+) -> Option<DockerRuntime> {
+    let python_text = config.project.as_ref().and_then(|p| p.python.as_ref());
+    let python = python?;
+    let known = DISTROLESS
+        .iter()
+        .map(|d| format!("{} (Python {})", d.repository, d.python))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let chosen = match image {
+        Some(image) => {
+            if !check_reference(diagnostics, "runtime image", image) {
+                return None;
+            }
+            let Some(found) = distroless_of(&image.value) else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::DistrolessPython,
+                        format!("gscgen cannot tell which Python `{}` ships", image.value),
+                        image.span,
+                        "unknown distroless image",
+                    )
+                    .with_help(format!("use one of {known}, with any tag or digest")),
+                );
+                return None;
+            };
+            if found.python != python {
+                let mut d = Diagnostic::error(
+                    Code::DistrolessPython,
+                    format!(
+                        "`{}` ships Python {}, but the project uses Python {python}",
+                        found.repository, found.python
+                    ),
+                    image.span,
+                    format!("Python {}", found.python),
+                );
+                if let Some(text) = python_text {
+                    d = d.with_label(text.span, format!("Python {python}"));
+                }
+                diagnostics.push(d.with_help(format!(
+                    "the virtual environment only works with the interpreter it was built for: set \
+                     `python \"{}\"`, or use `runtime=slim`",
+                    found.python
+                )));
+                return None;
+            }
+            image.value.clone()
+        }
+        None => match DISTROLESS.iter().find(|d| d.python == python) {
+            Some(found) => format!("{}:nonroot", found.repository),
+            None => {
+                let span = runtime.map_or(SourceSpan::from(0..0), |r| r.span);
+                let mut d = Diagnostic::error(
+                    Code::DistrolessPython,
+                    format!("no distroless image ships Python {python}"),
+                    span,
+                    "distroless runtime",
+                );
+                if let Some(text) = python_text {
+                    d = d.with_label(text.span, format!("Python {python}"));
+                }
+                diagnostics.push(d.with_help(format!(
+                    "distroless images exist for {known}: change `python`, or use `runtime=slim`"
+                )));
+                return None;
+            }
+        },
+    };
+    Some(DockerRuntime::Distroless { image: chosen })
+}
+
+/// The rules that need only the config, run with the other name checks so their errors
+/// are reported together with everyone else's.
+pub(super) fn check_config(
+    config: &Config,
+    target: Option<&DockerTarget>,
+    dockerignore: &[String],
+    diagnostics: &mut Diagnostics,
+) {
+    let Some(target) = target else { return };
+    let requirements_on = match &config.targets {
+        None => true,
+        Some(targets) => targets.requirements.is_some(),
+    };
+    if !requirements_on {
+        let span = config
+            .targets
+            .as_ref()
+            .and_then(|t| t.docker.as_ref())
+            .map_or(SourceSpan::from(0..0), |d| d.span);
+        diagnostics.push(
+            Diagnostic::error(
+                Code::DockerNeedsRequirements,
+                "the docker target installs the requirements files, but the requirements target is off",
+                span,
+                "needs `requirements`",
+            )
+            .with_help("add `requirements` to `targets`"),
+        );
+    }
+    check_project_paths(config, diagnostics);
+    check_base(config, target, diagnostics);
+    check_images(config, target, diagnostics);
+    if let Some(ignore) = Ignore::compile(config, dockerignore, diagnostics) {
+        ignore.check_copies(config, diagnostics);
+    }
+}
+
+/// The rules that need closures and paths, run on the finished model.
+pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
+    if model.targets.docker.is_some() {
+        // Pattern errors were reported by `check_config`.
+        if let Some(ignore) = Ignore::compile(config, &model.dockerignore, &mut Diagnostics::default()) {
+            ignore.check_requirements(config, model, diagnostics);
+        }
+    }
+}
+
+/// The output folder and the requirements folder appear in COPY sources and in the scripts.
+fn check_project_paths(config: &Config, diagnostics: &mut Diagnostics) {
+    if let Some(output) = config.project.as_ref().and_then(|p| p.output.as_ref()) {
+        check_docker_path(diagnostics, "output folder", output);
+        if quote::batch_word(&output.value).is_none() {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::BatchValue,
+                    format!("the output folder `{}` cannot be written in a Windows batch file", output.value),
+                    output.span,
+                    "not representable in docker-build.bat",
+                )
+                .with_help(
+                    "cmd.exe cannot carry `\"`, `^`, control or non-ASCII characters: rename the folder",
+                ),
+            );
+        }
+    }
+    if let Some(dir) =
+        config.targets.as_ref().and_then(|t| t.requirements.as_ref()).and_then(|r| r.dir.as_ref())
+    {
+        check_docker_path(diagnostics, "requirements folder", dir);
+    }
+}
+
+fn check_base(config: &Config, target: &DockerTarget, diagnostics: &mut Diagnostics) {
+    let Some(base) = &config.base_image else { return };
+    if let Some(from) = &base.from {
+        check_reference(diagnostics, "base image", from);
+    }
+    for package in base.build_packages.iter().chain(&base.runtime_packages) {
+        check_package(diagnostics, package);
+    }
+    let DockerRuntime::Distroless { image } = &target.runtime else { return };
+    for package in &base.runtime_packages {
+        diagnostics.push(distroless_packages(package, image));
+    }
+    if let (Some(from), Some(d)) = (&base.from, distroless_of(image))
+        && !d.builder_prefixes.iter().any(|p| from.value.starts_with(p))
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::DistrolessBuilder,
+                format!("a `{}` runtime needs a `{}` builder", d.repository, d.builder),
+                from.span,
+                "different Python",
+            )
+            .with_help(format!(
+                "the virtual environment must be created by the runtime's own Python \
+                     (Debian's /usr/bin/python3 {}): remove `from` or set it to \"{}\"",
+                d.python, d.builder
+            )),
+        );
+    }
+}
+
+fn distroless_packages(package: &Text, image: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::DistrolessPackages,
+        format!("`{image}` has no package manager: `{}` cannot be installed at run time", package.value),
+        package.span,
+        "runtime package",
+    )
+    .with_help("remove the runtime package, or use `runtime=slim`")
+}
+
+fn check_images(config: &Config, target: &DockerTarget, diagnostics: &mut Diagnostics) {
+    // Image repositories are `<prefix>-<name>`; the base image takes `<prefix>-base` and
+    // `<prefix>-base-builder` (see plan/builds.rs).
+    let reserved = ["base", "base-builder"];
+    let distroless = match &target.runtime {
+        DockerRuntime::Distroless { image } => Some(image.as_str()),
+        DockerRuntime::Slim => None,
+    };
+    for decl in &config.images {
+        let dns = super::names::dns_name(&decl.name.value);
+        // `Dockerfile.base` is already reported as reserved by the image checks.
+        let dockerfile_reported = decl.dockerfile.as_ref().unwrap_or(&decl.name).value == "base";
+        if reserved.contains(&dns.as_str()) && !dockerfile_reported {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidName,
+                    format!("image `{}` would take the shared base image's repository name", decl.name.value),
+                    decl.name.span,
+                    "reserved for the base image",
+                )
+                .with_help("rename the image"),
+            );
+        }
+        for copy in &decl.copies {
+            check_docker_path(diagnostics, "copy source", &copy.source);
+            check_docker_path(diagnostics, "copy target", &copy.target);
+        }
+        if let Some(workdir) = &decl.workdir {
+            check_docker_path(diagnostics, "workdir", workdir);
+        }
+        for path in &decl.writable {
+            check_docker_path(diagnostics, "writable path", path);
+        }
+        for package in decl.build_packages.iter().chain(&decl.runtime_packages) {
+            check_package(diagnostics, package);
+        }
+        if let Some(image) = distroless {
+            for package in &decl.runtime_packages {
+                diagnostics.push(distroless_packages(package, image));
+            }
+        }
+        for env in &decl.env {
+            if !is_env_name(&env.key.value) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("`{}` is not an environment variable name", env.key.value.escape_debug()),
+                        env.key.span,
+                        "invalid name",
+                    )
+                    .with_help("use letters, digits and `_`, not starting with a digit, e.g. `LOG_LEVEL`"),
+                );
+            }
+            if quote::dockerfile_env_value(&env.value.value).is_none() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::DockerValue,
+                        "an ENV value cannot contain a line break or NUL",
+                        env.value.span,
+                        "not representable in a Dockerfile",
+                    )
+                    .with_help("a Dockerfile instruction is one line: put the value on one line"),
+                );
+            }
+        }
+        check_user(config, decl.user.as_ref(), diagnostics);
+        if let Some(health) = &decl.health {
+            check_health(health, diagnostics);
+        }
+    }
+    if let Some(uid) = config.project.as_ref().and_then(|p| p.uid.as_ref()).filter(|u| u.value == 0) {
+        diagnostics.push(uid_zero(uid));
+    }
+}
+
+fn uid_zero(uid: &Spanned<u32>) -> Diagnostic {
+    Diagnostic::error(Code::InvalidValue, "uid 0 is root", uid.span, "root").with_help(
+        "choose a non-root uid such as 1000, or write `user root=#true` on an image that must run as root",
+    )
+}
+
+/// A per-image user must not clash with the base image's user (`app`, the project's uid),
+/// which the base runtime stage already created.
+fn check_user(config: &Config, user: Option<&UserDecl>, diagnostics: &mut Diagnostics) {
+    let Some(user) = user else { return };
+    if user.root.as_ref().is_some_and(|r| r.value) {
+        return;
+    }
+    if let Some(uid) = user.uid.as_ref().filter(|u| u.value == 0) {
+        diagnostics.push(uid_zero(uid));
+    }
+    let project_uid = config.project.as_ref().and_then(|p| p.uid.as_ref()).map_or(1000, |u| u.value);
+    if let Some(name) = &user.name {
+        let valid = name.value.len() <= 32
+            && name.value.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidName,
+                    format!("`{}` is not a valid user name", name.value.escape_debug()),
+                    name.span,
+                    "invalid user name",
+                )
+                .with_help(
+                    "use at most 32 lowercase letters, digits, `_` and `-`, starting with a letter or `_`",
+                ),
+            );
+            return;
+        }
+        let uid = user.uid.as_ref().map_or(project_uid, |u| u.value);
+        let clash = (name.value == BASE_USER) != (uid == project_uid);
+        if clash {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::UserConflict,
+                    format!(
+                        "user `{}` (uid {uid}) clashes with the base image's user `{BASE_USER}` (uid {project_uid})",
+                        name.value
+                    ),
+                    name.span,
+                    "clashes with the base user",
+                )
+                .with_help(format!(
+                    "use a different name and a different uid, or drop `user` to run as `{BASE_USER}`"
+                )),
+            );
+        }
+    } else if let Some(uid) = user.uid.as_ref().filter(|u| u.value != project_uid) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::UserConflict,
+                format!("uid {} needs a user name other than `{BASE_USER}`", uid.value),
+                uid.span,
+                "different uid",
+            )
+            .with_help(format!(
+                "write `user \"worker\" uid={}`, or set `uid` in `project` to change every image",
+                uid.value
+            )),
+        );
+    }
+}
+
+/// The non-root user the base runtime stage creates.
+pub(crate) const BASE_USER: &str = "app";
+
+/// The home of a user, created writable for it.
+pub(crate) fn home(name: &str) -> String {
+    format!("/home/{name}")
+}
+
+/// The user an image runs as, for the Dockerfile `USER` (numeric, so Kubernetes'
+/// `runAsNonRoot` can verify it).
+pub(crate) fn user_spec(user: &User) -> Option<String> {
+    match user {
+        User::Root => None,
+        User::NonRoot { uid, .. } => Some(format!("{uid}:{uid}")),
+    }
+}
+
+fn check_health(health: &HealthDecl, diagnostics: &mut Diagnostics) {
+    if let Some(HealthCheckDecl::Http { path, .. }) = &health.check
+        && (!path.value.starts_with('/') || path.value.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` is not an HTTP path", path.value.escape_debug()),
+                path.span,
+                "expected /path",
+            )
+            .with_help("write the path the check requests, starting with `/`, e.g. \"/health\""),
+        );
+    }
+    for duration in [&health.interval, &health.timeout, &health.start_period].into_iter().flatten() {
+        if !is_duration(&duration.value) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{}` is not a duration", duration.value.escape_debug()),
+                    duration.span,
+                    "expected e.g. 30s",
+                )
+                .with_help("write a number with a unit (ms, s, m, h), e.g. \"30s\" or \"1m30s\""),
+            );
+        }
+    }
+}
+
+/// Go's `time.ParseDuration` grammar, which Docker uses for HEALTHCHECK options.
+pub(crate) fn is_duration(s: &str) -> bool {
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let number = &rest[..digits];
+        let valid_number = !number.is_empty()
+            && number.matches('.').count() <= 1
+            && !number.starts_with('.')
+            && !number.ends_with('.');
+        if !valid_number {
+            return false;
+        }
+        rest = &rest[digits..];
+        // Longest unit first: `ms` before `m`.
+        let Some(unit) = ["ns", "us", "µs", "ms", "s", "h", "m"].into_iter().find(|u| rest.starts_with(u))
+        else {
+            return false;
+        };
+        rest = &rest[unit.len()..];
+    }
+    true
+}
+
+fn is_env_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Paths written into COPY, WORKDIR and RUN lines: Dockerfile words are split on
+/// whitespace, `$` substitutes variables, `\` escapes, and COPY sources are globs. Rather
+/// than half-escape them, only characters with no meaning to any of these are accepted.
+fn check_docker_path(diagnostics: &mut Diagnostics, what: &str, path: &Text) {
+    let allowed = |c: char| c.is_alphanumeric() || "_./-+@,=:%~".contains(c);
+    if let Some(bad) = path.value.chars().find(|c| !allowed(*c)) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::DockerValue,
+                format!("{what} `{}` contains `{}`, which a Dockerfile cannot carry as is", path.value.escape_debug(), bad.escape_debug()),
+                path.span,
+                "not representable in a Dockerfile",
+            )
+            .with_help(
+                "Dockerfile COPY/WORKDIR words split on spaces, expand `$`, and treat `*?[` as wildcards: use \
+                 letters, digits and `_ . / - + @ , = : % ~`",
+            ),
+        );
+    }
+}
+
+/// An image reference (`python:3.11-slim`, `gcr.io/x/y@sha256:…`, `docker/dockerfile:1`).
+fn check_reference(diagnostics: &mut Diagnostics, what: &str, reference: &Text) -> bool {
+    let valid = !reference.value.is_empty()
+        && reference.value.chars().all(|c| c.is_ascii_alphanumeric() || "._/:@-".contains(c));
+    if !valid {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` is not an image reference", reference.value.escape_debug()),
+                reference.span,
+                format!("invalid {what}"),
+            )
+            .with_help("write a reference such as \"python:3.11-slim\" or \"registry/name@sha256:…\""),
+        );
+    }
+    valid
+}
+
+/// A Debian package name, optionally pinned with `=version`.
+fn check_package(diagnostics: &mut Diagnostics, package: &Text) {
+    let (name, version) = match package.value.split_once('=') {
+        Some((name, version)) => (name, Some(version)),
+        None => (package.value.as_str(), None),
+    };
+    let name_ok = name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+.-".contains(c));
+    let version_ok = version.is_none_or(|v| {
+        v.starts_with(|c: char| c.is_ascii_digit())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+    });
+    if !(name_ok && version_ok) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidPackage,
+                format!("`{}` is not a Debian package name", package.value.escape_debug()),
+                package.span,
+                "invalid package",
+            )
+            .with_help(
+                "write a package name such as `libpq-dev`, optionally pinned as `libpq-dev=15.8-0+deb12u1`",
+            ),
+        );
+    }
+}
+
+/// One `.dockerignore` pattern, with its span when the config wrote it.
+struct PatternSource<'a> {
+    text: &'a str,
+    span: Option<SourceSpan>,
+}
+
+/// The compiled `.dockerignore` and where each pattern came from.
+struct Ignore<'a> {
+    rules: IgnoreRules,
+    sources: Vec<PatternSource<'a>>,
+    /// The config declares `dockerignore` (else the default list applies).
+    declared: bool,
+}
+
+impl<'a> Ignore<'a> {
+    fn compile(config: &'a Config, patterns: &'a [String], diagnostics: &mut Diagnostics) -> Option<Self> {
+        let sources: Vec<PatternSource<'a>> = match &config.dockerignore {
+            Some(decl) => {
+                decl.patterns.iter().map(|p| PatternSource { text: &p.value, span: Some(p.span) }).collect()
+            }
+            None => patterns.iter().map(|p| PatternSource { text: p, span: None }).collect(),
+        };
+        let mut valid = true;
+        for source in &sources {
+            if source.text.contains(['\n', '\r']) {
+                valid = false;
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::DockerValue,
+                        "a `.dockerignore` pattern cannot contain a line break",
+                        source.span.unwrap_or(SourceSpan::from(0..0)),
+                        "not one line",
+                    )
+                    .with_help("write each pattern as its own string"),
+                );
+            }
+        }
+        match IgnoreRules::new(&sources.iter().map(|s| s.text).collect::<Vec<_>>()) {
+            Ok(rules) => valid.then_some(Self { rules, sources, declared: config.dockerignore.is_some() }),
+            Err(errors) => {
+                for error in errors {
+                    let span =
+                        sources.get(error.index).and_then(|s| s.span).unwrap_or(SourceSpan::from(0..0));
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::DockerignorePattern,
+                            error.message.clone(),
+                            span,
+                            "invalid pattern",
+                        )
+                        .with_help(
+                            "see docs/docker.md for the `.dockerignore` pattern syntax Docker accepts",
+                        ),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// How the config wrote the pattern at `index`.
+    fn describe(&self, index: usize) -> String {
+        let text = self.sources[index].text;
+        if !self.declared {
+            return format!("the default pattern `{text}`");
+        }
+        match text.strip_prefix('!') {
+            Some(kept) => format!("`keep \"{kept}\"`"),
+            None => format!("`exclude \"{text}\"`"),
+        }
+    }
+
+    fn how_to_fix(&self) -> &'static str {
+        if self.declared {
+            "remove that pattern, or add a `keep` for this path after it"
+        } else {
+            "declare `dockerignore { exclude … }` without that pattern (it replaces the default list)"
+        }
+    }
+
+    /// A `copy` source that the context does not contain would fail the build.
+    fn check_copies(&self, config: &Config, diagnostics: &mut Diagnostics) {
+        for decl in &config.images {
+            for copy in &decl.copies {
+                if super::names::check_relative_path("copy source", &copy.source).is_some() {
+                    continue; // reported as an invalid path
+                }
+                let source = super::names::clean_relative(&copy.source.value);
+                let verdict = self.rules.verdict(&source);
+                if !verdict.excluded {
+                    continue;
+                }
+                let mut d = Diagnostic::error(
+                    Code::CopyExcluded,
+                    format!("`.dockerignore` excludes the copy source `{source}`"),
+                    copy.source.span,
+                    "excluded from the build context",
+                );
+                if let Some(span) = verdict.pattern.and_then(|i| self.sources[i].span) {
+                    d = d.with_label(span, "excluded by this pattern");
+                }
+                let pattern = verdict.pattern.map(|i| self.describe(i)).unwrap_or_default();
+                // BuildKit still walks into an excluded folder when a `!` pattern could
+                // re-include something beneath it, but the folder as written is not there.
+                let partly = if self.rules.may_reinclude_under(&source) {
+                    " (a `keep` pattern may re-include parts of it; copy those paths instead)"
+                } else {
+                    ""
+                };
+                diagnostics
+                    .push(d.with_help(format!("{pattern} excludes it{partly}: {}", self.how_to_fix())));
+            }
+        }
+    }
+
+    /// The requirements files are COPY sources of every builder stage.
+    fn check_requirements(&self, config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
+        let mut groups: Vec<usize> = model.base.closure.clone();
+        for image in &model.images {
+            groups.extend(&image.closure);
+        }
+        groups.sort_unstable();
+        groups.dedup();
+        for group in groups {
+            let Some(path) = model.requirements_path(group) else { continue };
+            let path = model.project.output.join(path);
+            let verdict = self.rules.verdict(path.as_str());
+            if !verdict.excluded {
+                continue;
+            }
+            let project = config.project.as_ref();
+            let span = project
+                .and_then(|p| p.output.as_ref())
+                .map(|o| o.span)
+                .or_else(|| project.map(|p| p.name.span))
+                .unwrap_or(SourceSpan::from(0..0));
+            let mut d = Diagnostic::error(
+                Code::RequirementsExcluded,
+                format!("`.dockerignore` excludes the generated requirements file `{path}`"),
+                span,
+                "the requirements are generated here",
+            );
+            if let Some(pattern_span) = verdict.pattern.and_then(|i| self.sources[i].span) {
+                d = d.with_label(pattern_span, "excluded by this pattern");
+            }
+            let pattern = verdict.pattern.map(|i| self.describe(i)).unwrap_or_default();
+            diagnostics.push(d.with_help(format!(
+                "{pattern} excludes it, so no image could install its requirements: {}, or change `output`",
+                self.how_to_fix()
+            )));
+            // One report is enough: every other file sits in the same folder.
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_follow_go() {
+        for ok in ["30s", "1m30s", "1.5h", "500ms", "0s", "10us", "3µs"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "30", "s", "1.s", ".5s", "30 s", "1d", "-1s", "30s\nRUN x"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn distroless_lookup_ignores_tags_and_digests() {
+        for image in [
+            "gcr.io/distroless/python3-debian12",
+            "gcr.io/distroless/python3-debian12:nonroot",
+            "gcr.io/distroless/python3-debian12@sha256:abc",
+            "gcr.io/distroless/python3-debian12:debug@sha256:abc",
+        ] {
+            assert_eq!(
+                distroless_of(image).map(|d| d.python),
+                Some(PythonVersion { major: 3, minor: 11 }),
+                "{image}"
+            );
+        }
+        assert!(distroless_of("gcr.io/distroless/python3-debian11").is_none());
+        assert!(distroless_of("localhost:5000/python3-debian12").is_none());
+    }
+
+    /// The default list compiles, excludes at any depth what the seed meant to exclude
+    /// anywhere, and keeps what images copy (application code, its own scripts, the
+    /// generated requirements).
+    #[test]
+    fn default_dockerignore_means_what_the_seed_meant() {
+        let rules = IgnoreRules::new(super::super::DEFAULT_DOCKERIGNORE).expect("default list compiles");
+        for excluded in [
+            "ingestors/__pycache__/x.cpython-311.pyc",
+            "ingestors/api/x.pyc",
+            "insights_core/.env",
+            "services/.env.local",
+            "agents/README.md",
+            "README.rst",
+            "ingestors/api/debug.log",
+            "data/export.csv",
+            "pkg/native.cpython-311-x86_64-linux-gnu.so",
+            "src/app.egg-info",
+            "secrets/gsc_sa.json",
+            "compose/dockerfiles/Dockerfile.api",
+            "Dockerfile",
+            ".git",
+            "tests/test_x.py",
+        ] {
+            assert!(rules.is_excluded(excluded), "{excluded}");
+        }
+        for kept in [
+            "ingestors/api/gsc_api_ingestor.py",
+            "ingestors/api/run.sh",
+            "scheduler/scheduler.py",
+            "transform/sql/001.sql",
+            "generated/requirements/base.txt",
+            "generated/compose/dockerfiles/Dockerfile.base",
+            "insights_api",
+        ] {
+            assert!(!rules.is_excluded(kept), "{kept}");
+        }
+    }
+
+    #[test]
+    fn env_names() {
+        assert!(is_env_name("LOG_LEVEL") && is_env_name("_x1"));
+        assert!(!is_env_name("1X") && !is_env_name("A-B") && !is_env_name("") && !is_env_name("A B"));
+    }
+}

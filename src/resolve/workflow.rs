@@ -1,0 +1,223 @@
+//! The `github-workflow` target: its settings, checked with spans, and their defaults
+//! (applied here, once). Every value that reaches `.github/workflows/build.yml` is checked
+//! so the renderer never meets one it cannot write: branch filters and the default branch
+//! end up inside YAML and GitHub expressions, the registry host inside a shell command.
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::model::GithubWorkflowTarget;
+use crate::parse::config::{Config, Text};
+
+/// The registry whose credentials every workflow already has (`GITHUB_TOKEN`).
+pub(crate) const DEFAULT_REGISTRY: &str = "ghcr.io";
+
+/// Resolves `targets { github-workflow { … } }`. `None` when the target is off, which it is
+/// unless listed: a workflow belongs to a repository, so it is never rendered implicitly.
+pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<GithubWorkflowTarget> {
+    let targets = config.targets.as_ref()?;
+    let decl = targets.github_workflow.as_ref()?;
+    if targets.docker.is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::WorkflowNeedsDocker,
+                "the workflow builds the generated Dockerfiles, but the docker target is off",
+                decl.span,
+                "needs `docker`",
+            )
+            .with_help("add `docker` to `targets`"),
+        );
+    }
+    if config.images.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::WorkflowNoImage,
+                "the workflow builds the project's images, but the project declares none",
+                decl.span,
+                "nothing to build",
+            )
+            .with_help("declare an `image`, or remove `github-workflow` from `targets`"),
+        );
+    }
+    let project = config.project.as_ref();
+
+    // The default branch is compared with `github.ref` to decide where `latest` is pushed.
+    let default_branch = project.and_then(|p| p.default_branch.as_ref());
+    if let Some(branch) = default_branch {
+        check_branch(diagnostics, "default branch", branch, false);
+    }
+    for branch in decl.branches.iter().chain(&decl.pull_request_branches) {
+        check_branch(diagnostics, "branch filter", branch, true);
+    }
+
+    let project_registry = project.and_then(|p| p.registry.as_ref());
+    if let Some(host) = &decl.registry {
+        check_host(diagnostics, host);
+        if let Some(registry) = project_registry {
+            let project_host = host_of(&registry.value);
+            if project_host != host.value {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::WorkflowRegistry,
+                        format!(
+                            "the workflow would log in to `{}`, but the project's images go to `{project_host}`",
+                            host.value
+                        ),
+                        host.span,
+                        "workflow registry",
+                    )
+                    .with_label(registry.span, "project registry")
+                    .with_help(
+                        "remove the workflow's `registry` (the project's registry decides where images go), or \
+                         make it the same host",
+                    ),
+                );
+            }
+        }
+    }
+
+    // Defaults, once, at the end.
+    let default_branch = default_branch.map_or("main", |b| b.value.as_str());
+    let branches: Vec<String> = if decl.branches.is_empty() {
+        vec![default_branch.to_owned()]
+    } else {
+        decl.branches.iter().map(|b| b.value.clone()).collect()
+    };
+    // `latest` is only pushed from the default branch: warn when no push ever builds it.
+    // Patterns are not expanded: a filter with wildcards may match it, so no warning then.
+    let literal = |b: &Text| !b.value.contains(['*', '?', '+', '[', '!']);
+    if !decl.branches.is_empty()
+        && decl.branches.iter().all(literal)
+        && !decl.branches.iter().any(|b| b.value == default_branch)
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::WorkflowDefaultBranch,
+                format!("pushes to the default branch `{default_branch}` do not run the workflow"),
+                decl.branches[0].span,
+                "branches the workflow builds",
+            )
+            .with_help(format!(
+                "`latest` is only pushed from `{default_branch}`: add it to `branches`, or set the project's \
+                 `default-branch`"
+            )),
+        );
+    }
+    Some(GithubWorkflowTarget {
+        pull_request_branches: if decl.pull_request_branches.is_empty() {
+            branches.clone()
+        } else {
+            decl.pull_request_branches.iter().map(|b| b.value.clone()).collect()
+        },
+        branches,
+        pin_actions: decl.pin_actions.as_ref().is_none_or(|p| p.value),
+        registry_host: match (project_registry, &decl.registry) {
+            (Some(registry), _) => host_of(&registry.value).to_owned(),
+            (None, Some(host)) => host.value.clone(),
+            (None, None) => DEFAULT_REGISTRY.to_owned(),
+        },
+    })
+}
+
+/// The host of a registry path: `ghcr.io` of `ghcr.io/acme/app`.
+fn host_of(registry: &str) -> &str {
+    registry.split('/').next().unwrap_or(registry)
+}
+
+/// A branch name (or, where `patterns` is true, a GitHub branch filter such as `release/**`).
+///
+/// The rule is git's ref-name rule, narrowed to characters that need no quoting in a YAML
+/// value, a GitHub expression string or a shell word: ASCII letters, digits, `.`, `_`, `-`
+/// and `/`, plus the filter characters `*`, `?`, `+`, `[`, `]` and a leading `!` (negation).
+fn branch_problem(value: &str, patterns: bool) -> Option<String> {
+    let body = if patterns { value.strip_prefix('!').unwrap_or(value) } else { value };
+    let allowed = |c: char| {
+        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/') || (patterns && "*?+[]".contains(c))
+    };
+    if body.is_empty() {
+        Some("is empty".to_owned())
+    } else if let Some(bad) = body.chars().find(|c| !allowed(*c)) {
+        Some(format!("contains `{}`", bad.escape_debug()))
+    } else if body.starts_with(['/', '-', '.']) || body.ends_with(['/', '.']) {
+        Some("starts with `/`, `-` or `.`, or ends with `/` or `.`".to_owned())
+    } else if body.contains("//") || body.contains("..") || body.ends_with(".lock") {
+        Some("contains `//` or `..`, or ends with `.lock`".to_owned())
+    } else {
+        None
+    }
+}
+
+fn check_branch(diagnostics: &mut Diagnostics, what: &str, branch: &Text, patterns: bool) {
+    let Some(problem) = branch_problem(&branch.value, patterns) else { return };
+    let help = if patterns {
+        "write a git branch name of letters, digits, `.`, `_`, `-` and `/`, or a filter with `*`, `?`, `+`, \
+         `[…]` or a leading `!`, e.g. \"release/**\""
+    } else {
+        "write a git branch name of letters, digits, `.`, `_`, `-` and `/`, e.g. \"main\""
+    };
+    diagnostics.push(
+        Diagnostic::error(
+            Code::WorkflowBranch,
+            format!("{what} `{}` {problem}", branch.value.escape_debug()),
+            branch.span,
+            "invalid branch",
+        )
+        .with_help(help),
+    );
+}
+
+/// A registry host: lowercase DNS name with an optional port (`ghcr.io`, `localhost:5000`).
+fn check_host(diagnostics: &mut Diagnostics, host: &Text) {
+    let (name, port) = match host.value.split_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host.value.as_str(), None),
+    };
+    let name_ok = !name.is_empty()
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    if !(name_ok && port_ok) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{}` is not a registry host", host.value.escape_debug()),
+                host.span,
+                "expected a host name",
+            )
+            .with_help(
+                "write a lowercase host, optionally with a port: \"ghcr.io\", \"registry.example.com:5000\"",
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branches_and_patterns() {
+        for ok in ["main", "develop", "release/1.2", "feature_x", "v2-next"] {
+            assert_eq!(branch_problem(ok, false), None, "{ok}");
+        }
+        for ok in ["release/**", "!release/old", "v[0-9]+", "feat?"] {
+            assert_eq!(branch_problem(ok, true), None, "{ok}");
+        }
+        for bad in
+            ["", "it's", "a b", "${{ x }}", "-x", "/x", "x/", "a..b", "a//b", "x.lock", "release/*", "é"]
+        {
+            assert!(branch_problem(bad, false).is_some(), "{bad}");
+        }
+        for bad in ["!", "a'b", "a:b", "a#b"] {
+            assert!(branch_problem(bad, true).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host_of("ghcr.io/acme/app"), "ghcr.io");
+        assert_eq!(host_of("localhost:5000"), "localhost:5000");
+    }
+}

@@ -1,0 +1,732 @@
+//! Issue 4: `docker-compose.yml`, `docker-compose.dev.yml` and `docker-compose.prod.yml`.
+//!
+//! Three kinds of test: snapshots of the whole output per fixture (one combined snapshot
+//! with `==== path ====` sections); tests that parse the YAML back (serde_yaml_ng as a
+//! YAML 1.2 reader, PyYAML as a YAML 1.1 reader, and Docker Compose's own loader) and
+//! assert what it means; and the external validators (`docker-compose config`, yamllint,
+//! the Compose JSON schema), which fail loudly when missing (run `scripts/test`).
+//! Compile-time rules are covered by tests/fixtures/compose/invalid/, one config per rule.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+use std::process::Output;
+
+use gscgen::diagnostics::{self, RenderOptions};
+use gscgen::model::{Model, ServiceSource};
+use gscgen::source::Source;
+use serde_json::{Value, json};
+
+const BASE: &str = "docker-compose.yml";
+const DEV: &str = "docker-compose.dev.yml";
+const PROD: &str = "docker-compose.prod.yml";
+const FILES: [&str; 3] = [BASE, DEV, PROD];
+
+/// The fixtures: the repo's own project and the ones under tests/fixtures/compose/.
+const FIXTURES: [&str; 3] = ["repo", "tricky", "minimal"];
+
+fn fixture_text(name: &str) -> String {
+    let path = match name {
+        "repo" => support::repo().join("project.kdl"),
+        other => support::repo().join(format!("tests/fixtures/compose/{other}.kdl")),
+    };
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A project rendered into a temporary folder.
+struct Rendered {
+    dir: tempfile::TempDir,
+    model: Model,
+}
+
+impl Rendered {
+    fn new(kdl: &str) -> Self {
+        let (model, diags) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        let model = model
+            .unwrap_or_else(|| panic!("fixture does not compile: {:?}", diags.iter().collect::<Vec<_>>()));
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join("project.kdl"), kdl).expect("write project.kdl");
+        let output = support::run_in(dir.path(), &["render", "-q"]);
+        assert_eq!(output.status.code(), Some(0), "render failed: {}", support::stderr(&output));
+        Self { dir, model }
+    }
+
+    fn fixture(name: &str) -> Self {
+        Self::new(&fixture_text(name))
+    }
+
+    /// The folder of the compose files (the output folder).
+    fn out(&self) -> PathBuf {
+        self.dir.path().join(self.model.project.output.as_str())
+    }
+
+    fn text(&self, file: &str) -> String {
+        fs::read_to_string(self.out().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    }
+
+    /// The file as a YAML 1.2 reader (serde_yaml_ng) sees it.
+    fn yaml(&self, file: &str) -> Value {
+        serde_yaml_ng::from_str(&self.text(file)).unwrap_or_else(|e| panic!("{file} is not YAML: {e}"))
+    }
+
+    fn built_services(&self) -> Vec<(&str, String)> {
+        self.model
+            .services
+            .iter()
+            .filter_map(|s| match s.source {
+                ServiceSource::Image(id) => {
+                    Some((s.name.value.as_str(), self.model.repository_name(&self.model.images[id])))
+                }
+                ServiceSource::Prebuilt(_) => None,
+            })
+            .collect()
+    }
+}
+
+fn services(doc: &Value) -> &serde_json::Map<String, Value> {
+    doc["services"].as_object().expect("services is a mapping")
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshots
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn snapshots() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let mut combined = String::new();
+        for file in FILES {
+            combined.push_str(&format!("==== {file} ====\n{}", rendered.text(file)));
+        }
+        insta::assert_snapshot!(name, combined);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Meaning, read back from the YAML
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn files_are_lf_with_one_final_newline_and_no_version_key() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        for file in FILES {
+            let text = rendered.text(file);
+            assert!(!text.contains('\r'), "{name}/{file}: CR");
+            assert!(text.ends_with('\n') && !text.ends_with("\n\n"), "{name}/{file}: final newline");
+            assert!(!text.contains(" \n"), "{name}/{file}: trailing space");
+            let doc = rendered.yaml(file);
+            let keys: BTreeSet<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+            assert!(!keys.contains("version"), "{name}/{file}: obsolete `version` key");
+            let allowed: BTreeSet<&str> = ["name", "services", "networks", "volumes", "secrets"].into();
+            assert!(keys.is_subset(&allowed), "{name}/{file}: {keys:?}");
+            assert_eq!(doc["name"], json!(rendered.model.project.name), "{name}/{file}");
+        }
+    }
+}
+
+#[test]
+fn every_built_image_appears_in_prod_with_its_release_tag() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let prod = rendered.yaml(PROD);
+        let registry = rendered.model.project.registry.as_deref();
+        let expected: BTreeMap<&str, String> = rendered
+            .built_services()
+            .into_iter()
+            .map(|(service, repository)| {
+                let image = match registry {
+                    Some(registry) => format!("${{REGISTRY:-{registry}}}/{repository}:${{VERSION:-latest}}"),
+                    None => format!("${{REGISTRY:+${{REGISTRY}}/}}{repository}:${{VERSION:-latest}}"),
+                };
+                (service, image)
+            })
+            .collect();
+        let actual: BTreeMap<&str, String> = services(&prod)
+            .iter()
+            .map(|(k, v)| (k.as_str(), v["image"].as_str().expect("image is a string").to_owned()))
+            .collect();
+        assert_eq!(actual, expected, "{name}: prod must name every built service's image, and only those");
+        for (service, _) in rendered.built_services() {
+            let platforms = &services(&prod)[service]["build"]["platforms"];
+            assert_eq!(platforms, &json!(rendered.model.project.platforms), "{name}/{service}");
+        }
+    }
+    // The repo: all of its images, each run by some service, are in prod.
+    let repo = Rendered::fixture("repo");
+    let in_prod: BTreeSet<String> = repo.built_services().into_iter().map(|(_, r)| r).collect();
+    let all: BTreeSet<String> = repo.model.images.iter().map(|i| repo.model.repository_name(i)).collect();
+    assert_eq!(in_prod, all);
+    assert!(all.len() >= 8, "the seed's images: {all:?}");
+}
+
+#[test]
+fn prod_image_names_resolve_with_and_without_variables() {
+    let repo = Rendered::fixture("repo");
+    let registry = repo.model.project.registry.clone().expect("the repo configures a registry");
+    let files = [BASE, PROD];
+    let defaults = compose_json(&repo.out(), &files, &[]);
+    let set =
+        compose_json(&repo.out(), &files, &[("REGISTRY", "registry.example.org/team"), ("VERSION", "1.2.3")]);
+    for (service, repository) in repo.built_services() {
+        assert_eq!(defaults["services"][service]["image"], json!(format!("{registry}/{repository}:latest")));
+        assert_eq!(
+            set["services"][service]["image"],
+            json!(format!("registry.example.org/team/{repository}:1.2.3")),
+            "{service}"
+        );
+        let base_runtime = &set["services"][service]["build"]["args"]["BASE_RUNTIME"];
+        assert_eq!(base_runtime, &json!("registry.example.org/team/gsc-base:1.2.3"), "{service}");
+    }
+    // Without a configured registry, the default is a plain local name.
+    let tricky = Rendered::fixture("tricky");
+    let local = compose_json(&tricky.out(), &files, &[]);
+    assert_eq!(local["services"]["yes"]["image"], json!("tricky-on:latest"));
+}
+
+#[test]
+fn every_depends_on_target_exists() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        for files in [&[BASE][..], &[BASE, DEV], &[BASE, PROD]] {
+            let mut known = BTreeSet::new();
+            let mut edges = Vec::new();
+            for file in files {
+                let doc = rendered.yaml(file);
+                for (service, body) in services(&doc) {
+                    known.insert(service.clone());
+                    for dependency in body["depends_on"].as_object().into_iter().flatten().map(|(k, _)| k) {
+                        edges.push((service.clone(), dependency.clone()));
+                    }
+                }
+            }
+            for (service, dependency) in edges {
+                assert!(
+                    known.contains(&dependency),
+                    "{name} {files:?}: {service} depends on unknown {dependency}"
+                );
+            }
+        }
+        // The dev and prod files stand alone: they name no dependency.
+        for file in [DEV, PROD] {
+            for (service, body) in services(&rendered.yaml(file)) {
+                assert!(body.get("depends_on").is_none(), "{name}/{file}/{service}");
+            }
+        }
+    }
+}
+
+#[test]
+fn depends_on_conditions_follow_health_and_oneshot() {
+    let repo = Rendered::fixture("repo");
+    let base = repo.yaml(BASE);
+    let condition = |service: &str, dependency: &str| {
+        services(&base)[service]["depends_on"][dependency]["condition"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(condition("startup_orchestrator", "warehouse"), "service_healthy"); // service health
+    assert_eq!(condition("celery_worker", "redis"), "service_healthy");
+    assert_eq!(condition("celery_worker", "ollama"), "service_started"); // no health
+    assert_eq!(condition("grafana", "prometheus"), "service_healthy");
+    let tricky = Rendered::fixture("tricky");
+    let base = tricky.yaml(BASE);
+    let depends = &services(&base)["yes"]["depends_on"];
+    assert_eq!(depends["null"]["condition"], json!("service_healthy"));
+    assert_eq!(depends["migrate"]["condition"], json!("service_completed_successfully")); // oneshot
+    assert_eq!(services(&base)["migrate"]["restart"], json!("no"));
+}
+
+/// A service whose image declares an HTTP health check gets it in Compose too, so that
+/// `service_healthy` is checkable from the compose file alone.
+#[test]
+fn healthchecks_are_exec_form_and_http_checks_use_python() {
+    let repo = Rendered::fixture("repo");
+    let base = repo.yaml(BASE);
+    for (service, body) in services(&base) {
+        if let Some(test) = body["healthcheck"]["test"].as_array() {
+            assert_eq!(test[0], json!("CMD"), "{service}: exec form, no shell");
+        }
+    }
+    let test = &services(&base)["insights_api"]["healthcheck"]["test"];
+    assert_eq!(test[1], json!("python3"));
+    assert_eq!(
+        test[3],
+        json!("import urllib.request; urllib.request.urlopen(\"http://localhost:8000/api/health\")")
+    );
+    assert_eq!(services(&base)["insights_api"]["healthcheck"]["retries"], json!(3));
+}
+
+/// Every bind mount source is relative and, resolved from the compose files' folder, stays
+/// inside the project.
+#[test]
+fn every_bind_mount_source_is_relative_to_the_project() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let out = rendered.model.project.output.as_str();
+        for file in FILES {
+            for (service, body) in services(&rendered.yaml(file)) {
+                for volume in body["volumes"].as_array().into_iter().flatten() {
+                    if volume["type"] != json!("bind") {
+                        continue;
+                    }
+                    let source = volume["source"].as_str().unwrap();
+                    assert!(source.starts_with('.'), "{name}/{file}/{service}: {source} must be relative");
+                    let inside = normalise(&Path::new(out).join(source));
+                    assert!(
+                        inside.components().all(|c| matches!(c, Component::Normal(_))),
+                        "{name}/{file}/{service}: {source} leaves the project"
+                    );
+                    if file == DEV {
+                        assert_eq!(
+                            volume["read_only"],
+                            json!(true),
+                            "{name}/{file}/{service}: dev mounts are read-only"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Compose resolves them inside the project folder too.
+    let repo = Rendered::fixture("repo");
+    let merged = compose_json(&repo.out(), &[BASE, DEV], &[]);
+    let root = repo.dir.path().canonicalize().unwrap();
+    let mut binds = 0;
+    for (service, body) in services(&merged) {
+        for volume in body["volumes"].as_array().into_iter().flatten().filter(|v| v["type"] == json!("bind"))
+        {
+            binds += 1;
+            let source = PathBuf::from(volume["source"].as_str().unwrap());
+            assert!(source.starts_with(&root), "{service}: {} outside {}", source.display(), root.display());
+        }
+    }
+    assert!(binds >= 10, "the seed's hot-reload mounts: {binds}");
+}
+
+/// Lexical `..` removal (the paths need not exist).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
+#[test]
+fn no_two_services_publish_the_same_host_port() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let merged = compose_json(&rendered.out(), &[BASE, DEV], &[]);
+        let mut seen = BTreeMap::new();
+        for (service, body) in services(&merged) {
+            for port in body["ports"].as_array().into_iter().flatten() {
+                let published = port["published"].as_str().expect("published port").to_owned();
+                if let Some(first) = seen.insert(published.clone(), service.clone()) {
+                    panic!("{name}: host port {published} published by {first} and {service}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn profiles_close_over_depends_on() {
+    let repo = Rendered::fixture("repo");
+    let base = repo.yaml(BASE);
+    // warehouse is `core`, but insights and monitoring services depend on it.
+    assert_eq!(services(&base)["warehouse"]["profiles"], json!(["core", "insights", "monitoring"]));
+    // The PyPI cache keeps its own profile and stays in the base file only.
+    assert_eq!(services(&base)["pypi-cache"]["profiles"], json!(["dev"]));
+    assert!(services(&repo.yaml(DEV)).get("pypi-cache").is_none());
+    // A service without a profile makes its dependencies profile-less too.
+    let rendered = Rendered::new(
+        r#"project demo { python "3.12"; }
+           targets { compose; }
+           service web from="nginx:1.27" { depends-on api; }
+           service api from="busybox:1.36" profile=backend { depends-on db; }
+           service db from="postgres:16-alpine" profile=data
+        "#,
+    );
+    let base = rendered.yaml(BASE);
+    assert!(services(&base)["web"].get("profiles").is_none());
+    assert!(services(&base)["api"].get("profiles").is_none());
+    assert!(services(&base)["db"].get("profiles").is_none());
+}
+
+#[test]
+fn dev_file_builds_with_the_mirror_and_the_registry_cache_and_defines_no_network() {
+    let repo = Rendered::fixture("repo");
+    let dev = repo.yaml(DEV);
+    assert!(dev.get("networks").is_none() && dev.get("volumes").is_none() && dev.get("secrets").is_none());
+    let registry = repo.model.project.registry.clone().unwrap();
+    for (service, repository) in repo.built_services() {
+        let body = &services(&dev)[service];
+        assert!(body.get("networks").is_none(), "{service}");
+        let build = &body["build"];
+        assert_eq!(
+            build["args"]["PIP_INDEX_URL"],
+            json!("http://localhost:3141/root/pypi/+simple/"),
+            "{service}"
+        );
+        assert_eq!(build["network"], json!("host"), "{service}: BuildKit cannot join a Compose network");
+        assert_eq!(
+            build["cache_from"],
+            json!([format!("type=registry,ref={registry}/{repository}:buildcache")])
+        );
+        // Nothing the seed got wrong: no runtime pip-cache volume.
+        for volume in body["volumes"].as_array().into_iter().flatten() {
+            assert_ne!(volume["target"], json!("/root/.cache/pip"), "{service}");
+        }
+    }
+    let api = &services(&dev)["insights_api"];
+    assert!(api["command"].as_array().unwrap().contains(&json!("--reload")));
+    assert_eq!(api["environment"]["LOG_LEVEL"], json!("DEBUG"));
+    let celery = &services(&dev)["celery_worker"];
+    assert_eq!(celery["command"][0], json!("watchmedo"));
+}
+
+/// The env-secret mapping: no value in the file, so Compose passes the variable through
+/// from its environment (or `.env`) without a warning, and never writes the secret.
+#[test]
+fn env_secrets_pass_through_from_the_environment() {
+    let repo = Rendered::fixture("repo");
+    let base = repo.yaml(BASE);
+    assert_eq!(services(&base)["api_ingestor"]["environment"]["WAREHOUSE_DSN"], Value::Null);
+    let merged = compose_json(&repo.out(), &[BASE], &[("WAREHOUSE_DSN", "postgresql://example/db")]);
+    assert_eq!(
+        merged["services"]["api_ingestor"]["environment"]["WAREHOUSE_DSN"],
+        json!("postgresql://example/db")
+    );
+    // File secrets: top-level `file:` relative to the compose file, per-service source/target.
+    assert_eq!(base["secrets"]["gsc_sa"]["file"], json!("../secrets/gsc_sa.json"));
+    assert_eq!(
+        services(&base)["api_ingestor"]["secrets"],
+        json!([{"source": "gsc_sa", "target": "gsc_sa.json"}])
+    );
+}
+
+/// The values of tests/fixtures/compose/tricky.kdl, as the container must see them.
+fn tricky_env() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("YES", "yes"),
+        ("OCTAL", "0755"),
+        ("VERSION", "3.10"),
+        ("COLON", "a: b"),
+        ("HASH", "#x"),
+        ("EMPTY", ""),
+        ("ON", "on"),
+        ("NULL", "null"),
+        ("TILDE", "~"),
+        ("DATE", "2024-01-01"),
+        ("FLOAT", "1e3"),
+        ("DOLLAR", "$5 ${HOME} $$"),
+        ("QUOTE", "say \"hi\""),
+        ("NEWLINE", "line1\nline2"),
+        ("LEADING", " x"),
+        ("STAR", "*ref"),
+        ("DASH", "- x"),
+        ("TRUE", "True"),
+        ("UNICODE", "é ✓"),
+        ("BACKSLASH", "C:\\dir\\"),
+    ])
+}
+
+/// Compose's escape for a literal `$` in a value.
+fn compose_escaped(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+#[test]
+fn tricky_scalars_round_trip_through_yaml_12_yaml_11_and_compose() {
+    let rendered = Rendered::fixture("tricky");
+    let expected: BTreeMap<String, Value> =
+        tricky_env().into_iter().map(|(k, v)| (k.to_owned(), json!(compose_escaped(v)))).collect();
+    let expected = Value::Object(expected.into_iter().collect());
+    let command = json!(["python", "-m", "src", "--flag=yes", "0755", "a: b", ""]);
+
+    // YAML 1.2 (serde_yaml_ng)
+    let base = rendered.yaml(BASE);
+    let yes = &services(&base)["yes"];
+    assert_eq!(yes["environment"], expected);
+    assert_eq!(yes["command"], command);
+    assert_eq!(yes["profiles"], json!(["no"]));
+    assert_eq!(yes["networks"], json!(["off"]));
+    assert_eq!(yes["secrets"], json!([{"source": "null", "target": "0755"}]));
+    assert_eq!(base["volumes"], json!({"on": {}}));
+    assert_eq!(services(&base)["null"]["restart"], json!("on-failure:3"));
+    assert_eq!(
+        services(&base)["null"]["deploy"]["resources"]["limits"],
+        json!({"cpus": "0.25", "memory": "64M"})
+    );
+    let dev = rendered.yaml(DEV);
+    assert_eq!(services(&dev)["yes"]["environment"], json!({"LOG_LEVEL": "DEBUG", "N": "no", "OFF": "off"}));
+
+    // YAML 1.1 (PyYAML): the same document, value for value.
+    for file in FILES {
+        assert_eq!(
+            pyyaml(&rendered.out().join(file)),
+            rendered.yaml(file),
+            "PyYAML reads {file} differently"
+        );
+    }
+
+    // Docker Compose: after interpolation, `$$` is still `$$` in its output (it re-escapes),
+    // and nothing was substituted (`${HOME}` would have been).
+    let merged = compose_json(&rendered.out(), &[BASE], &[("HOME", "/home/should-not-appear")]);
+    assert_eq!(merged["services"]["yes"]["environment"], expected);
+    assert_eq!(merged["services"]["yes"]["command"], command);
+}
+
+/// Both YAML readers agree on every file of every fixture: no scalar changes type between
+/// YAML 1.1 and 1.2.
+#[test]
+fn yaml_11_and_12_readers_agree_on_every_file() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        for file in FILES {
+            assert_eq!(pyyaml(&rendered.out().join(file)), rendered.yaml(file), "{name}/{file}");
+        }
+    }
+}
+
+/// PyYAML's `safe_load` of a file, as JSON. Fails loudly when PyYAML is missing.
+fn pyyaml(path: &Path) -> Value {
+    let script =
+        "import json, sys, yaml\nprint(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))";
+    let output = support::tool("python3").args(["-c", script]).arg(path).output().expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "python3 with PyYAML is required (scripts/test installs it): {}",
+        support::stderr(&output)
+    );
+    serde_json::from_slice(&output.stdout).expect("PyYAML output is JSON")
+}
+
+// ---------------------------------------------------------------------------------------
+// External validators
+// ---------------------------------------------------------------------------------------
+
+/// `docker-compose` in `dir` with a clean environment (no REGISTRY, VERSION, COMPOSE_* or
+/// secrets from the caller) plus `env`.
+fn compose(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().expect("temp home");
+    let mut command = support::tool("docker-compose");
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .args(args)
+        .envs(env.iter().copied());
+    command.output().expect("docker-compose runs")
+}
+
+fn file_args<'a>(files: &[&'a str]) -> Vec<&'a str> {
+    files.iter().flat_map(|f| ["-f", *f]).collect()
+}
+
+/// The merged, interpolated project as Compose sees it, every profile enabled.
+fn compose_json(dir: &Path, files: &[&str], env: &[(&str, &str)]) -> Value {
+    let mut args = file_args(files);
+    args.extend(["--profile", "*", "config", "--format", "json"]);
+    let output = compose(dir, &args, env);
+    assert!(output.status.success(), "docker-compose {args:?}: {}", support::stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("compose config prints JSON")
+}
+
+/// Creates every bind mount source and secret file the files name, so that Compose sees a
+/// complete project (its `config` does not require them today; a later version might).
+fn create_sources(rendered: &Rendered) {
+    let out = rendered.out();
+    for file in FILES {
+        let doc = rendered.yaml(file);
+        for body in services(&doc).values() {
+            for volume in
+                body["volumes"].as_array().into_iter().flatten().filter(|v| v["type"] == json!("bind"))
+            {
+                let source = out.join(volume["source"].as_str().unwrap());
+                fs::create_dir_all(&source).ok();
+            }
+        }
+        for secret in doc["secrets"].as_object().into_iter().flatten().map(|(_, s)| s) {
+            let path = out.join(secret["file"].as_str().unwrap());
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, "not a real secret\n").unwrap();
+        }
+    }
+}
+
+/// Acceptance 1: Compose v2 accepts each file alone and merged, every profile enabled,
+/// with exit 0 and nothing on stderr (no warning).
+#[test]
+fn docker_compose_accepts_the_files_alone_and_merged_without_warning() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        create_sources(&rendered);
+        for files in [&[BASE][..], &[BASE, DEV], &[BASE, PROD], &[DEV], &[PROD], &[BASE, DEV, PROD]] {
+            let mut args = file_args(files);
+            args.extend(["--profile", "*", "config", "-q"]);
+            let output = compose(&rendered.out(), &args, &[]);
+            let stderr = support::stderr(&output);
+            assert!(output.status.success(), "{name}: docker-compose {}: {stderr}", args.join(" "));
+            assert!(stderr.is_empty(), "{name}: docker-compose {} warned: {stderr}", args.join(" "));
+        }
+    }
+}
+
+/// Each profile alone is a valid selection (dependencies' profiles are closed over).
+#[test]
+fn docker_compose_accepts_every_single_profile() {
+    let rendered = Rendered::fixture("repo");
+    let profiles: BTreeSet<String> =
+        rendered.model.services.iter().flat_map(|s| s.profiles.clone()).collect();
+    assert!(profiles.len() >= 4, "{profiles:?}");
+    for profile in &profiles {
+        let mut args = file_args(&[BASE, DEV]);
+        args.extend(["--profile", profile, "config", "-q"]);
+        let output = compose(&rendered.out(), &args, &[]);
+        assert!(output.status.success(), "--profile {profile}: {}", support::stderr(&output));
+        assert!(support::stderr(&output).is_empty(), "--profile {profile}: {}", support::stderr(&output));
+    }
+}
+
+/// Acceptance 3: yamllint with the repo's configuration: no error and no warning.
+#[test]
+fn yamllint_is_clean() {
+    let config = support::repo().join(".yamllint.yaml");
+    assert!(config.is_file(), ".yamllint.yaml is missing");
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let output = support::tool("yamllint")
+            .arg("-c")
+            .arg(&config)
+            .args(["-f", "parsable"])
+            .args(FILES)
+            .current_dir(rendered.out())
+            .output()
+            .expect("yamllint runs");
+        let stdout = support::stdout(&output);
+        assert!(
+            output.status.success() && stdout.is_empty(),
+            "{name}: yamllint: {stdout}{}",
+            support::stderr(&output)
+        );
+    }
+}
+
+/// The Compose specification's JSON schema accepts every file.
+#[test]
+fn compose_spec_schema_accepts_every_file() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let output = support::tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.compose-spec"])
+            .args(FILES)
+            .current_dir(rendered.out())
+            .output()
+            .expect("check-jsonschema runs");
+        assert!(output.status.success(), "{name}: {}{}", support::stdout(&output), support::stderr(&output));
+    }
+}
+
+/// The committed generated/ compose files are what the repo's project.kdl renders.
+#[test]
+fn committed_compose_files_are_fresh() {
+    let rendered = Rendered::fixture("repo");
+    for file in FILES {
+        assert_eq!(
+            support::generated(file),
+            rendered.text(file),
+            "generated/{file} is stale: run `gscgen render`"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Compile-time rules
+// ---------------------------------------------------------------------------------------
+
+/// Every config under tests/fixtures/compose/invalid/ names its code on the first line
+/// (`// expect: gscgen::…`): it must fail with that code, a label on the exact text and a
+/// help line (snapshot of the rendered diagnostics), and `render` must write nothing.
+#[test]
+fn invalid_configs_report_their_code_with_spans() {
+    let folder = support::repo().join("tests/fixtures/compose/invalid");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kdl"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for path in cases {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = fs::read_to_string(&path).unwrap();
+        let code =
+            text.lines().next().and_then(|l| l.strip_prefix("// expect: ")).expect("expect line").to_owned();
+        let source = Source::new(format!("{name}.kdl"), text.clone());
+        let (model, diags) = gscgen::app::check_source(&source);
+        let codes: Vec<&str> = diags.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+        if model.is_some() || !codes.contains(&code.as_str()) {
+            failures.push(format!("{name}: expected {code}, got {codes:?}"));
+        }
+        for d in diags.iter() {
+            if d.help.is_none() {
+                failures.push(format!("{name}: {} has no help", d.code));
+            }
+        }
+        insta::assert_snapshot!(
+            format!("invalid__{name}"),
+            diagnostics::render(&source, &diags, RenderOptions { color: false, width: 100, max: 50 })
+        );
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("project.kdl"), &text).unwrap();
+        let output = support::run_in(dir.path(), &["render"]);
+        if output.status.code() != Some(2) || fs::read_dir(dir.path()).unwrap().count() != 1 {
+            failures.push(format!("{name}: render must exit 2 and write nothing"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The rules that need two spans label both.
+#[test]
+fn conflicts_label_both_sides() {
+    for (case, labels) in [
+        ("duplicate_host_port", 2),
+        ("depends_on_cycle", 3),
+        ("duplicate_env", 2),
+        ("duplicate_mount_target", 2),
+        ("pypi_cache_without_port", 2),
+    ] {
+        let path = support::repo().join(format!("tests/fixtures/compose/invalid/{case}.kdl"));
+        let source = Source::new(format!("{case}.kdl"), fs::read_to_string(path).unwrap());
+        let (_, diags) = gscgen::app::check_source(&source);
+        let error = diags.iter().find(|d| d.is_error()).expect("an error");
+        assert_eq!(error.labels.len(), labels, "{case}: {:?}", error.labels);
+        let spans: BTreeSet<usize> = error.labels.iter().map(|l| l.span.offset()).collect();
+        assert_eq!(spans.len(), labels, "{case}: labels on distinct text");
+    }
+}
+
+/// The seed's compose files, for contrast: Compose rejects the seed's dev file alone
+/// (undefined network) and warns about its `version` key. The generated ones pass.
+#[test]
+fn the_seeds_dev_file_fails_alone_and_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = "version: '3.8'\nservices:\n  pypi-cache:\n    image: muccg/devpi:latest\n    networks:\n      - gsc_network\n";
+    fs::write(dir.path().join(DEV), seed).unwrap();
+    let output = compose(dir.path(), &["-f", DEV, "config", "-q"], &[]);
+    let stderr = support::stderr(&output);
+    assert!(!output.status.success(), "the seed's dev file should fail alone");
+    assert!(stderr.contains("gsc_network") && stderr.contains("obsolete"), "{stderr}");
+}

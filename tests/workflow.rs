@@ -1,0 +1,1062 @@
+//! Issue 5: the GitHub Actions workflow `.github/workflows/build.yml`.
+//!
+//! Four kinds of test: snapshots of the whole workflow per fixture and of the matrices of
+//! the one-image and twelve-image fixtures; tests that parse the YAML back and *run* it on
+//! paper, evaluating GitHub's `${{ }}` expressions for a push to the default branch, a push
+//! to another branch and a pull request, and assert what each job then does (logs in or
+//! not, pushes or not, which tags, which base image, which cache); a comparison with the
+//! generated `scripts/docker-build.sh`, parsed back; and the external validators
+//! (actionlint, zizmor, yamllint, the workflow JSON schema), which fail loudly when missing
+//! (run `scripts/test`). Compile-time rules are covered by tests/fixtures/workflow/invalid/.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use gscgen::diagnostics::{self, RenderOptions};
+use gscgen::model::Model;
+use gscgen::source::Source;
+use serde_json::{Value, json};
+
+const WORKFLOW: &str = ".github/workflows/build.yml";
+/// The repo's own project and the fixtures under tests/fixtures/workflow/.
+const FIXTURES: [&str; 3] = ["repo", "single", "twelve"];
+/// The commit every simulated run builds.
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+/// An owner/repository with upper case, as `github.repository` can carry.
+const REPOSITORY: &str = "Acme-Org/Site_Warehouse";
+
+fn fixture_text(name: &str) -> String {
+    let path = match name {
+        "repo" => support::repo().join("project.kdl"),
+        other => support::repo().join(format!("tests/fixtures/workflow/{other}.kdl")),
+    };
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A project rendered into a temporary folder.
+struct Rendered {
+    dir: tempfile::TempDir,
+    model: Model,
+}
+
+impl Rendered {
+    fn new(kdl: &str) -> Self {
+        let (model, diags) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        let model = model
+            .unwrap_or_else(|| panic!("fixture does not compile: {:?}", diags.iter().collect::<Vec<_>>()));
+        let dir = tempfile::tempdir().expect("temp dir");
+        fs::write(dir.path().join("project.kdl"), kdl).expect("write project.kdl");
+        let output = support::run_in(dir.path(), &["render", "-q"]);
+        assert_eq!(output.status.code(), Some(0), "render failed: {}", support::stderr(&output));
+        Self { dir, model }
+    }
+
+    fn fixture(name: &str) -> Self {
+        Self::new(&fixture_text(name))
+    }
+
+    /// The output folder.
+    fn out(&self) -> PathBuf {
+        self.dir.path().join(self.model.project.output.as_str())
+    }
+
+    fn path(&self) -> PathBuf {
+        self.out().join(WORKFLOW)
+    }
+
+    fn text(&self) -> String {
+        fs::read_to_string(self.path()).unwrap_or_else(|e| panic!("{WORKFLOW}: {e}"))
+    }
+
+    /// The workflow as a YAML 1.2 reader (serde_yaml_ng) sees it.
+    fn yaml(&self) -> Value {
+        serde_yaml_ng::from_str(&self.text()).unwrap_or_else(|e| panic!("{WORKFLOW} is not YAML: {e}"))
+    }
+
+    fn uses_ghcr(&self) -> bool {
+        self.model.project.registry.as_deref().is_none_or(|r| r.starts_with("ghcr.io/"))
+    }
+}
+
+fn jobs(doc: &Value) -> &serde_json::Map<String, Value> {
+    doc["jobs"].as_object().expect("jobs is a mapping")
+}
+
+fn steps(job: &Value) -> &Vec<Value> {
+    job["steps"].as_array().expect("steps is a sequence")
+}
+
+fn uses(step: &Value) -> &str {
+    step["uses"].as_str().unwrap_or_default()
+}
+
+fn is_action(step: &Value, repository: &str) -> bool {
+    uses(step).split('@').next() == Some(repository)
+}
+
+// ---------------------------------------------------------------------------------------
+// A GitHub expression evaluator, for the expression forms the workflow uses
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum V {
+    Str(String),
+    Bool(bool),
+}
+
+impl V {
+    fn truthy(&self) -> bool {
+        match self {
+            V::Bool(b) => *b,
+            V::Str(s) => !s.is_empty(),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            V::Bool(b) => b.to_string(),
+            V::Str(s) => s.clone(),
+        }
+    }
+}
+
+/// The contexts of one simulated job: `github.*`, `secrets.*`, `env.*`, `matrix.*`, …
+type Vars = BTreeMap<String, String>;
+
+struct Parser<'a> {
+    src: &'a str,
+    at: usize,
+    vars: &'a Vars,
+}
+
+impl Parser<'_> {
+    fn skip(&mut self) {
+        while self.src[self.at..].starts_with(' ') {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        self.skip();
+        if self.src[self.at..].starts_with(token) {
+            self.at += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn or(&mut self) -> V {
+        let mut left = self.and();
+        while self.eat("||") {
+            let right = self.and();
+            left = if left.truthy() { left } else { right };
+        }
+        left
+    }
+
+    fn and(&mut self) -> V {
+        let mut left = self.cmp();
+        while self.eat("&&") {
+            let right = self.cmp();
+            left = if left.truthy() { right } else { left };
+        }
+        left
+    }
+
+    fn cmp(&mut self) -> V {
+        let left = self.primary();
+        // GitHub compares strings ignoring case.
+        if self.eat("==") {
+            let right = self.primary();
+            return V::Bool(left.text().eq_ignore_ascii_case(&right.text()));
+        }
+        if self.eat("!=") {
+            let right = self.primary();
+            return V::Bool(!left.text().eq_ignore_ascii_case(&right.text()));
+        }
+        left
+    }
+
+    fn primary(&mut self) -> V {
+        self.skip();
+        let rest = &self.src[self.at..];
+        if rest.starts_with('\'') {
+            let mut out = String::new();
+            let mut i = self.at + 1;
+            loop {
+                let c =
+                    self.src[i..].chars().next().unwrap_or_else(|| panic!("unclosed string in {}", self.src));
+                i += c.len_utf8();
+                if c == '\'' {
+                    if self.src[i..].starts_with('\'') {
+                        out.push('\'');
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            self.at = i;
+            return V::Str(out);
+        }
+        if self.eat("(") {
+            let value = self.or();
+            assert!(self.eat(")"), "missing ) in {}", self.src);
+            return value;
+        }
+        let len =
+            rest.find(|c: char| !(c.is_ascii_alphanumeric() || "_.-".contains(c))).unwrap_or(rest.len());
+        let name = &rest[..len];
+        assert!(!name.is_empty(), "unexpected `{rest}` in {}", self.src);
+        self.at += len;
+        if self.eat("(") {
+            assert_eq!(name, "format", "only format() is used, in {}", self.src);
+            let mut args = vec![self.or()];
+            while self.eat(",") {
+                args.push(self.or());
+            }
+            assert!(self.eat(")"), "missing ) in {}", self.src);
+            let mut out = args[0].text();
+            for (i, arg) in args.iter().enumerate().skip(1) {
+                out = out.replace(&format!("{{{}}}", i - 1), &arg.text());
+            }
+            return V::Str(out.replace("{{", "{").replace("}}", "}"));
+        }
+        match name {
+            "true" => V::Bool(true),
+            "false" => V::Bool(false),
+            _ => V::Str(
+                self.vars
+                    .get(name)
+                    .unwrap_or_else(|| panic!("`{name}` is not available here (in `{}`)", self.src))
+                    .clone(),
+            ),
+        }
+    }
+}
+
+fn eval(expression: &str, vars: &Vars) -> V {
+    let mut parser = Parser { src: expression, at: 0, vars };
+    let value = parser.or();
+    parser.skip();
+    assert_eq!(parser.at, expression.len(), "trailing input in `{expression}`");
+    value
+}
+
+/// Replaces every `${{ … }}` of `text` by its value.
+fn interpolate(text: &str, vars: &Vars) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").expect("unclosed ${{") + start;
+        out.push_str(&eval(rest[start + 3..end].trim(), vars).text());
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An `if:` (with or without `${{ }}`), evaluated.
+fn condition(step: &Value, vars: &Vars) -> bool {
+    match step["if"].as_str() {
+        None => true,
+        Some(text) => {
+            let text = text.trim();
+            let text = text.strip_prefix("${{").and_then(|t| t.strip_suffix("}}")).unwrap_or(text);
+            eval(text.trim(), vars).truthy()
+        }
+    }
+}
+
+/// A list input of build-push-action: one item per non-empty line.
+fn list(value: &Value, vars: &Vars) -> Vec<String> {
+    let Some(text) = value.as_str() else { return Vec::new() };
+    interpolate(text, vars).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Running the workflow on paper
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Event {
+    PushDefault,
+    PushOther,
+    PullRequest,
+}
+
+const EVENTS: [Event; 3] = [Event::PushDefault, Event::PushOther, Event::PullRequest];
+
+/// One `docker/build-push-action` step that runs.
+#[derive(Debug, Clone)]
+struct BuildCall {
+    step: String,
+    file: String,
+    target: String,
+    platforms: Vec<String>,
+    push: bool,
+    tags: Vec<String>,
+    args: Vec<(String, String)>,
+    cache_from: Vec<String>,
+    cache_to: Vec<String>,
+}
+
+/// What one job did.
+#[derive(Debug, Default)]
+struct JobRun {
+    logins: Vec<String>,
+    /// Builds, each with whether a login preceded it.
+    builds: Vec<(bool, BuildCall)>,
+    outputs: BTreeMap<String, String>,
+}
+
+fn github_vars(model: &Model, event: Event) -> Vars {
+    let (name, reference) = match event {
+        Event::PushDefault => ("push", format!("refs/heads/{}", model.project.default_branch)),
+        Event::PushOther => ("push", "refs/heads/some-other-branch".to_owned()),
+        Event::PullRequest => ("pull_request", "refs/pull/7/merge".to_owned()),
+    };
+    [
+        ("github.event_name", name.to_owned()),
+        ("github.ref", reference),
+        ("github.sha", SHA.to_owned()),
+        ("github.repository", REPOSITORY.to_owned()),
+        ("github.server_url", "https://github.com".to_owned()),
+        ("github.workflow", "build".to_owned()),
+        ("github.actor", "someone".to_owned()),
+        ("secrets.GITHUB_TOKEN", "token".to_owned()),
+        ("secrets.REGISTRY_USERNAME", "user".to_owned()),
+        ("secrets.REGISTRY_PASSWORD", "password".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Runs a `run:` step with bash, as the runner does, and returns what it wrote to
+/// `$GITHUB_OUTPUT`.
+fn run_step(script: &str) -> BTreeMap<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let output_file = dir.path().join("output");
+    fs::write(&output_file, "").unwrap();
+    let status = std::process::Command::new("bash")
+        .args(["-e", "-c", script])
+        .env("GITHUB_REPOSITORY", REPOSITORY)
+        .env("GITHUB_OUTPUT", &output_file)
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "step failed: {script}");
+    fs::read_to_string(&output_file)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+fn run_job(job: &Value, vars: &mut Vars) -> JobRun {
+    if let Some(env) = job["env"].as_object() {
+        for (key, value) in env {
+            let value = interpolate(value.as_str().expect("env value is a string"), vars);
+            vars.insert(format!("env.{key}"), value);
+        }
+    }
+    let mut run = JobRun::default();
+    for step in steps(job) {
+        if !condition(step, vars) {
+            continue;
+        }
+        if let Some(script) = step["run"].as_str() {
+            // Only the registry-path step has outputs; `docker run` needs a daemon.
+            if let Some(id) = step["id"].as_str() {
+                for (key, value) in run_step(script) {
+                    vars.insert(format!("steps.{id}.outputs.{key}"), value);
+                }
+            }
+            continue;
+        }
+        let with = &step["with"];
+        if is_action(step, "docker/login-action") {
+            run.logins.push(interpolate(with["registry"].as_str().unwrap(), vars));
+        } else if is_action(step, "docker/build-push-action") {
+            let text = |key: &str| interpolate(with[key].as_str().unwrap_or_default(), vars);
+            let push = match &with["push"] {
+                Value::Bool(b) => *b,
+                Value::String(s) => interpolate(s, vars) == "true",
+                other => panic!("push is {other}"),
+            };
+            let call = BuildCall {
+                step: interpolate(step["name"].as_str().unwrap(), vars),
+                file: text("file"),
+                target: text("target"),
+                platforms: text("platforms").split(',').map(str::to_owned).collect(),
+                push,
+                tags: list(&with["tags"], vars),
+                args: list(&with["build-args"], vars)
+                    .into_iter()
+                    .map(|a| {
+                        let (k, v) = a.split_once('=').expect("NAME=value");
+                        (k.to_owned(), v.to_owned())
+                    })
+                    .collect(),
+                cache_from: list(&with["cache-from"], vars),
+                cache_to: list(&with["cache-to"], vars),
+            };
+            run.builds.push((!run.logins.is_empty(), call));
+        }
+    }
+    if let Some(outputs) = job["outputs"].as_object() {
+        for (key, value) in outputs {
+            run.outputs.insert(key.clone(), interpolate(value.as_str().unwrap(), vars));
+        }
+    }
+    run
+}
+
+/// The whole workflow for one event: the base job, then one images job per matrix entry.
+struct Run {
+    base: JobRun,
+    /// (matrix entry with its values interpolated, job run), in matrix order.
+    images: Vec<(BTreeMap<String, String>, JobRun)>,
+    /// Where images go: the project registry or `ghcr.io/<owner>/<repo>` lowercased.
+    registry: String,
+}
+
+fn simulate(rendered: &Rendered, event: Event) -> Run {
+    let doc = rendered.yaml();
+    let jobs = jobs(&doc);
+    let base = run_job(&jobs["base"], &mut github_vars(&rendered.model, event));
+    let images_job = &jobs["images"];
+    assert_eq!(images_job["needs"], json!("base"));
+    let mut needs = github_vars(&rendered.model, event);
+    for (key, value) in &base.outputs {
+        needs.insert(format!("needs.base.outputs.{key}"), value.clone());
+    }
+    let mut images = Vec::new();
+    for entry in images_job["strategy"]["matrix"]["include"].as_array().expect("matrix.include") {
+        let mut job_vars = needs.clone();
+        let mut values = BTreeMap::new();
+        for (key, value) in entry.as_object().unwrap() {
+            let value = interpolate(value.as_str().expect("matrix values are strings"), &needs);
+            job_vars.insert(format!("matrix.{key}"), value.clone());
+            values.insert(key.clone(), value);
+        }
+        images.push((values, run_job(images_job, &mut job_vars)));
+    }
+    let registry = match &rendered.model.project.registry {
+        Some(registry) => registry.clone(),
+        None => format!("ghcr.io/{}", REPOSITORY.to_lowercase()),
+    };
+    Run { base, images, registry }
+}
+
+// ---------------------------------------------------------------------------------------
+// Snapshots
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn snapshots() {
+    for name in FIXTURES {
+        insta::assert_snapshot!(name, Rendered::fixture(name).text());
+    }
+}
+
+/// The matrices of the one-image and the twelve-image fixtures, one line per entry.
+#[test]
+fn matrix_snapshots() {
+    for name in ["single", "twelve"] {
+        let doc = Rendered::fixture(name).yaml();
+        let include = doc["jobs"]["images"]["strategy"]["matrix"]["include"].as_array().unwrap().clone();
+        let lines: Vec<String> = include
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} | {} | {} | {}",
+                    e["name"].as_str().unwrap(),
+                    e["dockerfile"].as_str().unwrap(),
+                    e["target"].as_str().unwrap(),
+                    e["repository"].as_str().unwrap()
+                )
+            })
+            .collect();
+        insta::assert_snapshot!(format!("matrix_{name}"), lines.join("\n"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Meaning, read back from the YAML
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn matrix_is_every_built_image_in_config_order() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let model = &rendered.model;
+        let run = simulate(&rendered, Event::PushDefault);
+        let expected: Vec<Value> = model
+            .images
+            .iter()
+            .map(|image| {
+                json!({
+                    "name": image.name.value,
+                    "dockerfile": model.project.output.join(model.dockerfile_path(image)).as_str(),
+                    "target": "runtime",
+                    "repository": format!("{}/{}", run.registry, model.repository_name(image)),
+                })
+            })
+            .collect();
+        let actual: Vec<Value> = run.images.iter().map(|(entry, _)| json!(entry)).collect();
+        assert_eq!(actual, expected, "{name}");
+    }
+    // The seed's hand-written matrix forgot these two.
+    let repo = Rendered::fixture("repo").yaml();
+    let names: Vec<&str> = repo["jobs"]["images"]["strategy"]["matrix"]["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"transformer") && names.contains(&"metrics"), "{names:?}");
+    assert_eq!(Rendered::fixture("twelve").model.images.len(), 12);
+}
+
+#[test]
+fn every_dockerfile_the_workflow_builds_is_generated() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let output = rendered.model.project.output.as_str();
+        for event in EVENTS {
+            let run = simulate(&rendered, event);
+            let builds =
+                run.base.builds.iter().chain(run.images.iter().flat_map(|(_, job)| job.builds.iter()));
+            for (_, build) in builds {
+                // Paths are relative to the project root (the build context `.`).
+                let path = rendered.dir.path().join(&build.file);
+                assert!(path.is_file(), "{name}: {} is not a generated file", build.file);
+                let inside = Path::new(&build.file).strip_prefix(output).unwrap_or(Path::new(&build.file));
+                assert!(inside.starts_with("compose/dockerfiles"), "{name}: {} is not generated", build.file);
+                let dockerfile = fs::read_to_string(&path).unwrap();
+                assert!(
+                    dockerfile.contains(&format!(" AS {}\n", build.target)),
+                    "{name}: {} has no stage {}",
+                    build.file,
+                    build.target
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn pull_requests_build_everything_but_log_in_and_push_nothing() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let run = simulate(&rendered, Event::PullRequest);
+        let all = run.base.builds.iter().chain(run.images.iter().flat_map(|(_, job)| job.builds.iter()));
+        assert!(run.base.logins.is_empty(), "{name}: base job logs in on a pull request");
+        assert_eq!(run.base.builds.len(), 2, "{name}: both base stages are built");
+        for (entry, job) in &run.images {
+            assert!(job.logins.is_empty(), "{name}/{}: logs in on a pull request", entry["name"]);
+            // The base is rebuilt into the job's local registry, then the image from it.
+            assert_eq!(job.builds.len(), 3, "{name}/{}", entry["name"]);
+            let image = &job.builds[2].1;
+            assert!(!image.push, "{name}/{}: pushes on a pull request", entry["name"]);
+        }
+        for (_, build) in all {
+            if build.push {
+                assert!(
+                    build.tags.iter().all(|t| t.starts_with("localhost:5000/")),
+                    "{name}: {} pushes {:?} on a pull request",
+                    build.step,
+                    build.tags
+                );
+            }
+            for cache in &build.cache_to {
+                assert!(!cache.contains("type=registry"), "{name}: {} exports {cache}", build.step);
+            }
+        }
+    }
+}
+
+#[test]
+fn pushes_log_in_first_and_tag_the_commit_and_latest_only_on_the_default_branch() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let model = &rendered.model;
+        for event in [Event::PushDefault, Event::PushOther] {
+            let run = simulate(&rendered, event);
+            let host = run.registry.split('/').next().unwrap();
+            let latest = event == Event::PushDefault;
+            let expect_tags = |repository: &str| {
+                let mut tags = vec![format!("{repository}:{SHA}")];
+                if latest {
+                    tags.push(format!("{repository}:latest"));
+                }
+                tags
+            };
+            assert_eq!(run.base.logins, vec![host.to_owned()], "{name}");
+            let base_repositories = [
+                format!("{}-base-builder", model.project.image_prefix),
+                format!("{}-base", model.project.image_prefix),
+            ];
+            for ((logged_in, build), repository) in run.base.builds.iter().zip(&base_repositories) {
+                let repository = format!("{}/{repository}", run.registry);
+                assert!(*logged_in && build.push, "{name}: {}", build.step);
+                assert_eq!(build.tags, expect_tags(&repository), "{name}: {}", build.step);
+                assert_eq!(
+                    build.cache_to,
+                    vec![format!("type=registry,ref={repository}:buildcache,mode=max")],
+                    "{name}"
+                );
+                assert_eq!(
+                    build.cache_from[0],
+                    format!("type=registry,ref={repository}:buildcache"),
+                    "{name}"
+                );
+                assert_eq!(build.platforms, model.project.platforms, "{name}");
+            }
+            for (entry, job) in &run.images {
+                assert_eq!(job.logins, vec![host.to_owned()], "{name}/{}", entry["name"]);
+                assert_eq!(job.builds.len(), 1, "{name}: no local base on a push");
+                let (logged_in, build) = &job.builds[0];
+                assert!(*logged_in && build.push, "{name}/{}", entry["name"]);
+                assert_eq!(build.tags, expect_tags(&entry["repository"]), "{name}");
+                assert_eq!(
+                    build.cache_to,
+                    vec![format!("type=registry,ref={}:buildcache,mode=max", entry["repository"])]
+                );
+                assert_eq!(build.platforms, model.project.platforms, "{name}");
+            }
+        }
+    }
+}
+
+/// Each image is built FROM the base of the same run: on a push, the commit's tags the
+/// base job pushed; on a pull request, the tags just built into the job's local registry.
+#[test]
+fn images_build_from_the_base_of_the_same_run() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        for event in EVENTS {
+            let run = simulate(&rendered, event);
+            for (entry, job) in &run.images {
+                let (_, image) = job.builds.last().unwrap();
+                let names: Vec<&str> = image.args.iter().map(|(k, _)| k.as_str()).collect();
+                assert_eq!(names, ["BASE_BUILDER", "BASE_RUNTIME"], "{name}/{}", entry["name"]);
+                let sources: Vec<&BuildCall> = if event == Event::PullRequest {
+                    job.builds[..job.builds.len() - 1].iter().map(|(_, b)| b).collect()
+                } else {
+                    run.base.builds.iter().map(|(_, b)| b).collect()
+                };
+                for ((arg, value), source) in image.args.iter().zip(sources) {
+                    assert!(value.ends_with(&format!(":{SHA}")), "{name}: {arg}={value}");
+                    assert!(
+                        source.push && source.tags.contains(value),
+                        "{name} {event:?}: {arg}={value} was not pushed by {}: {:?}",
+                        source.step,
+                        source.tags
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn permissions_are_minimal_per_job() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let doc = rendered.yaml();
+        assert_eq!(doc["permissions"], json!({}), "{name}: top level");
+        let mut expected = json!({"contents": "read"});
+        if rendered.uses_ghcr() {
+            expected["packages"] = json!("write");
+        }
+        for (job, value) in jobs(&doc) {
+            assert_eq!(value["permissions"], expected, "{name}/{job}");
+        }
+        // Off GHCR, GITHUB_TOKEN is not the credential: repository secrets are.
+        let password = jobs(&doc)["base"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| is_action(s, "docker/login-action"))
+            .map(|s| s["with"]["password"].as_str().unwrap().to_owned())
+            .unwrap();
+        let expected = if rendered.uses_ghcr() {
+            "${{ secrets.GITHUB_TOKEN }}"
+        } else {
+            "${{ secrets.REGISTRY_PASSWORD }}"
+        };
+        assert_eq!(password, expected, "{name}");
+    }
+}
+
+#[test]
+fn hardening_concurrency_checkout_and_pinned_actions() {
+    let docs = fs::read_to_string(support::repo().join("docs/workflow.md")).expect("docs/workflow.md");
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let doc = rendered.yaml();
+        assert_eq!(
+            doc["concurrency"],
+            json!({"group": "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": true}),
+            "{name}"
+        );
+        for (job, value) in jobs(&doc) {
+            for step in steps(value) {
+                if is_action(step, "actions/checkout") {
+                    assert_eq!(step["with"]["persist-credentials"], json!(false), "{name}/{job}");
+                }
+                assert!(step["uses"].is_null() || step["run"].is_null(), "{name}/{job}");
+            }
+        }
+        // Every `uses:` line is `owner/repo@<40 hex> # vX.Y.Z`, and docs/workflow.md's table
+        // lists that exact pin.
+        let text = rendered.text();
+        let mut seen = 0;
+        for line in text.lines().filter(|l| l.trim_start().starts_with("uses: ")) {
+            let value = line.trim_start().trim_start_matches("uses: ");
+            let (reference, version) = value.split_once(" # ").unwrap_or_else(|| panic!("{name}: {line}"));
+            let (action, sha) = reference.split_once('@').unwrap();
+            assert!(
+                sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                "{line}"
+            );
+            let parts: Vec<&str> = version.trim_start_matches('v').split('.').collect();
+            assert!(version.starts_with('v') && parts.len() == 3, "{line}");
+            assert!(
+                docs.lines()
+                    .any(|l| l.contains(&format!("`{action}`")) && l.contains(sha) && l.contains(version)),
+                "docs/workflow.md does not list {action}@{sha} ({version})"
+            );
+            seen += 1;
+        }
+        assert!(seen >= 8, "{name}: {seen} actions");
+    }
+}
+
+#[test]
+fn unpinned_actions_use_major_tags() {
+    let text = fixture_text("repo").replace("pin-actions #true", "pin-actions #false");
+    assert_ne!(text, fixture_text("repo"));
+    let rendered = Rendered::new(&text);
+    let workflow = rendered.text();
+    for line in workflow.lines().filter(|l| l.trim_start().starts_with("uses: ")) {
+        let value = line.trim_start().trim_start_matches("uses: ");
+        let (_, tag) = value.split_once('@').unwrap();
+        assert!(tag.starts_with('v') && tag[1..].parse::<u32>().is_ok(), "{line}");
+    }
+    actionlint(&rendered.path());
+    // zizmor flags every unpinned action: that is why pinning is the default.
+    let output = zizmor(&rendered.path(), "regular");
+    assert_ne!(output.status.code(), Some(0));
+    assert!(support::stdout(&output).contains("unpinned-uses"), "{}", support::stdout(&output));
+}
+
+#[test]
+fn the_registry_path_is_lowercased_when_the_project_names_no_registry() {
+    let rendered = Rendered::fixture("single");
+    assert!(rendered.model.project.registry.is_none());
+    for event in EVENTS {
+        let run = simulate(&rendered, event);
+        assert_eq!(run.base.outputs["registry"], "ghcr.io/acme-org/site_warehouse");
+        for (entry, _) in &run.images {
+            assert!(!entry["repository"].chars().any(|c| c.is_ascii_uppercase()), "{entry:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The workflow and scripts/docker-build.sh build the same images
+// ---------------------------------------------------------------------------------------
+
+/// One `docker build` of the generated script (or of the workflow, with the repository
+/// in place of the tag).
+#[derive(Debug)]
+struct ScriptBuild {
+    name: String,
+    file: String,
+    target: String,
+    tags: Vec<String>,
+    args: Vec<(String, String)>,
+}
+
+fn unquote(word: &str) -> String {
+    word.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')).unwrap_or(word).replace(r"'\''", "'")
+}
+
+fn parse_script(text: &str) -> Vec<ScriptBuild> {
+    let mut builds = Vec::new();
+    let mut banner = None;
+    let mut current: Option<ScriptBuild> = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("echo ") {
+            let rest = unquote(rest);
+            if let Some((_, name)) = rest.split_once("] ") {
+                banner = Some(name.to_owned());
+            }
+        } else if line.starts_with("docker build ") {
+            current = Some(ScriptBuild {
+                name: banner.take().expect("banner before each build"),
+                file: String::new(),
+                target: String::new(),
+                tags: Vec::new(),
+                args: Vec::new(),
+            });
+        } else if line == "." {
+            builds.push(current.take().expect("a build ends with ."));
+        } else if let Some(build) = current.as_mut() {
+            let option = line.trim_end_matches(" \\");
+            let (flag, value) = option.split_once(' ').expect("--flag value");
+            let value = unquote(value);
+            match flag {
+                "--file" => build.file = value,
+                "--target" => build.target = value,
+                "--tag" => build.tags.push(value),
+                "--build-arg" => {
+                    let (k, v) = value.split_once('=').unwrap();
+                    build.args.push((k.to_owned(), v.to_owned()));
+                }
+                other => panic!("unexpected option {other}"),
+            }
+        }
+    }
+    builds
+}
+
+fn repository_of(reference: &str) -> &str {
+    reference.rsplit_once(':').map_or(reference, |(r, _)| r)
+}
+
+#[test]
+fn workflow_and_build_script_build_the_same_images_with_the_same_arguments() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let script = parse_script(
+            &fs::read_to_string(rendered.out().join("scripts/docker-build.sh")).expect("docker-build.sh"),
+        );
+        let run = simulate(&rendered, Event::PushDefault);
+        // The script tags `<repository>:latest`, with the project registry when there is one;
+        // the workflow pushes the same repository to the registry path.
+        let qualify = |repository: &str| match &rendered.model.project.registry {
+            Some(_) => repository.to_owned(),
+            None => format!("{}/{repository}", run.registry),
+        };
+        // The workflow's builds in the script's shape: the base job's, then the matrix.
+        let mut workflow: Vec<ScriptBuild> = Vec::new();
+        for (_, build) in &run.base.builds {
+            workflow.push(ScriptBuild {
+                name: build.step.trim_start_matches("Build ").to_owned(),
+                file: build.file.clone(),
+                target: build.target.clone(),
+                tags: vec![repository_of(&build.tags[0]).to_owned()],
+                args: build.args.clone(),
+            });
+        }
+        for (entry, job) in &run.images {
+            let (_, build) = &job.builds[0];
+            assert_eq!(build.file, entry["dockerfile"]);
+            assert_eq!(build.target, entry["target"]);
+            workflow.push(ScriptBuild {
+                name: entry["name"].clone(),
+                file: build.file.clone(),
+                target: build.target.clone(),
+                tags: vec![entry["repository"].clone()],
+                args: build.args.clone(),
+            });
+        }
+        assert_eq!(workflow.len(), script.len(), "{name}: number of builds");
+        for (w, s) in workflow.iter().zip(&script) {
+            assert_eq!(w.name, s.name, "{name}: build order");
+            assert_eq!(w.file, s.file, "{name}/{}: Dockerfile", s.name);
+            assert_eq!(w.target, s.target, "{name}/{}: target", s.name);
+            assert_eq!(s.tags.len(), 1, "{name}/{}", s.name);
+            assert_eq!(w.tags[0], qualify(repository_of(&s.tags[0])), "{name}/{}: repository", s.name);
+            let script_args: Vec<(&str, String)> =
+                s.args.iter().map(|(k, v)| (k.as_str(), qualify(repository_of(v)))).collect();
+            let workflow_args: Vec<(&str, String)> =
+                w.args.iter().map(|(k, v)| (k.as_str(), repository_of(v).to_owned())).collect();
+            // Same names in the same order, naming the same base repositories; the workflow's
+            // tag is the commit, the script's `latest`.
+            assert_eq!(workflow_args, script_args, "{name}/{}: build arguments", s.name);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// External validators
+// ---------------------------------------------------------------------------------------
+
+fn which(tool: &str) -> PathBuf {
+    let _ = support::tool(tool); // fails loudly when missing
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).find(|p| p.is_file()))
+        .unwrap()
+}
+
+fn actionlint(path: &Path) {
+    let shellcheck = which("shellcheck");
+    let output = support::tool("actionlint")
+        .arg("-no-color")
+        .arg(format!("-shellcheck={}", shellcheck.display()))
+        .arg("-pyflakes=")
+        .arg(path)
+        .output()
+        .expect("actionlint runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "actionlint: {}{}",
+        support::stdout(&output),
+        support::stderr(&output)
+    );
+    assert_eq!(support::stdout(&output), "", "actionlint reports nothing");
+}
+
+fn zizmor(path: &Path, persona: &str) -> std::process::Output {
+    support::tool("zizmor")
+        .args(["--offline", "--no-progress", "--color", "never", "--persona", persona])
+        .arg(path)
+        .output()
+        .expect("zizmor runs")
+}
+
+#[test]
+fn actionlint_reports_nothing() {
+    for name in FIXTURES {
+        actionlint(&Rendered::fixture(name).path());
+    }
+}
+
+/// The default persona reports nothing at all. The auditor persona (which adds findings
+/// zizmor itself considers noisy) may only report what docs/workflow.md accepts: reading
+/// registry secrets outside a GitHub environment, for registries other than GHCR.
+#[test]
+fn zizmor_reports_no_finding() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let output = zizmor(&rendered.path(), "regular");
+        let stdout = support::stdout(&output);
+        assert_eq!(output.status.code(), Some(0), "{name}: {stdout}{}", support::stderr(&output));
+        assert!(stdout.starts_with("No findings to report."), "{name}: {stdout}");
+
+        let output = zizmor(&rendered.path(), "auditor");
+        let stdout = support::stdout(&output);
+        let audits: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.split_once('[').filter(|(level, _)| !level.contains(' ')))
+            .filter_map(|(_, rest)| rest.split_once("]:").map(|(audit, _)| audit))
+            .collect();
+        if rendered.uses_ghcr() {
+            assert!(audits.is_empty(), "{name}: {stdout}");
+        } else {
+            assert!(
+                !audits.is_empty() && audits.iter().all(|a| *a == "secrets-outside-env"),
+                "{name}: {stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn yamllint_and_the_workflow_schema_accept_it() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let output = support::tool("yamllint")
+            .args(["-c"])
+            .arg(support::repo().join(".yamllint.yaml"))
+            .args(["-f", "parsable"])
+            .arg(rendered.path())
+            .output()
+            .expect("yamllint runs");
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", support::stdout(&output));
+        let output = support::tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(rendered.path())
+            .output()
+            .expect("check-jsonschema runs");
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", support::stdout(&output));
+    }
+}
+
+#[test]
+fn the_committed_workflow_is_the_rendered_one() {
+    let rendered = Rendered::fixture("repo");
+    assert_eq!(support::generated(WORKFLOW), rendered.text(), "run `cargo run -- render`");
+}
+
+// ---------------------------------------------------------------------------------------
+// Compile-time rules
+// ---------------------------------------------------------------------------------------
+
+/// Every config under tests/fixtures/workflow/invalid/ names its code on the first line
+/// (`// expect: gscgen::…`); each must be reported as an error with a help line, and
+/// `render` must exit 2 and write nothing.
+#[test]
+fn invalid_configs_report_their_code_with_spans() {
+    let folder = support::repo().join("tests/fixtures/workflow/invalid");
+    let mut cases: Vec<PathBuf> = fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kdl"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 7, "{} cases", cases.len());
+    let mut failures = Vec::new();
+    for path in cases {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = fs::read_to_string(&path).unwrap();
+        let code =
+            text.lines().next().and_then(|l| l.strip_prefix("// expect: ")).expect("expect line").to_owned();
+        let source = Source::new(format!("{name}.kdl"), text.clone());
+        let (model, diags) = gscgen::app::check_source(&source);
+        let codes: Vec<&str> = diags.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+        if model.is_some() || !codes.contains(&code.as_str()) {
+            failures.push(format!("{name}: expected {code}, got {codes:?}"));
+        }
+        for d in diags.iter() {
+            if d.help.is_none() {
+                failures.push(format!("{name}: {} has no help", d.code));
+            }
+        }
+        insta::assert_snapshot!(
+            format!("invalid__{name}"),
+            diagnostics::render(&source, &diags, RenderOptions { color: false, width: 100, max: 50 })
+        );
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("project.kdl"), &text).unwrap();
+        let output = support::run_in(dir.path(), &["render"]);
+        if output.status.code() != Some(2) || fs::read_dir(dir.path()).unwrap().count() != 1 {
+            failures.push(format!("{name}: render must exit 2 and write nothing"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_default_branch_the_workflow_never_builds_is_a_warning() {
+    let text = fixture_text("single")
+        .replace("    github-workflow\n", "    github-workflow {\n        branches develop\n    }\n");
+    let (model, diags) = gscgen::app::check_source(&Source::new("project.kdl", text.as_str()));
+    assert!(model.is_some());
+    let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["gscgen::workflow::default-branch-not-built"]);
+    // A pattern may match it: no warning then.
+    let text = text.replace("branches develop", "branches \"release/**\" develop");
+    let (_, diags) = gscgen::app::check_source(&Source::new("project.kdl", text.as_str()));
+    assert_eq!(diags.iter().count(), 0);
+}
+
+#[test]
+fn without_the_target_no_workflow_is_rendered() {
+    let text = fixture_text("single").replace("    github-workflow\n", "");
+    let rendered = Rendered::new(&text);
+    assert!(!rendered.path().exists());
+}
