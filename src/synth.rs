@@ -20,9 +20,9 @@ impl Rng {
     }
 }
 
-/// A synthetic project. Groups form layers (each includes one to three groups of earlier
-/// layers, like base → insights → celery); two thirds of the services run an image of
-/// their own, the others share one or run a pre-built image.
+/// A synthetic project. Groups form four layers (each group includes one to three groups
+/// of the layer below, like base → insights → celery); two thirds of the services run an
+/// image of their own, the others share one or run a pre-built image.
 pub fn project(services: usize, groups: usize, seed: u64) -> String {
     let groups = groups.max(1);
     let mut rng = Rng(seed);
@@ -32,22 +32,30 @@ pub fn project(services: usize, groups: usize, seed: u64) -> String {
         "// Synthetic project: {services} services, {groups} groups, seed {seed} (gscgen synth).\n\
          project synthetic {{\n    python \"3.12\"\n    registry \"ghcr.io/acme/synthetic\"\n    image-prefix syn\n}}\n"
     );
-    // Each group includes up to three earlier groups that are not already implied: pick
-    // from the previous "layer" only, so no include is redundant.
-    let layer = (groups as f64).sqrt().ceil() as usize;
+    // Four layers, like base → ingestors/insights/api → celery → all/dev in the seed: a
+    // group includes one to three groups of the layer below (never two that imply each
+    // other, since groups of one layer do not include each other).
+    let layer_of = |g: usize| -> usize {
+        match g * 100 / groups {
+            0..=4 => 0,
+            5..=49 => 1,
+            50..=84 => 2,
+            _ => 3,
+        }
+    };
+    let layer_start = |layer: usize| (0..groups).find(|g| layer_of(*g) == layer).unwrap_or(0);
     for g in 0..groups {
         let _ = writeln!(out, "group g{g} {{");
-        let layer_start = (g / layer).saturating_sub(1) * layer;
-        let layer_end = (g / layer) * layer;
-        if g >= layer {
+        let layer = layer_of(g);
+        if layer > 0 {
+            let (start, end) = (layer_start(layer - 1), layer_start(layer));
             let mut picked: Vec<usize> = Vec::new();
             for _ in 0..1 + rng.below(3) {
-                let candidate = layer_start + rng.below(layer_end - layer_start);
+                let candidate = start + rng.below(end - start);
                 if !picked.contains(&candidate) {
                     picked.push(candidate);
                 }
             }
-            // Two includes from the same layer never imply each other.
             let names: Vec<String> = picked.iter().map(|p| format!("g{p}")).collect();
             let _ = writeln!(out, "    include {}", names.join(" "));
         }
@@ -58,7 +66,8 @@ pub fn project(services: usize, groups: usize, seed: u64) -> String {
     }
     let images = (services * 2).div_ceil(3).max(1);
     for i in 0..images {
-        let group = groups - 1 - rng.below(groups.min(layer * 2));
+        // Images install one group of the middle layers, as the seed's images do.
+        let group = layer_start(1) + rng.below(groups - layer_start(1));
         let _ = writeln!(
             out,
             "image img{i} {{\n    groups g{group}\n    copy \"src/img{i}\" \"/app/img{i}\"\n    writable \"/logs\"\n    \

@@ -89,6 +89,8 @@ fn leftover_temporary_files_are_cleaned_up() {
     let dir = support::rendered_copy();
     let leftover = dir.path().join("generated/requirements/.base.txt.gscgen-999999.tmp");
     fs::write(&leftover, "half a fi").unwrap();
+    // The interrupted render had not finished: one file is still missing.
+    fs::remove_file(dir.path().join("generated/requirements/api.txt")).unwrap();
     let output = support::run_in(dir.path(), &["render", "-q"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(!leftover.exists());
@@ -104,6 +106,9 @@ fn a_second_render_waits_for_nobody_and_says_why() {
         .open(dir.path().join("generated/.gscgen.lock"))
         .unwrap();
     lock.try_lock().expect("the test holds the lock");
+    // Something to write, so the render cannot finish without the lock.
+    fs::write(dir.path().join("generated/requirements/api.txt"), "").unwrap();
+    fs::remove_file(dir.path().join("generated/requirements/api.txt")).unwrap();
     let output = support::run_in(dir.path(), &["render"]);
     assert_eq!(output.status.code(), Some(3));
     assert!(

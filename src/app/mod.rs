@@ -8,6 +8,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::cli::{Cli, ColorChoice, Command, Format};
 use crate::diagnostics::{self, Diagnostics, RenderOptions};
+use crate::emit::cache::{self, CacheKey};
 use crate::emit::{self, Drift, FileStatus, WriteOptions};
 use crate::model::Model;
 use crate::plan::{self, Plan, PlanContext};
@@ -62,6 +63,36 @@ enum CompileError {
     Invalid { source: Source, diagnostics: Diagnostics, denied: bool },
 }
 
+/// Wall-clock time per stage, printed with `-vv`.
+struct Timings {
+    enabled: bool,
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Timings {
+    fn new(enabled: bool) -> Self {
+        Self { enabled, last: std::time::Instant::now(), laps: Vec::new() }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        if self.enabled {
+            let now = std::time::Instant::now();
+            self.laps.push((stage, now - self.last));
+            self.last = now;
+        }
+    }
+
+    fn report(&self) -> String {
+        let laps: Vec<String> = self
+            .laps
+            .iter()
+            .map(|(stage, time)| format!("{stage} {:.1} ms", time.as_secs_f64() * 1000.0))
+            .collect();
+        if laps.is_empty() { String::new() } else { format!("timings: {}\n", laps.join(", ")) }
+    }
+}
+
 /// What a command does with the compiled plan.
 enum Action {
     Render { force: bool },
@@ -105,7 +136,44 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     // Under GitHub Actions, human output also annotates the pull request.
     let annotate = format == Format::Github || (format == Format::Human && environment.github_actions);
     let mut output = Output::default();
-    let compiled = match compile(&cli.config, cli.deny_warnings) {
+    let mut timings = Timings::new(cli.verbose >= 2);
+    let source = match read_source(&cli.config) {
+        Ok(source) => source,
+        Err(failure) => return failure,
+    };
+    timings.lap("read");
+    let config_name = cli.config.file_name().unwrap_or("project.kdl").to_owned();
+    let cache_key = CacheKey::new(&config_name, &source.text, out.as_deref());
+    let force = matches!(action, Action::Render { force: true });
+    if !force && let Some((root, files)) = cache::fresh_files(&config_dir(&cli.config), &cache_key) {
+        // The output folder is exactly what this configuration renders: no parsing needed.
+        timings.lap("cache");
+        output.code = exit::SUCCESS;
+        if !cli.quiet {
+            match format {
+                Format::Json => output.stdout = report::json_fresh(&source, &root),
+                _ if matches!(action, Action::Diff) => output.stdout.push_str("no changes\n"),
+                _ => {
+                    if cli.verbose > 0 {
+                        for file in &files {
+                            output.stdout.push_str(&format!("   fresh {}\n", root.join(file)));
+                        }
+                    }
+                    let verb = if matches!(action, Action::Render { .. }) {
+                        "files, 0 changed"
+                    } else {
+                        "files fresh"
+                    };
+                    output.stdout.push_str(&format!("{root}: {} {verb}\n", files.len() + 1));
+                }
+            }
+        } else if format == Format::Json {
+            output.stdout = report::json_fresh(&source, &root);
+        }
+        output.stderr.push_str(&timings.report());
+        return output;
+    }
+    let compiled = match compile(source, &config_name, cli.deny_warnings, &mut timings) {
         Ok(c) => c,
         Err(CompileError::Fatal(failure)) => return failure,
         Err(CompileError::Invalid { source, diagnostics, denied }) => {
@@ -137,8 +205,10 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     }
     let root = out.clone().unwrap_or_else(|| config_dir(&cli.config).join(&compiled.model.project.output));
     let file_count = compiled.plan.files.len() + 1;
+    let mut no_drift = false;
     let result = match action {
         Action::Check { format } => emit::check(&compiled.plan, &root).map(|drift| {
+            no_drift = drift.is_empty();
             let status = if drift.is_empty() { "fresh" } else { "drift" };
             match format {
                 Format::Json => {
@@ -172,6 +242,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
             if drift.is_empty() { exit::SUCCESS } else { exit::DRIFT }
         }),
         Action::Diff => emit::check(&compiled.plan, &root).map(|drift| {
+            no_drift = drift.is_empty();
             report_drift(&mut output, &drift, color_out);
             if drift.is_empty() && !cli.quiet {
                 output.stdout.push_str("no changes\n");
@@ -183,6 +254,21 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                 .map(|report| report_write(&mut output, &report, &root, file_count, cli.quiet, color_err))
         }
     };
+    timings.lap("emit");
+    // A clean, fresh result is remembered, so the next check need not parse (emit/cache.rs).
+    let fresh = match action {
+        Action::Render { .. } => result.as_ref().is_ok_and(|code| *code == exit::SUCCESS),
+        Action::Check { .. } | Action::Diff => no_drift,
+    };
+    if fresh && compiled.warnings.is_empty() {
+        cache::store(
+            &config_dir(&cli.config),
+            &cache_key,
+            &root,
+            &emit::manifest::Manifest::of(&compiled.plan),
+        );
+    }
+    output.stderr.push_str(&timings.report());
     match result {
         Ok(code) => output.code = code,
         Err(error) => {
@@ -306,17 +392,30 @@ fn io_reason(error: &io::Error) -> String {
 }
 
 /// Reads, parses, resolves and plans.
-fn compile(path: &Utf8Path, deny_warnings: bool) -> Result<Compiled, CompileError> {
-    let source = read_source(path).map_err(CompileError::Fatal)?;
-    let (model, diagnostics) = check_source(&source);
+fn compile(
+    source: Source,
+    config_name: &str,
+    deny_warnings: bool,
+    timings: &mut Timings,
+) -> Result<Compiled, CompileError> {
+    let (config, mut diagnostics) = crate::parse::parse(&source);
+    timings.lap("parse");
+    let model = config.and_then(|config| {
+        let (model, resolve_diagnostics) = crate::resolve::resolve(&config);
+        diagnostics.extend(resolve_diagnostics);
+        model
+    });
+    let model = if diagnostics.has_errors() { None } else { model };
+    timings.lap("resolve");
     let denied = deny_warnings && !diagnostics.is_empty();
     let model = match model {
         Some(model) if !denied => model,
         _ => return Err(CompileError::Invalid { source, diagnostics, denied }),
     };
-    let context = PlanContext { config_name: path.file_name().unwrap_or("project.kdl").to_owned() };
+    let context = PlanContext { config_name: config_name.to_owned() };
     let plan = plan::plan(&model, &context)
         .map_err(|e| CompileError::Fatal(failure(exit::IO, format!("error: {e}\n"))))?;
+    timings.lap("plan");
     Ok(Compiled { source, model, plan, warnings: diagnostics })
 }
 

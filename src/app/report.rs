@@ -96,6 +96,11 @@ pub(super) fn json(
     })
 }
 
+/// The JSON document of a check that the cache proved fresh.
+pub(super) fn json_fresh(source: &Source, output: &Utf8Path) -> String {
+    json(source, &Diagnostics::default(), &[], Some(output), "fresh")
+}
+
 /// A JSON document for a run that failed on I/O.
 pub(super) fn json_error(message: &str) -> String {
     to_json(&Report {

@@ -3,6 +3,7 @@
 //! never through a symlink, never over a file gscgen did not generate or that was edited
 //! by hand (unless forced), and under a lock so two renders cannot interleave.
 
+pub mod cache;
 pub mod diff;
 pub mod manifest;
 
@@ -301,23 +302,104 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
     // every file, so an interrupted render is finished by the next one.
     let (manifest, files): (Vec<Drift>, Vec<Drift>) =
         applied.into_iter().partition(|d| d.path == MANIFEST_NAME);
-    for (writes, d) in files.iter().chain(&manifest).enumerate() {
-        if options.fail_after_writes == Some(writes) {
-            return Err(EmitError::Interrupted { after: writes });
+    let ordered: Vec<&Drift> = files.iter().chain(&manifest).collect();
+    // Stage every new file next to its target first (written, moded, synced), in
+    // parallel: syncing is I/O-bound and thousands of files would otherwise take minutes.
+    // Then rename them into place one by one; each rename is atomic.
+    let to_write: Vec<&Drift> = ordered.iter().copied().filter(|d| d.status != FileStatus::Stale).collect();
+    for d in &to_write {
+        if !is_safe_relative(&d.path) {
+            return Err(EmitError::UnsafePath { path: d.path.clone() });
         }
-        match d.status {
-            FileStatus::Stale => remove_inside(root, &d.path)?,
-            _ => {
-                let mode = d.rendered_mode.map_or(FileMode::Regular, |m| {
-                    if m & 0o100 != 0 { FileMode::Executable } else { FileMode::Regular }
-                });
-                write_atomic(root, &d.path, &d.rendered, mode)?;
+        create_parents(root, &d.path)?;
+    }
+    let staged = stage_all(root, &to_write)?;
+    let mut pending: std::collections::HashMap<&Utf8Path, Utf8PathBuf> =
+        to_write.iter().map(|d| d.path.as_path()).zip(staged).collect();
+    let result = (|| {
+        for (writes, d) in ordered.iter().enumerate() {
+            if options.fail_after_writes == Some(writes) {
+                return Err(EmitError::Interrupted { after: writes });
+            }
+            match d.status {
+                FileStatus::Stale => remove_inside(root, &d.path)?,
+                _ => {
+                    let temporary = pending.remove(d.path.as_path()).expect("every file was staged");
+                    let target = root.join(&d.path);
+                    fs::rename(&temporary, &target).map_err(io_error("replace", &target))?;
+                }
             }
         }
+        Ok(())
+    })();
+    if let Err(error) = result {
+        for temporary in pending.values() {
+            let _ = fs::remove_file(temporary);
+        }
+        return Err(error);
     }
     let mut applied = files;
     applied.extend(manifest);
     Ok(WriteReport { applied, refused: Vec::new() })
+}
+
+/// Writes each file to a temporary next to its target, on a few threads; all or nothing.
+fn stage_all(root: &Utf8Path, files: &[&Drift]) -> Result<Vec<Utf8PathBuf>, EmitError> {
+    const WORKERS: usize = 8;
+    let chunk = files.len().div_ceil(WORKERS).max(1);
+    let results: Vec<Result<Vec<Utf8PathBuf>, (EmitError, Vec<Utf8PathBuf>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut done = Vec::with_capacity(part.len());
+                    for d in part {
+                        let mode = d.rendered_mode.map_or(FileMode::Regular, |m| {
+                            if m & 0o100 != 0 { FileMode::Executable } else { FileMode::Regular }
+                        });
+                        match stage(root, &d.path, &d.rendered, mode) {
+                            Ok(temporary) => done.push(temporary),
+                            Err(error) => return Err((error, done)),
+                        }
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err((
+                        EmitError::Io {
+                            action: "write",
+                            path: root.to_owned(),
+                            source: io::Error::other("a writer thread panicked"),
+                        },
+                        Vec::new(),
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut staged = Vec::with_capacity(files.len());
+    let mut failure = None;
+    for result in results {
+        match result {
+            Ok(done) => staged.extend(done),
+            Err((error, done)) => {
+                staged.extend(done);
+                failure.get_or_insert(error);
+            }
+        }
+    }
+    if let Some(error) = failure {
+        for temporary in &staged {
+            let _ = fs::remove_file(temporary);
+        }
+        return Err(error);
+    }
+    Ok(staged)
 }
 
 /// Removes temporary files an interrupted render left next to the files it was writing.
@@ -366,27 +448,32 @@ fn create_parents(root: &Utf8Path, relative: &Utf8Path) -> Result<Utf8PathBuf, E
     Ok(current)
 }
 
-/// Writes a temporary file next to the target, syncs it, sets its mode, and renames it
-/// over the target: readers see the old file or the new one, never a truncated one.
-fn write_atomic(root: &Utf8Path, relative: &Utf8Path, bytes: &[u8], mode: FileMode) -> Result<(), EmitError> {
-    if !is_safe_relative(relative) {
-        return Err(EmitError::UnsafePath { path: relative.to_owned() });
-    }
-    let parent = create_parents(root, relative)?;
+/// Writes a temporary file next to the target (parents already exist), sets its mode and
+/// syncs it; the caller renames it over the target, so readers see the old file or the
+/// new one, never a truncated one.
+fn stage(
+    root: &Utf8Path,
+    relative: &Utf8Path,
+    bytes: &[u8],
+    mode: FileMode,
+) -> Result<Utf8PathBuf, EmitError> {
     let target = root.join(relative);
+    let parent = target.parent().map_or_else(|| root.to_owned(), Utf8Path::to_owned);
     let file_name = relative.file_name().unwrap_or("file");
     let temporary = parent.join(format!(".{file_name}.gscgen-{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
         file.write_all(bytes).map_err(io_error("write", &temporary))?;
         set_mode(&file, mode).map_err(io_error("set the mode of", &temporary))?;
-        file.sync_all().map_err(io_error("sync", &temporary))?;
-        fs::rename(&temporary, &target).map_err(io_error("replace", &target))
+        file.sync_all().map_err(io_error("sync", &temporary))
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
+    match result {
+        Ok(()) => Ok(temporary),
+        Err(error) => {
+            let _ = fs::remove_file(&temporary);
+            Err(error)
+        }
     }
-    result
 }
 
 #[cfg(unix)]
@@ -471,6 +558,22 @@ pub fn replace_file(path: &Utf8Path, bytes: &[u8]) -> Result<(), EmitError> {
         file.write_all(bytes).map_err(io_error("write", &temporary))?;
         file.set_permissions(metadata.permissions()).map_err(io_error("set the mode of", &temporary))?;
         file.sync_all().map_err(io_error("sync", &temporary))?;
+        fs::rename(&temporary, path).map_err(io_error("replace", path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// Writes a small file atomically whether or not it exists (the cache).
+pub(crate) fn replace_or_create(path: &Utf8Path, bytes: &[u8]) -> Result<(), EmitError> {
+    let parent = path.parent().filter(|p| !p.as_str().is_empty()).unwrap_or(Utf8Path::new("."));
+    let temporary =
+        parent.join(format!(".{}.gscgen-{}.tmp", path.file_name().unwrap_or("file"), std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
+        file.write_all(bytes).map_err(io_error("write", &temporary))?;
         fs::rename(&temporary, path).map_err(io_error("replace", path))
     })();
     if result.is_err() {

@@ -184,14 +184,15 @@ impl<'a> Compose<'a> {
     fn new(model: &'a Model, target: &'a ComposeTarget) -> Self {
         let depth = model.project.output.components().count();
         let up = if depth == 0 { ".".to_owned() } else { vec![".."; depth].join("/") };
-        let all = builds::builds(model);
+        // One lookup table, not a search per image: projects have thousands of images.
+        let mut by_dockerfile: std::collections::HashMap<camino::Utf8PathBuf, builds::Build> =
+            builds::builds(model).into_iter().map(|b| (b.dockerfile.clone(), b)).collect();
         let builds = model
             .images
             .iter()
             .map(|image| {
-                all.iter()
-                    .find(|b| b.dockerfile == model.project.output.join(model.dockerfile_path(image)))
-                    .cloned()
+                by_dockerfile
+                    .remove(&model.project.output.join(model.dockerfile_path(image)))
                     .expect("builds() has one build per image")
             })
             .collect();
@@ -443,15 +444,14 @@ impl<'a> Compose<'a> {
 
     /// Named volumes in order of first use.
     fn volume_names(&self) -> Vec<String> {
-        let mut names: Vec<&str> = Vec::new();
-        for service in &self.model.services {
-            for (name, _) in &service.volumes {
-                if !names.contains(&name.as_str()) {
-                    names.push(name);
-                }
-            }
-        }
-        names.into_iter().map(|n| yaml_key(n).into_owned()).collect()
+        let mut seen = std::collections::HashSet::new();
+        self.model
+            .services
+            .iter()
+            .flat_map(|service| service.volumes.iter().map(|(name, _)| name.as_str()))
+            .filter(|name| seen.insert(*name))
+            .map(|n| yaml_key(n).into_owned())
+            .collect()
     }
 }
 

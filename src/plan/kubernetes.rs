@@ -338,14 +338,13 @@ struct Kube<'a> {
 
 impl<'a> Kube<'a> {
     fn new(model: &'a Model, target: &'a KubernetesTarget) -> Self {
-        let all = builds::builds(model);
+        // One lookup table, not a search per image: projects have thousands of images.
+        let mut by_dockerfile: std::collections::HashMap<camino::Utf8PathBuf, Build> =
+            builds::builds(model).into_iter().map(|b| (b.dockerfile.clone(), b)).collect();
         let builds = model
             .images
             .iter()
-            .map(|image| {
-                let dockerfile = model.project.output.join(model.dockerfile_path(image));
-                all.iter().find(|b| b.dockerfile == dockerfile).cloned()
-            })
+            .map(|image| by_dockerfile.remove(&model.project.output.join(model.dockerfile_path(image))))
             .collect();
         Self { model, target, builds }
     }
@@ -709,14 +708,8 @@ impl<'a> Kube<'a> {
             }
             ids.extend(k8s.init.iter().map(|i| i.image));
         }
-        let mut repositories: Vec<String> = Vec::new();
-        for id in ids {
-            let repository = self.repository(id);
-            if !repositories.contains(&repository) {
-                repositories.push(repository);
-            }
-        }
-        repositories
+        let mut seen = std::collections::HashSet::new();
+        ids.into_iter().map(|id| self.repository(id)).filter(|r| seen.insert(r.clone())).collect()
     }
 
     /// The kustomization's comment: how to apply and deploy, which services are left to

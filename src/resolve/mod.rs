@@ -372,8 +372,8 @@ impl Resolver<'_> {
                             "empty",
                         )
                         .with_help(
-                            "add `requirements`, `compose`, `docker` or `kubernetes`, or remove `targets` to render \
-                             every family but `kubernetes`",
+                            "list what to render (`requirements`, `docker`, `compose`, `github-workflow`, \
+                             `kubernetes`), or remove `targets` to render `requirements`, `docker` and `compose`",
                         ),
                     );
                 }
@@ -652,8 +652,14 @@ impl Resolver<'_> {
     }
 
     fn check_unused_images(&mut self, services: &[Service]) {
+        let mut used = vec![false; self.config.images.len()];
+        for service in services {
+            if let ServiceSource::Image(id) = service.source {
+                used[id] = true;
+            }
+        }
         for (id, image) in self.config.images.iter().enumerate() {
-            let used = services.iter().any(|s| matches!(s.source, ServiceSource::Image(i) if i == id));
+            let used = used[id];
             // A service whose image could not be resolved may be the one meant to use it:
             // don't add a warning on top of that error.
             let all_resolved = services.len() == self.config.services.len();
