@@ -343,11 +343,15 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
     Ok(WriteReport { applied, refused: Vec::new() })
 }
 
+/// What one staging worker did: its temporaries, or the first error and those written
+/// before it (to be removed).
+type StagedPart = Result<Vec<Utf8PathBuf>, (EmitError, Vec<Utf8PathBuf>)>;
+
 /// Writes each file to a temporary next to its target, on a few threads; all or nothing.
 fn stage_all(root: &Utf8Path, files: &[&Drift]) -> Result<Vec<Utf8PathBuf>, EmitError> {
     const WORKERS: usize = 8;
     let chunk = files.len().div_ceil(WORKERS).max(1);
-    let results: Vec<Result<Vec<Utf8PathBuf>, (EmitError, Vec<Utf8PathBuf>)>> = std::thread::scope(|scope| {
+    let results: Vec<StagedPart> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .chunks(chunk)
             .map(|part| {
