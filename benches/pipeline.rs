@@ -44,20 +44,20 @@ fn rendered_folder(plan: &Plan) -> (tempfile::TempDir, Utf8PathBuf) {
     (dir, root)
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
 fn parse_and_validate(bencher: divan::Bencher, size: &str) {
     let source = source(size);
     bencher.bench(|| gscgen::app::check_source(divan::black_box(&source)));
 }
 
-#[divan::bench(args = SIZES)]
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
 fn plan_only(bencher: divan::Bencher, size: &str) {
     let model = model(size);
     let context = PlanContext { config_name: "project.kdl".into() };
     bencher.bench(|| plan(divan::black_box(&model), &context).unwrap());
 }
 
-#[divan::bench(args = SIZES, sample_count = 10)]
+#[divan::bench(args = SIZES, sample_count = 3, sample_size = 1)]
 fn render_to_empty_folder(bencher: divan::Bencher, size: &str) {
     let plan = planned(size);
     bencher
@@ -72,21 +72,21 @@ fn render_to_empty_folder(bencher: divan::Bencher, size: &str) {
         });
 }
 
-#[divan::bench(args = SIZES, sample_count = 20)]
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
 fn render_unchanged(bencher: divan::Bencher, size: &str) {
     let plan = planned(size);
     let (_dir, root) = rendered_folder(&plan);
     bencher.bench(|| emit::write(&plan, &root, WriteOptions::default()).unwrap());
 }
 
-#[divan::bench(args = SIZES, sample_count = 20)]
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
 fn check_unchanged(bencher: divan::Bencher, size: &str) {
     let plan = planned(size);
     let (_dir, root) = rendered_folder(&plan);
     bencher.bench(|| assert!(emit::check(&plan, &root).unwrap().is_empty()));
 }
 
-#[divan::bench(args = SIZES, sample_count = 20)]
+#[divan::bench(args = SIZES, sample_count = 5, sample_size = 1)]
 fn check_one_drifted(bencher: divan::Bencher, size: &str) {
     let plan = planned(size);
     let (_dir, root) = rendered_folder(&plan);
@@ -100,7 +100,7 @@ fn check_one_drifted(bencher: divan::Bencher, size: &str) {
 }
 
 /// Diffing a drifted 100,000-line file (issue 8, target 4: under a second).
-#[divan::bench(sample_count = 5)]
+#[divan::bench(sample_count = 5, sample_size = 1)]
 fn diff_100k_lines(bencher: divan::Bencher) {
     let old: String = (0..100_000).map(|i| format!("line {i}\n")).collect();
     let new: String = (0..100_000)
@@ -110,7 +110,7 @@ fn diff_100k_lines(bencher: divan::Bencher) {
 }
 
 /// A 100,000-long include chain resolves (issue 8, target 3: no stack overflow).
-#[divan::bench(sample_count = 3)]
+#[divan::bench(sample_count = 3, sample_size = 1)]
 fn include_chain_100k(bencher: divan::Bencher) {
     let source = Source::new("chain.kdl", gscgen::synth::include_chain(100_000));
     bencher.bench(|| gscgen::app::check_source(&source));

@@ -78,7 +78,8 @@ fn command(ctx: &mut Ctx, node: &KdlNode) -> CommandDecl {
 fn env(ctx: &mut Ctx, node: &KdlNode, into: &mut Vec<EnvDecl>) {
     let mut view = NodeView::new(ctx, node);
     let pairs = view.all_props_text(ctx, "an environment value");
-    if pairs.is_empty() && !view.has_args_left() {
+    // Only when nothing was written at all: a property of the wrong type is reported as such.
+    if node.entries().is_empty() {
         ctx.report(
             Diagnostic::error(
                 Code::MissingProperty,

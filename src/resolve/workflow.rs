@@ -88,16 +88,19 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<G
         && decl.branches.iter().all(literal)
         && !decl.branches.iter().any(|b| b.value == default_branch)
     {
+        // The label covers the whole list of branches, from the first to the last.
+        let (first, last) = (decl.branches[0].span, decl.branches[decl.branches.len() - 1].span);
+        let listed = miette::SourceSpan::from(first.offset()..last.offset() + last.len());
         diagnostics.push(
             Diagnostic::warning(
                 Code::WorkflowDefaultBranch,
                 format!("pushes to the default branch `{default_branch}` do not run the workflow"),
-                decl.branches[0].span,
-                "branches the workflow builds",
+                listed,
+                format!("`{default_branch}` is not one of these"),
             )
             .with_help(format!(
-                "`latest` is only pushed from `{default_branch}`: add it to `branches`, or set the project's \
-                 `default-branch`"
+                "`latest` is only pushed from `{default_branch}`: add `{default_branch}` to `branches`, or set \
+                 `default-branch` in `project` to the branch that releases"
             )),
         );
     }
