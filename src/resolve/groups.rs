@@ -23,6 +23,31 @@ pub(crate) struct ResolvedGroups {
     /// Position of each group in the global resolution order (dependencies first, ties by
     /// config order).
     pub(crate) rank: Vec<usize>,
+    /// Each group's requirements as parsed (for merge suggestions in duplicate reports).
+    parsed: Vec<Vec<(Requirement, Option<Pep508Requirement>)>>,
+    /// Duplicate pairs already reported, by (first span offset, second span offset).
+    reported: BTreeSet<(usize, usize)>,
+}
+
+impl ResolvedGroups {
+    /// Reports packages declared twice across the closures of several groups installed
+    /// together (an image's `groups a b`, or the base image's groups).
+    pub(crate) fn check_together(&mut self, owner: &str, roots: &[GroupId], diagnostics: &mut Diagnostics) {
+        if roots.len() < 2 {
+            return; // one root's closure was checked with the groups themselves
+        }
+        let names: Vec<&str> = roots.iter().map(|r| self.groups[*r].name.value.as_str()).collect();
+        let where_ = format!("in {owner}, which installs groups {}", names.join(", "));
+        duplicates_in(
+            &self.groups,
+            &self.rank,
+            &self.parsed,
+            roots,
+            &mut self.reported,
+            diagnostics,
+            |_, _| where_.clone(),
+        );
+    }
 }
 
 /// Looks a group name up, reporting an unknown name with the closest known ones.
@@ -152,8 +177,9 @@ pub(crate) fn resolve_groups(
         })
         .collect();
 
-    report_duplicate_requirements(&groups, &rank, &requires, diagnostics);
-    Some(ResolvedGroups { groups, rank })
+    let mut reported = BTreeSet::new();
+    report_duplicate_requirements(&groups, &rank, &requires, &mut reported, diagnostics);
+    Some(ResolvedGroups { groups, rank, parsed: requires, reported })
 }
 
 /// Reports every strongly connected component with more than one group as a cycle, naming
@@ -384,6 +410,7 @@ fn report_duplicate_requirements(
     groups: &[Group],
     rank: &[usize],
     parsed: &[Vec<(Requirement, Option<Pep508Requirement>)>],
+    reported: &mut BTreeSet<(usize, usize)>,
     diagnostics: &mut Diagnostics,
 ) {
     let mut included = vec![false; groups.len()];
@@ -392,46 +419,59 @@ fn report_duplicate_requirements(
             included[*include] = true;
         }
     }
-    let mut reported: BTreeSet<(usize, usize)> = BTreeSet::new();
     for root in (0..groups.len()).filter(|g| !included[*g]) {
-        let mut first: HashMap<&str, (GroupId, usize)> = HashMap::new();
-        for group in closure(groups, rank, &[root]) {
-            for (index, (requirement, _)) in parsed[group].iter().enumerate() {
-                let Some(&(first_group, first_index)) = first.get(requirement.name.as_str()) else {
-                    first.insert(&requirement.name, (group, index));
-                    continue;
-                };
-                let earlier = &parsed[first_group][first_index];
-                let key = (earlier.0.span.offset(), requirement.span.offset());
-                if !reported.insert(key) {
-                    continue;
-                }
-                let help = match merge(earlier.1.as_ref(), parsed[group][index].1.as_ref()) {
-                    Some(merged) => format!("declare it once, e.g. \"{merged}\", and remove the other line"),
-                    None => {
-                        "declare it once: the two lines have different markers or URLs, keep the one you mean"
-                            .to_owned()
-                    }
-                };
-                let where_ = if first_group == group {
-                    format!("in group `{}`", groups[group].name.value)
-                } else {
-                    format!(
-                        "in the closure of group `{}` (from `{}` and `{}`)",
-                        groups[root].name.value, groups[first_group].name.value, groups[group].name.value
-                    )
-                };
-                diagnostics.push(
-                    Diagnostic::error(
-                        Code::DuplicateRequirement,
-                        format!("`{}` is required twice {where_}", requirement.name),
-                        requirement.span,
-                        "second declaration",
-                    )
-                    .with_label(earlier.0.span, "first declaration")
-                    .with_help(help),
-                );
+        duplicates_in(groups, rank, parsed, &[root], reported, diagnostics, |first, second| {
+            if first == second {
+                format!("in group `{}`", groups[second].name.value)
+            } else {
+                format!(
+                    "in the closure of group `{}` (from `{}` and `{}`)",
+                    groups[root].name.value, groups[first].name.value, groups[second].name.value
+                )
             }
+        });
+    }
+}
+
+/// Reports every package declared twice within the closure of `roots`; `where_` words the
+/// place from the groups of the first and second declaration.
+fn duplicates_in(
+    groups: &[Group],
+    rank: &[usize],
+    parsed: &[Vec<(Requirement, Option<Pep508Requirement>)>],
+    roots: &[GroupId],
+    reported: &mut BTreeSet<(usize, usize)>,
+    diagnostics: &mut Diagnostics,
+    where_: impl Fn(GroupId, GroupId) -> String,
+) {
+    let mut first: HashMap<&str, (GroupId, usize)> = HashMap::new();
+    for group in closure(groups, rank, roots) {
+        for (index, (requirement, _)) in parsed[group].iter().enumerate() {
+            let Some(&(first_group, first_index)) = first.get(requirement.name.as_str()) else {
+                first.insert(&requirement.name, (group, index));
+                continue;
+            };
+            let earlier = &parsed[first_group][first_index];
+            if !reported.insert((earlier.0.span.offset(), requirement.span.offset())) {
+                continue;
+            }
+            let help = match merge(earlier.1.as_ref(), parsed[group][index].1.as_ref()) {
+                Some(merged) => format!("declare it once, e.g. \"{merged}\", and remove the other line"),
+                None => {
+                    "declare it once: the two lines have different markers or URLs, keep the one you mean"
+                        .to_owned()
+                }
+            };
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DuplicateRequirement,
+                    format!("`{}` is required twice {}", requirement.name, where_(first_group, group)),
+                    requirement.span,
+                    "second declaration",
+                )
+                .with_label(earlier.0.span, "first declaration")
+                .with_help(help),
+            );
         }
     }
 }

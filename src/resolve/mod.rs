@@ -104,7 +104,7 @@ impl Resolver<'_> {
         let group_names: Vec<&Text> = config.groups.iter().map(|g| &g.name).collect();
         let group_index = index_names("group", &group_names, self.diagnostics);
         let known_groups: Vec<&str> = group_names.iter().map(|n| n.value.as_str()).collect();
-        let resolved = groups::resolve_groups(&config.groups, &group_index, self.diagnostics);
+        let mut resolved = groups::resolve_groups(&config.groups, &group_index, self.diagnostics);
         for group in &config.groups {
             if group.requires.is_empty() && group.includes.is_empty() {
                 self.diagnostics.push(
@@ -130,6 +130,16 @@ impl Resolver<'_> {
         let image_index = index_names("image", &image_names, self.diagnostics);
         let image_groups: Vec<Vec<GroupId>> =
             config.images.iter().map(|i| lookup_groups(&i.groups, self.diagnostics)).collect();
+        // A package may be declared once in everything an image installs: the base image's
+        // groups and its own, even when they do not include each other.
+        if let Some(resolved) = resolved.as_mut() {
+            resolved.check_together("the base image", &base_groups, self.diagnostics);
+            for (decl, groups) in config.images.iter().zip(&image_groups) {
+                let mut roots = base_groups.clone();
+                roots.extend(groups.iter().copied().filter(|g| !base_groups.contains(g)));
+                resolved.check_together(&format!("image `{}`", decl.name.value), &roots, self.diagnostics);
+            }
+        }
         self.check_images();
 
         let service_names: Vec<&Text> = config.services.iter().map(|s| &s.name).collect();
