@@ -323,36 +323,12 @@ fn check_env_names<'a>(
     keys: impl Iterator<Item = &'a Text>,
     diagnostics: &mut Diagnostics,
 ) {
-    let mut seen: HashMap<&str, SourceSpan> = HashMap::new();
-    for key in keys {
-        // The same rule as an image's `env` (resolve/docker.rs): POSIX shell names, which
-        // every tool (Compose, Kubernetes, `sh` in the container) handles.
-        let portable = key.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && key.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !portable {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    format!("`{}` is not a valid environment variable name", key.value.escape_debug()),
-                    key.span,
-                    "invalid name",
-                )
-                .with_help("use letters, digits and `_`, not starting with a digit (e.g. LOG_LEVEL)"),
-            );
-        }
-        if let Some(first) = seen.insert(&key.value, key.span) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::DuplicateEnv,
-                    format!("service `{}` sets `{}` twice", service.name.value, key.value),
-                    key.span,
-                    "set again here",
-                )
-                .with_label(first, "first set here")
-                .with_help("keep one of them (a `dev { env … }` entry may override a service's value)"),
-            );
-        }
-    }
+    super::names::check_env_keys(
+        &format!("service `{}`", service.name.value),
+        keys,
+        "keep one of them (a `dev { env … }` entry may override a service's value)",
+        diagnostics,
+    );
 }
 
 /// A container path may receive one mount: Compose keeps only the last of two mounts on the

@@ -715,34 +715,13 @@ fn check_init(
 
 /// An init's variables: POSIX names (the rule of a service's `env`), each set once.
 fn check_init_env(init: &InitDecl, diagnostics: &mut Diagnostics) {
-    let mut seen: HashMap<&str, SourceSpan> = HashMap::new();
-    for key in init.env.iter().map(|e| &e.key).chain(init.env_secrets.iter().map(|e| &e.key)) {
-        let portable = key.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && key.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !portable {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    format!("`{}` is not a valid environment variable name", key.value.escape_debug()),
-                    key.span,
-                    "invalid name",
-                )
-                .with_help("use letters, digits and `_`, not starting with a digit (e.g. LOG_LEVEL)"),
-            );
-        }
-        if let Some(first) = seen.insert(&key.value, key.span) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::DuplicateEnv,
-                    format!("init `{}` sets `{}` twice", init.name.value, key.value),
-                    key.span,
-                    "set again here",
-                )
-                .with_label(first, "first set here")
-                .with_help("keep one of them"),
-            );
-        }
-    }
+    let keys = init.env.iter().map(|e| &e.key).chain(init.env_secrets.iter().map(|e| &e.key));
+    super::names::check_env_keys(
+        &format!("init `{}`", init.name.value),
+        keys,
+        "keep one of them",
+        diagnostics,
+    );
 }
 
 /// The name of the Job an `init … job=#true` becomes: `<service>-<init>`.

@@ -120,6 +120,45 @@ pub(crate) fn check_container_path(what: &str, path: &Text) -> Option<Diagnostic
     )
 }
 
+/// Environment variable names of one owner (`service api`, `init db-migrations`): POSIX
+/// shell names, which every tool (Compose, Kubernetes, `sh` in the container) handles, each
+/// set once. `help_twice` says how to resolve a duplicate in the owner's context.
+pub(crate) fn check_env_keys<'a>(
+    owner: &str,
+    keys: impl Iterator<Item = &'a Text>,
+    help_twice: &str,
+    diagnostics: &mut crate::diagnostics::Diagnostics,
+) {
+    let mut seen: std::collections::HashMap<&str, miette::SourceSpan> = std::collections::HashMap::new();
+    for key in keys {
+        let portable = key.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && key.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !portable {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{}` is not a valid environment variable name", key.value.escape_debug()),
+                    key.span,
+                    "invalid name",
+                )
+                .with_help("use letters, digits and `_`, not starting with a digit (e.g. LOG_LEVEL)"),
+            );
+        }
+        if let Some(first) = seen.insert(&key.value, key.span) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DuplicateEnv,
+                    format!("{owner} sets `{}` twice", key.value),
+                    key.span,
+                    "set again here",
+                )
+                .with_label(first, "first set here")
+                .with_help(help_twice),
+            );
+        }
+    }
+}
+
 /// Normalises a relative path for output: strips `./` components and trailing `/`.
 pub(crate) fn clean_relative(value: &str) -> String {
     value.split('/').filter(|c| !c.is_empty() && *c != ".").collect::<Vec<_>>().join("/")
