@@ -7,12 +7,12 @@
 //! The `compose` target's own settings (`pypi-cache=`) are resolved here too, because
 //! they name a service.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
+use super::groups::cycle_path;
 use miette::SourceSpan;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
 
 use super::docker::is_duration;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
@@ -272,40 +272,6 @@ fn check_cycles(config: &Config, services: &HashMap<&str, usize>, diagnostics: &
             ));
         }
     }
-}
-
-/// The shortest loop from `start` back to itself inside one component, as (service, span
-/// of the `depends-on` entry that leaves it) pairs.
-fn cycle_path(
-    graph: &DiGraph<usize, SourceSpan>,
-    start: NodeIndex,
-    members: &HashSet<NodeIndex>,
-) -> Vec<(NodeIndex, SourceSpan)> {
-    let mut reached_by: HashMap<NodeIndex, (NodeIndex, SourceSpan)> = HashMap::new();
-    let mut queue = VecDeque::from([start]);
-    while let Some(node) = queue.pop_front() {
-        let mut edges: Vec<_> = graph.edges(node).filter(|e| members.contains(&e.target())).collect();
-        edges.sort_by_key(|e| e.weight().offset());
-        for edge in edges {
-            let target = edge.target();
-            if target == start {
-                let mut path = vec![(node, *edge.weight())];
-                let mut current = node;
-                while current != start {
-                    let (previous, span) = reached_by[&current];
-                    path.push((previous, span));
-                    current = previous;
-                }
-                path.reverse();
-                return path;
-            }
-            if let std::collections::hash_map::Entry::Vacant(entry) = reached_by.entry(target) {
-                entry.insert((node, *edge.weight()));
-                queue.push_back(target);
-            }
-        }
-    }
-    Vec::new()
 }
 
 /// Environment names must be portable (Compose and Kubernetes) and set once per service:

@@ -229,9 +229,9 @@ fn report_cycles(
     found
 }
 
-/// The shortest loop from `start` back to itself inside one component, as (group, span of
-/// the include that leaves it) pairs.
-fn cycle_path(
+/// The shortest loop from `start` back to itself inside one component, as (node, span of
+/// the edge that leaves it) pairs. Shared by include cycles and `depends-on` cycles.
+pub(crate) fn cycle_path(
     graph: &DiGraph<GroupId, SourceSpan>,
     start: NodeIndex,
     members: &HashSet<NodeIndex>,
