@@ -554,30 +554,30 @@ pub fn describe_mode(mode: Option<u32>) -> String {
 /// keeping its permissions.
 pub fn replace_file(path: &Utf8Path, bytes: &[u8]) -> Result<(), EmitError> {
     let metadata = fs::metadata(path).map_err(io_error("inspect", path))?;
-    let parent = path.parent().filter(|p| !p.as_str().is_empty()).unwrap_or(Utf8Path::new("."));
-    let temporary =
-        parent.join(format!(".{}.gscgen-{}.tmp", path.file_name().unwrap_or("file"), std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
-        file.write_all(bytes).map_err(io_error("write", &temporary))?;
-        file.set_permissions(metadata.permissions()).map_err(io_error("set the mode of", &temporary))?;
-        file.sync_all().map_err(io_error("sync", &temporary))?;
-        fs::rename(&temporary, path).map_err(io_error("replace", path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result
+    write_then_rename(path, bytes, Some(metadata.permissions()))
 }
 
 /// Writes a small file atomically whether or not it exists (the cache).
 pub(crate) fn replace_or_create(path: &Utf8Path, bytes: &[u8]) -> Result<(), EmitError> {
+    write_then_rename(path, bytes, None)
+}
+
+/// A temporary file next to `path`, written and synced, renamed over it.
+fn write_then_rename(
+    path: &Utf8Path,
+    bytes: &[u8],
+    permissions: Option<fs::Permissions>,
+) -> Result<(), EmitError> {
     let parent = path.parent().filter(|p| !p.as_str().is_empty()).unwrap_or(Utf8Path::new("."));
     let temporary =
         parent.join(format!(".{}.gscgen-{}.tmp", path.file_name().unwrap_or("file"), std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
         file.write_all(bytes).map_err(io_error("write", &temporary))?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions).map_err(io_error("set the mode of", &temporary))?;
+        }
+        file.sync_all().map_err(io_error("sync", &temporary))?;
         fs::rename(&temporary, path).map_err(io_error("replace", path))
     })();
     if result.is_err() {
