@@ -556,6 +556,17 @@ impl Resolver<'_> {
                     }
                 })
                 .collect();
+            // A secret's target is a file name under /run/secrets/ or an absolute path in the
+            // container; it must not climb out with `..`.
+            for target in decl.secrets.iter().filter_map(|s| s.target.as_ref()) {
+                if target.value.starts_with('/') {
+                    self.push(names::check_container_path("secret target", target));
+                } else {
+                    self.push(names::check_relative_path("secret target", target).map(|d| {
+                        d.with_help("write a file name under /run/secrets/ (e.g. \"gsc_sa.json\"), or an absolute path")
+                    }));
+                }
+            }
             let service_secrets = decl
                 .secrets
                 .iter()
