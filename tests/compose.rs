@@ -5,7 +5,7 @@
 //! YAML 1.2 reader, PyYAML as a YAML 1.1 reader, and Docker Compose's own loader) and
 //! assert what it means; and the external validators (`docker-compose config`, yamllint,
 //! the Compose JSON schema), which fail loudly when missing (run `scripts/test`).
-//! Compile-time rules are covered by tests/fixtures/compose/invalid/, one config per rule.
+//! Compile-time rules are covered by tests/invalid/ (compose_*), one config per rule.
 
 mod support;
 
@@ -14,7 +14,6 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::process::Output;
 
-use gscgen::diagnostics::{self, RenderOptions};
 use gscgen::model::{Model, ServiceSource};
 use gscgen::source::Source;
 use serde_json::{Value, json};
@@ -654,50 +653,6 @@ fn committed_compose_files_are_fresh() {
 // Compile-time rules
 // ---------------------------------------------------------------------------------------
 
-/// Every config under tests/fixtures/compose/invalid/ names its code on the first line
-/// (`// expect: gscgen::…`): it must fail with that code, a label on the exact text and a
-/// help line (snapshot of the rendered diagnostics), and `render` must write nothing.
-#[test]
-fn invalid_configs_report_their_code_with_spans() {
-    let folder = support::repo().join("tests/fixtures/compose/invalid");
-    let mut cases: Vec<PathBuf> = fs::read_dir(&folder)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "kdl"))
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 15, "{} cases", cases.len());
-    let mut failures = Vec::new();
-    for path in cases {
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let text = fs::read_to_string(&path).unwrap();
-        let code =
-            text.lines().next().and_then(|l| l.strip_prefix("// expect: ")).expect("expect line").to_owned();
-        let source = Source::new(format!("{name}.kdl"), text.clone());
-        let (model, diags) = gscgen::app::check_source(&source);
-        let codes: Vec<&str> = diags.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
-        if model.is_some() || !codes.contains(&code.as_str()) {
-            failures.push(format!("{name}: expected {code}, got {codes:?}"));
-        }
-        for d in diags.iter() {
-            if d.help.is_none() {
-                failures.push(format!("{name}: {} has no help", d.code));
-            }
-        }
-        insta::assert_snapshot!(
-            format!("invalid__{name}"),
-            diagnostics::render(&source, &diags, RenderOptions { color: false, width: 100, max: 50 })
-        );
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("project.kdl"), &text).unwrap();
-        let output = support::run_in(dir.path(), &["render"]);
-        if output.status.code() != Some(2) || fs::read_dir(dir.path()).unwrap().count() != 1 {
-            failures.push(format!("{name}: render must exit 2 and write nothing"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
 /// The rules that need two spans label both.
 #[test]
 fn conflicts_label_both_sides() {
@@ -708,7 +663,7 @@ fn conflicts_label_both_sides() {
         ("duplicate_mount_target", 2),
         ("pypi_cache_without_port", 2),
     ] {
-        let path = support::repo().join(format!("tests/fixtures/compose/invalid/{case}.kdl"));
+        let path = support::repo().join(format!("tests/invalid/compose_{case}.kdl"));
         let source = Source::new(format!("{case}.kdl"), fs::read_to_string(path).unwrap());
         let (_, diags) = gscgen::app::check_source(&source);
         let error = diags.iter().find(|d| d.is_error()).expect("an error");

@@ -7,7 +7,7 @@
 //! not, pushes or not, which tags, which base image, which cache); a comparison with the
 //! generated `scripts/docker-build.sh`, parsed back; and the external validators
 //! (actionlint, zizmor, yamllint, the workflow JSON schema), which fail loudly when missing
-//! (run `scripts/test`). Compile-time rules are covered by tests/fixtures/workflow/invalid/.
+//! (run `scripts/test`). Compile-time rules are covered by tests/invalid/ (workflow_*).
 
 mod support;
 
@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use gscgen::diagnostics::{self, RenderOptions};
 use gscgen::model::Model;
 use gscgen::source::Source;
 use serde_json::{Value, json};
@@ -995,50 +994,6 @@ fn the_committed_workflow_is_the_rendered_one() {
 // ---------------------------------------------------------------------------------------
 // Compile-time rules
 // ---------------------------------------------------------------------------------------
-
-/// Every config under tests/fixtures/workflow/invalid/ names its code on the first line
-/// (`// expect: gscgen::…`); each must be reported as an error with a help line, and
-/// `render` must exit 2 and write nothing.
-#[test]
-fn invalid_configs_report_their_code_with_spans() {
-    let folder = support::repo().join("tests/fixtures/workflow/invalid");
-    let mut cases: Vec<PathBuf> = fs::read_dir(&folder)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "kdl"))
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 7, "{} cases", cases.len());
-    let mut failures = Vec::new();
-    for path in cases {
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let text = fs::read_to_string(&path).unwrap();
-        let code =
-            text.lines().next().and_then(|l| l.strip_prefix("// expect: ")).expect("expect line").to_owned();
-        let source = Source::new(format!("{name}.kdl"), text.clone());
-        let (model, diags) = gscgen::app::check_source(&source);
-        let codes: Vec<&str> = diags.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
-        if model.is_some() || !codes.contains(&code.as_str()) {
-            failures.push(format!("{name}: expected {code}, got {codes:?}"));
-        }
-        for d in diags.iter() {
-            if d.help.is_none() {
-                failures.push(format!("{name}: {} has no help", d.code));
-            }
-        }
-        insta::assert_snapshot!(
-            format!("invalid__{name}"),
-            diagnostics::render(&source, &diags, RenderOptions { color: false, width: 100, max: 50 })
-        );
-        let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("project.kdl"), &text).unwrap();
-        let output = support::run_in(dir.path(), &["render"]);
-        if output.status.code() != Some(2) || fs::read_dir(dir.path()).unwrap().count() != 1 {
-            failures.push(format!("{name}: render must exit 2 and write nothing"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
 
 #[test]
 fn a_default_branch_the_workflow_never_builds_is_a_warning() {
