@@ -3,11 +3,11 @@
 
 use std::fmt::Write as _;
 
-/// SplitMix64: deterministic across platforms, no dependency.
-struct Rng(u64);
+/// SplitMix64: deterministic across platforms, no dependency. Also drives the fuzz tests.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -15,7 +15,8 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
         if n == 0 { 0 } else { usize::try_from(self.next() % n as u64).unwrap_or(0) }
     }
 }

@@ -18,20 +18,12 @@ use gscgen::app::check_source;
 use gscgen::plan::{PlanContext, plan};
 use gscgen::source::Source;
 
-/// SplitMix64: tiny, deterministic, good enough to drive mutations.
-struct Rng(u64);
+/// Deterministic randomness: the synthetic-project generator's SplitMix64.
+struct Rng(gscgen::synth::Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        self.0.below(n)
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -228,7 +220,7 @@ fn mutations_never_panic() {
     let cases: usize = std::env::var("GSCGEN_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
     let seed: u64 = std::env::var("GSCGEN_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let base = fs::read_to_string(support::repo().join("project.kdl")).unwrap();
-    let mut rng = Rng(seed);
+    let mut rng = Rng(gscgen::synth::Rng(seed));
     let mut failures = Vec::new();
     // Silence the default panic printer: failures are collected and reported below.
     let hook = std::panic::take_hook();
