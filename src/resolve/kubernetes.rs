@@ -14,8 +14,8 @@ use miette::SourceSpan;
 use super::names;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{
-    Autoscale, DEFAULT_TAG, Deploy, EnvSecret, Gpu, Init, K8s, KubernetesTarget, Model,
-    NEWEST_KUBERNETES_MINOR, OLDEST_KUBERNETES_MINOR, Resources, Security, ServiceSource, Toleration, User,
+    Autoscale, DEFAULT_TAG, Deploy, Gpu, Init, K8s, KubernetesTarget, Model, NEWEST_KUBERNETES_MINOR,
+    OLDEST_KUBERNETES_MINOR, Resources, Security, ServiceSource, Toleration, User,
 };
 use crate::parse::config::{
     Config, EnvSecretDecl, HealthCheckDecl, ImageDecl, InitDecl, K8sDecl, ResourcesDecl, ServiceDecl, Text,
@@ -832,17 +832,9 @@ fn resolve_init(decl: &InitDecl, image: usize, run_as_user: Option<u32>, image_w
         name: names::dns_name(&decl.name.value),
         job: decl.job.as_ref().is_some_and(|j| j.value),
         image,
-        cmd: decl.cmd.as_ref().map(|c| c.args.iter().map(|a| a.value.clone()).collect()).unwrap_or_default(),
-        env: decl.env.iter().map(|e| (e.key.value.clone(), e.value.value.clone())).collect(),
-        env_secrets: decl
-            .env_secrets
-            .iter()
-            .map(|e| EnvSecret {
-                key: e.key.value.clone(),
-                secret: e.secret.value.clone(),
-                secret_key: e.secret_key.value.clone(),
-            })
-            .collect(),
+        cmd: super::command(decl.cmd.as_ref()),
+        env: super::env(&decl.env),
+        env_secrets: super::env_secrets(&decl.env_secrets),
         run_as_user,
         writable,
     }

@@ -81,11 +81,22 @@ fn texts(values: &[Text]) -> Vec<String> {
     values.iter().map(|t| t.value.clone()).collect()
 }
 
-fn command(cmd: Option<&CommandDecl>) -> Vec<String> {
+pub(super) fn command(cmd: Option<&CommandDecl>) -> Vec<String> {
     cmd.map(|c| texts(&c.args)).unwrap_or_default()
 }
 
-fn env(values: &[EnvDecl]) -> Vec<(String, String)> {
+pub(super) fn env_secrets(values: &[EnvSecretDecl]) -> Vec<EnvSecret> {
+    values
+        .iter()
+        .map(|e| EnvSecret {
+            key: e.key.value.clone(),
+            secret: e.secret.value.clone(),
+            secret_key: e.secret_key.value.clone(),
+        })
+        .collect()
+}
+
+pub(super) fn env(values: &[EnvDecl]) -> Vec<(String, String)> {
     values.iter().map(|e| (e.key.value.clone(), e.value.value.clone())).collect()
 }
 
@@ -620,15 +631,7 @@ impl Resolver<'_> {
                     .map(|p| Port { container: p.container.value, host: p.host.as_ref().map(|h| h.value) })
                     .collect(),
                 env: env(&decl.env),
-                env_secrets: decl
-                    .env_secrets
-                    .iter()
-                    .map(|e| EnvSecret {
-                        key: e.key.value.clone(),
-                        secret: e.secret.value.clone(),
-                        secret_key: e.secret_key.value.clone(),
-                    })
-                    .collect(),
+                env_secrets: env_secrets(&decl.env_secrets),
                 secrets: service_secrets,
                 depends_on,
                 health: decl.health.clone(),
