@@ -14,10 +14,9 @@ use miette::SourceSpan;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::docker::is_duration;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{ComposeTarget, PypiCache};
-use crate::parse::config::{Config, HealthCheckDecl, HealthDecl, ServiceDecl, Text};
+use crate::parse::config::{Config, HealthCheckDecl, ServiceDecl, Text};
 
 /// The simple index of devpi's PyPI mirror (`root/pypi`), the seed's Option B.
 const DEFAULT_PYPI_INDEX: &str = "/root/pypi/+simple/";
@@ -140,7 +139,7 @@ pub(super) fn check(
             }
         }
         if let Some(health) = &service.health {
-            check_health(health, diagnostics);
+            super::docker::check_health(health, diagnostics);
             if compose
                 && service.from.is_some()
                 && let Some(HealthCheckDecl::Http { path, .. }) = &health.check
@@ -421,36 +420,6 @@ fn check_cpus(cpus: &Text, diagnostics: &mut Diagnostics) {
                 "invalid CPU count",
             )
             .with_help("write a positive decimal number of CPUs, e.g. \"0.5\" or \"2\""),
-        );
-    }
-}
-
-/// A service's health check: durations Docker can parse and an HTTP path that is a path.
-fn check_health(health: &HealthDecl, diagnostics: &mut Diagnostics) {
-    for duration in [&health.interval, &health.timeout, &health.start_period].into_iter().flatten() {
-        if !is_duration(&duration.value) {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::InvalidValue,
-                    format!("`{}` is not a duration", duration.value.escape_debug()),
-                    duration.span,
-                    "invalid duration",
-                )
-                .with_help("write a number and a unit (ms, s, m, h), e.g. \"30s\" or \"1m30s\""),
-            );
-        }
-    }
-    if let Some(HealthCheckDecl::Http { path, .. }) = &health.check
-        && (!path.value.starts_with('/') || path.value.chars().any(|c| c.is_whitespace() || c.is_control()))
-    {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::InvalidValue,
-                format!("`{}` is not an HTTP path", path.value.escape_debug()),
-                path.span,
-                "invalid path",
-            )
-            .with_help("write the path the service answers on, starting with `/`, e.g. \"/health\""),
         );
     }
 }

@@ -472,7 +472,8 @@ pub(crate) fn user_spec(user: &User) -> Option<String> {
     }
 }
 
-fn check_health(health: &HealthDecl, diagnostics: &mut Diagnostics) {
+/// A health check's HTTP path and durations, for images and services alike.
+pub(super) fn check_health(health: &HealthDecl, diagnostics: &mut Diagnostics) {
     if let Some(HealthCheckDecl::Http { path, .. }) = &health.check
         && (!path.value.starts_with('/') || path.value.chars().any(|c| c.is_whitespace() || c.is_control()))
     {
