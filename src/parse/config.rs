@@ -310,6 +310,25 @@ pub struct K8sDecl {
     pub security: Option<SecurityDecl>,
 }
 
+impl K8sDecl {
+    /// An empty block: what `k8s { }` reads as, and what a service without one gets.
+    pub fn empty(span: SourceSpan) -> Self {
+        Self {
+            span,
+            external: None,
+            replicas: None,
+            requests: None,
+            limits: None,
+            autoscale: None,
+            disruption_budget: None,
+            gpu: None,
+            init: Vec::new(),
+            writable: Vec::new(),
+            security: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ResourcesDecl {
     pub span: SourceSpan,

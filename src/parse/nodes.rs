@@ -636,19 +636,7 @@ fn k8s(ctx: &mut Ctx, node: &KdlNode) -> K8sDecl {
         &["external", "replicas", "requests", "limits", "autoscale", "disruption-budget", "gpu", "security"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
-    let mut decl = K8sDecl {
-        span: node.span(),
-        external: None,
-        replicas: None,
-        requests: None,
-        limits: None,
-        autoscale: None,
-        disruption_budget: None,
-        gpu: None,
-        init: Vec::new(),
-        writable: Vec::new(),
-        security: None,
-    };
+    let mut decl = K8sDecl::empty(node.span());
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
         if SINGLE.contains(&child.name().value()) && !seen.first(ctx, child) {

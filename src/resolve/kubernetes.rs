@@ -149,7 +149,7 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
     }
     for service in &config.services {
         let deploy = deploy(service);
-        let empty = K8sDecl::default_for(service.span);
+        let empty = K8sDecl::empty(service.span);
         let k8s = service.k8s.as_ref().unwrap_or(&empty);
         match deploy {
             Deploy::External { .. } | Deploy::DevOnly => {
@@ -735,7 +735,7 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
         config.images.iter().enumerate().map(|(id, i)| (i.name.value.as_str(), id)).collect();
     let mut resolved = Vec::with_capacity(model.services.len());
     for (decl, service) in config.services.iter().zip(&model.services) {
-        let empty = K8sDecl::default_for(decl.span);
+        let empty = K8sDecl::empty(decl.span);
         let k8s = decl.k8s.as_ref().unwrap_or(&empty);
         let security = k8s.security.as_ref();
         let image = match service.source {
@@ -844,25 +844,6 @@ fn resources(decl: Option<&ResourcesDecl>) -> Resources {
     Resources {
         cpu: decl.and_then(|r| r.cpu.as_ref()).map(|c| c.value.clone()),
         memory: decl.and_then(|r| r.memory.as_ref()).map(|m| m.value.clone()),
-    }
-}
-
-impl K8sDecl {
-    /// An empty block: what a service without `k8s { … }` gets.
-    fn default_for(span: SourceSpan) -> Self {
-        K8sDecl {
-            span,
-            external: None,
-            replicas: None,
-            requests: None,
-            limits: None,
-            autoscale: None,
-            disruption_budget: None,
-            gpu: None,
-            init: Vec::new(),
-            writable: Vec::new(),
-            security: None,
-        }
     }
 }
 
