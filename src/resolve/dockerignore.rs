@@ -121,11 +121,6 @@
 //!   above the root). The rows of moby's test table for the path `/` do not
 //!   apply: that path is the root, which is never excluded.
 
-#![cfg_attr(
-    not(test),
-    allow(dead_code, reason = "the COPY-source check in resolve is the consumer; it is wired separately")
-)]
-
 use std::borrow::Cow;
 use std::fmt;
 use std::iter::Peekable;
@@ -264,6 +259,8 @@ impl IgnoreRules {
         Ok(Self { patterns, globs, has_exceptions, only_prefix_exceptions })
     }
 
+    // Conveniences over `verdict` for the tests, which read best in these terms.
+    #[cfg(test)]
     /// Compiles the full text of a `.dockerignore` file. Indices are 0-based
     /// line numbers.
     pub(crate) fn from_text(text: &str) -> Result<Self, Vec<PatternError>> {
@@ -271,6 +268,7 @@ impl IgnoreRules {
         Self::new(&lines)
     }
 
+    #[cfg(test)]
     /// Is this context-relative path excluded from the build context? For a
     /// directory this is the directory's own verdict; see the module docs and
     /// [`Self::may_reinclude_under`].
@@ -278,6 +276,7 @@ impl IgnoreRules {
         self.verdict(path).excluded
     }
 
+    #[cfg(test)]
     /// Index of the line whose pattern decided the result, if any pattern matched.
     pub(crate) fn deciding_pattern(&self, path: &str) -> Option<usize> {
         self.verdict(path).pattern
