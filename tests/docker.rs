@@ -68,8 +68,8 @@ impl Project {
 
     /// Paths (relative to the output folder) of every generated Dockerfile.
     fn dockerfiles(&self) -> Vec<String> {
-        let mut paths = vec![self.model.base_dockerfile_path().into_string()];
-        paths.extend(self.model.images.iter().map(|i| self.model.dockerfile_path(i).into_string()));
+        let mut paths = vec![gscgen::plan::base_dockerfile_path().into_string()];
+        paths.extend(self.model.images.iter().map(|i| gscgen::plan::dockerfile_path(i).into_string()));
         paths
     }
 
@@ -711,7 +711,7 @@ fn generated_dockerfiles_follow_every_rule() {
             errors.extend(check(&project, &path, "syntax", rule_syntax(&df, syntax)));
             errors.extend(check(&project, &path, "exec form", rule_exec_form(&df)));
         }
-        let base = project.dockerfile(&model.base_dockerfile_path().into_string());
+        let base = project.dockerfile(&gscgen::plan::base_dockerfile_path().into_string());
         errors.extend(check(
             &project,
             "base",
@@ -719,7 +719,7 @@ fn generated_dockerfiles_follow_every_rule() {
             rule_base_compilers(&base, &model.base.build_packages),
         ));
         for image in &model.images {
-            let path = model.dockerfile_path(image).into_string();
+            let path = gscgen::plan::dockerfile_path(image).into_string();
             let df = project.dockerfile(&path);
             let build = image_build_packages(model, image);
             let (builder, runtime) = (project.builder_ref(), project.runtime_ref());
@@ -764,12 +764,12 @@ fn builders_install_the_whole_closure() {
             }
             files
         };
-        let base = reached(&project.dockerfile(&model.base_dockerfile_path().into_string()));
+        let base = reached(&project.dockerfile(&gscgen::plan::base_dockerfile_path().into_string()));
         let base_closure: BTreeSet<String> =
             model.base.closure.iter().map(|g| model.groups[*g].name.value.clone()).collect();
         assert_eq!(base, base_closure, "{}: base", project.name);
         for image in &model.images {
-            let df = project.dockerfile(&model.dockerfile_path(image).into_string());
+            let df = project.dockerfile(&gscgen::plan::dockerfile_path(image).into_string());
             let closure: BTreeSet<String> =
                 image.closure.iter().map(|g| model.groups[*g].name.value.clone()).collect();
             let mut installed = reached(&df);
@@ -803,7 +803,7 @@ fn runtime_stages_carry_the_config() {
     for project in projects() {
         let model = &project.model;
         for image in &model.images {
-            let path = model.dockerfile_path(image).into_string();
+            let path = gscgen::plan::dockerfile_path(image).into_string();
             let df = project.dockerfile(&path);
             let stage = df.last();
             let env: Vec<(String, String)> = stage.all("ENV").into_iter().flat_map(env_pairs).collect();
@@ -855,7 +855,7 @@ fn writable_folders_belong_to_the_user() {
     for project in projects() {
         let model = &project.model;
         for image in &model.images {
-            let path = model.dockerfile_path(image).into_string();
+            let path = gscgen::plan::dockerfile_path(image).into_string();
             let stage = project.dockerfile(&path).last().clone();
             let owner = match &image.user {
                 User::NonRoot { uid, .. } => Some(format!("{uid}:{uid}")),
@@ -882,7 +882,7 @@ fn writable_folders_belong_to_the_user() {
 fn base_dockerfile_stages_and_environment() {
     for project in projects() {
         let model = &project.model;
-        let df = project.dockerfile(&model.base_dockerfile_path().into_string());
+        let df = project.dockerfile(&gscgen::plan::base_dockerfile_path().into_string());
         let names: Vec<_> = df.stages.iter().map(|s| s.name.clone().unwrap_or_default()).collect();
         assert_eq!(names, ["base-builder", "base-runtime"], "{}", project.name);
         let builder = df.stage("base-builder").unwrap();
@@ -1067,7 +1067,7 @@ fn snapshots() {
     for project in projects() {
         let mut paths = project.dockerfiles();
         paths.sort();
-        paths.push(format!("{}.dockerignore", project.model.base_dockerfile_path()));
+        paths.push(format!("{}.dockerignore", gscgen::plan::base_dockerfile_path()));
         paths.push("scripts/docker-build.sh".into());
         paths.push("scripts/docker-build.bat".into());
         let mut combined = String::new();

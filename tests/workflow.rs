@@ -504,7 +504,7 @@ fn matrix_is_every_built_image_in_config_order() {
             .map(|image| {
                 json!({
                     "name": image.name.value,
-                    "dockerfile": model.project.output.join(model.dockerfile_path(image)).as_str(),
+                    "dockerfile": model.project.output.join(gscgen::plan::dockerfile_path(image)).as_str(),
                     "target": "runtime",
                     "repository": format!("{}/{}", run.registry, model.repository_name(image)),
                 })

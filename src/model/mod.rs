@@ -309,16 +309,6 @@ impl Model {
         }
     }
 
-    /// Path, relative to the output folder, of an image's Dockerfile.
-    pub fn dockerfile_path(&self, image: &Image) -> Utf8PathBuf {
-        Utf8PathBuf::from(format!("compose/dockerfiles/Dockerfile.{}", image.dockerfile))
-    }
-
-    /// Path, relative to the output folder, of the shared base image's Dockerfile.
-    pub fn base_dockerfile_path(&self) -> Utf8PathBuf {
-        Utf8PathBuf::from("compose/dockerfiles/Dockerfile.base")
-    }
-
     /// Path, relative to the output folder, of a group's requirements file, when the
     /// requirements target is on.
     pub fn requirements_path(&self, group: GroupId) -> Option<Utf8PathBuf> {

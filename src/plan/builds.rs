@@ -4,7 +4,7 @@
 
 use camino::Utf8PathBuf;
 
-use crate::model::Model;
+use crate::model::{Image, Model};
 
 /// Stage names of the shared base Dockerfile, and of every image Dockerfile.
 pub(crate) const BASE_BUILDER_STAGE: &str = "base-builder";
@@ -46,6 +46,17 @@ pub(crate) struct Build {
     pub(crate) args: Vec<(&'static str, String)>,
 }
 
+/// Path, relative to the output folder, of an image's Dockerfile. The layout of generated
+/// files is the plan's business; the model only names images.
+pub fn dockerfile_path(image: &Image) -> Utf8PathBuf {
+    Utf8PathBuf::from(format!("compose/dockerfiles/Dockerfile.{}", image.dockerfile))
+}
+
+/// Path, relative to the output folder, of the shared base image's Dockerfile.
+pub fn base_dockerfile_path() -> Utf8PathBuf {
+    Utf8PathBuf::from("compose/dockerfiles/Dockerfile.base")
+}
+
 /// The repository of the shared base image's builder stage: `gsc-base-builder`.
 pub(crate) fn base_builder_repository(model: &Model) -> String {
     format!("{}-builder", model.base_repository_name())
@@ -65,7 +76,7 @@ pub(crate) fn base_runtime_ref(model: &Model) -> String {
 /// Builds later in the list may depend on earlier ones (never the other way round).
 pub(crate) fn builds(model: &Model) -> Vec<Build> {
     let output = &model.project.output;
-    let base_dockerfile = output.join(model.base_dockerfile_path());
+    let base_dockerfile = output.join(base_dockerfile_path());
     let mut builds = vec![
         Build {
             name: BASE_BUILDER_STAGE.to_owned(),
@@ -88,7 +99,7 @@ pub(crate) fn builds(model: &Model) -> Vec<Build> {
         let repository = model.qualified(&model.repository_name(image));
         builds.push(Build {
             name: image.name.value.clone(),
-            dockerfile: output.join(model.dockerfile_path(image)),
+            dockerfile: output.join(dockerfile_path(image)),
             target: IMAGE_RUNTIME_STAGE,
             tags: vec![format!("{repository}:{LATEST}")],
             repository,

@@ -192,7 +192,7 @@ impl<'a> Compose<'a> {
             .iter()
             .map(|image| {
                 by_dockerfile
-                    .remove(&model.project.output.join(model.dockerfile_path(image)))
+                    .remove(&model.project.output.join(builds::dockerfile_path(image)))
                     .expect("builds() has one build per image")
             })
             .collect();

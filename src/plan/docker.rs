@@ -160,11 +160,11 @@ pub(super) fn plan(
     target: &DockerTarget,
     planner: &mut Planner,
 ) -> Result<(), PlanError> {
-    let base_path = model.base_dockerfile_path();
+    let base_path = builds::base_dockerfile_path();
     planner.render(base_path.clone(), &base(model, context, target, &base_path)?, FileMode::Regular)?;
     ignore_file(model, context, &base_path, planner)?;
     for image in &model.images {
-        let path = model.dockerfile_path(image);
+        let path = builds::dockerfile_path(image);
         planner.render(
             path.clone(),
             &image_file(model, context, target, image, &path)?,

@@ -344,7 +344,7 @@ impl<'a> Kube<'a> {
         let builds = model
             .images
             .iter()
-            .map(|image| by_dockerfile.remove(&model.project.output.join(model.dockerfile_path(image))))
+            .map(|image| by_dockerfile.remove(&model.project.output.join(builds::dockerfile_path(image))))
             .collect();
         Self { model, target, builds }
     }

@@ -14,6 +14,8 @@ use serde::Serialize;
 
 use crate::model::Model;
 
+pub use builds::{base_dockerfile_path, dockerfile_path};
+
 /// Unix permission class of a generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
