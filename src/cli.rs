@@ -11,12 +11,19 @@ Examples:
   gscgen check --format json    the same as one JSON document (docs/check-json.md)
   gscgen diff                   show what `render` would change, change nothing
   gscgen fmt --check            exit 1 if project.kdl is not canonically formatted
+  gscgen explain celery         groups, requirements, inputs and artifacts of an image
+  gscgen why celery_worker prophet
+                                every include path that brings a package in
+  gscgen graph --format dot | dot -Tsvg > groups.svg
+  gscgen affected --since origin/main
+                                images to rebuild and services to redeploy
   gscgen --config other.kdl render --out /tmp/out
   gscgen completions bash > /etc/bash_completion.d/gscgen
 
 Exit status:
   0  success (check: everything fresh)
-  1  check found drift, or render refused to overwrite a file edited by hand
+  1  check found drift, or render refused to overwrite a file edited by hand;
+     why: the package is not installed
   2  invalid configuration or usage (diagnostics on stderr)
   3  I/O failure (unreadable config, unwritable output folder, lock held)";
 
@@ -62,6 +69,19 @@ pub enum Format {
     Github,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Text,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write every artifact into the output folder (only files whose bytes change).
@@ -100,6 +120,37 @@ pub enum Command {
         /// Do not write; exit 1 and show the diff if the file is not formatted.
         #[arg(long)]
         check: bool,
+    },
+    /// Show an image or service: its groups, every requirement with the group and include
+    /// path that bring it, apt packages, copy sources, build inputs and artifacts.
+    Explain {
+        /// An image or service name (`image:NAME` or `service:NAME` when both exist).
+        name: String,
+    },
+    /// Show every include path that brings a package into an image or service (exit 1 when
+    /// it is not installed).
+    Why {
+        /// An image or service name (`image:NAME` or `service:NAME` when both exist).
+        name: String,
+        /// A package name (any spelling PEP 503 normalises to the same name).
+        package: String,
+    },
+    /// Print the include graph: groups, their includes, and the groups each image installs.
+    Graph {
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+    /// List the images to rebuild and the services to redeploy after a change.
+    Affected {
+        /// Compare with this git revision: the files changed since (committed or not, and
+        /// untracked ones) and the configuration as it was there.
+        #[arg(long, value_name = "REF", required_unless_present = "files")]
+        since: Option<String>,
+        /// The changed files (relative to the current folder), instead of asking git.
+        #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with = "since")]
+        files: Vec<Utf8PathBuf>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },

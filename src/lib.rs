@@ -3,11 +3,13 @@
 //! Data flows one way: [`parse`] (KDL text → typed config with spans) → [`resolve`]
 //! (names, include graph, closures, defaults, cross-artifact rules → [`model`]) →
 //! [`plan`] (every output file and its bytes, in memory) → [`emit`] (write / check / diff).
+//! [`insight`] reads the model and plan to explain them (`explain`, `why`, `graph`, `affected`).
 
 pub mod app;
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
+pub mod insight;
 pub mod model;
 pub mod parse;
 pub mod plan;

@@ -46,6 +46,7 @@ pub struct Environment {
 
 mod fmt;
 mod init;
+mod insight;
 mod report;
 
 struct Compiled {
@@ -119,6 +120,12 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                 stdout: String::from_utf8_lossy(&buffer).into_owned(),
                 stderr: String::new(),
             };
+        }
+        Command::Explain { name } => return insight::explain(&cli.config, cli.deny_warnings, name),
+        Command::Why { name, package } => return insight::why(&cli.config, cli.deny_warnings, name, package),
+        Command::Graph { format } => return insight::graph(&cli.config, cli.deny_warnings, *format),
+        Command::Affected { since, files, format } => {
+            return insight::affected(&cli.config, cli.deny_warnings, since.as_deref(), files, *format);
         }
         Command::ConvertKdl1 { file } => return convert_kdl1(file.as_deref().unwrap_or(&cli.config)),
         Command::Synth { services, groups, seed, chain } => {

@@ -47,6 +47,11 @@ impl Model {
         self.services.iter().find(|s| s.name.value == name)
     }
 
+    /// The ids of spanned group references.
+    pub fn ids(groups: &[Spanned<GroupId>]) -> Vec<GroupId> {
+        groups.iter().map(|g| g.value).collect()
+    }
+
     /// Every group needed by `roots`, in resolution order (dependencies first).
     pub fn closure(&self, roots: &[GroupId]) -> Vec<GroupId> {
         crate::resolve::closure(&self.groups, &self.group_rank, roots)
@@ -156,8 +161,9 @@ pub struct RequirementsTarget {
 pub struct Group {
     pub name: Spanned<String>,
     pub description: Option<String>,
-    /// Direct includes, minus those already implied by another include.
-    pub includes: Vec<GroupId>,
+    /// Direct includes, minus those already implied by another include, each with the
+    /// span of its name in the `include` line (for `gscgen why`).
+    pub includes: Vec<Spanned<GroupId>>,
     /// The group's own requirements, validated and normalised, in config order.
     pub requires: Vec<Requirement>,
 }
@@ -177,8 +183,8 @@ pub struct BaseImage {
     pub from: String,
     pub build_packages: Vec<String>,
     pub runtime_packages: Vec<String>,
-    /// The groups installed in the base image (roots as declared).
-    pub groups: Vec<GroupId>,
+    /// The groups installed in the base image (roots as declared, with their spans).
+    pub groups: Vec<Spanned<GroupId>>,
     /// Their closure, in resolution order.
     pub closure: Vec<GroupId>,
 }
@@ -188,7 +194,8 @@ pub struct Image {
     pub name: Spanned<String>,
     /// `Dockerfile.<dockerfile>`.
     pub dockerfile: String,
-    pub groups: Vec<GroupId>,
+    /// The groups the image installs (roots as declared, with their spans).
+    pub groups: Vec<Spanned<GroupId>>,
     /// Every group the image needs, in resolution order.
     pub closure: Vec<GroupId>,
     pub copies: Vec<Copy>,

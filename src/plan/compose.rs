@@ -14,9 +14,9 @@ use crate::model::{ComposeTarget, Image, Model, Mount, Service, ServiceSource};
 use crate::parse::config::{HealthCheckDecl, HealthDecl};
 
 /// Output paths, relative to the output folder.
-const BASE_FILE: &str = "docker-compose.yml";
-const DEV_FILE: &str = "docker-compose.dev.yml";
-const PROD_FILE: &str = "docker-compose.prod.yml";
+pub(crate) const BASE_FILE: &str = "docker-compose.yml";
+pub(crate) const DEV_FILE: &str = "docker-compose.dev.yml";
+pub(crate) const PROD_FILE: &str = "docker-compose.prod.yml";
 
 /// Tag of the registry build cache (`cache-to: type=registry,ref=…:buildcache` in CI).
 const BUILDCACHE_TAG: &str = "buildcache";

@@ -278,7 +278,7 @@ fn base(
         builder_from: base.from.clone(),
         builder_apt: Apt::new(&builder_packages),
         venv,
-        pip: pip(model, &base.closure, &base.groups, path)?,
+        pip: pip(model, &base.closure, &Model::ids(&base.groups), path)?,
         default_index: builds::DEFAULT_PIP_INDEX_URL,
         runtime_from: distroless.map_or_else(|| base.from.clone(), str::to_owned),
         runtime_apt: if distroless.is_some() { None } else { Apt::new(&base.runtime_packages) },
@@ -305,7 +305,8 @@ fn image_file(
 ) -> Result<ImageDockerfile, PlanError> {
     let distroless = matches!(target.runtime, DockerRuntime::Distroless { .. });
     let base_closure = &model.base.closure;
-    let roots: Vec<usize> = image.groups.iter().copied().filter(|g| !base_closure.contains(g)).collect();
+    let roots: Vec<usize> =
+        image.groups.iter().map(|g| g.value).filter(|g| !base_closure.contains(g)).collect();
     let pip = pip(model, &image.closure, &roots, path)?;
 
     // The image's own user, when it is not the base image's.

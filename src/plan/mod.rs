@@ -2,12 +2,13 @@
 //! resolved model. No I/O happens here; emit decides what to do with the plan.
 
 pub(crate) mod builds;
-mod compose;
+pub(crate) mod compose;
 mod docker;
+pub mod inputs;
 pub(crate) mod kubernetes;
 pub(crate) mod quote;
 mod requirements;
-mod workflow;
+pub(crate) mod workflow;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;

@@ -27,7 +27,11 @@ pub(super) fn plan(
             config_name: &context.config_name,
             name: &group.name.value,
             description: group.description.as_deref().map(|d| d.lines().collect()).unwrap_or_default(),
-            includes: group.includes.iter().map(|i| format!("{}.txt", model.groups[*i].name.value)).collect(),
+            includes: group
+                .includes
+                .iter()
+                .map(|i| format!("{}.txt", model.groups[i.value].name.value))
+                .collect(),
             requires: group.requires.iter().map(|r| r.line.as_str()).collect(),
         };
         planner.render(target.dir.join(format!("{}.txt", group.name.value)), &file, FileMode::Regular)?;

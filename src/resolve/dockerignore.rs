@@ -268,7 +268,6 @@ impl IgnoreRules {
         Self::new(&lines)
     }
 
-    #[cfg(test)]
     /// Is this context-relative path excluded from the build context? For a
     /// directory this is the directory's own verdict; see the module docs and
     /// [`Self::may_reinclude_under`].

@@ -15,7 +15,7 @@ use petgraph::visit::EdgeRef;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{Group, GroupId, Requirement};
-use crate::parse::config::{GroupDecl, Text};
+use crate::parse::config::{GroupDecl, Spanned, Text};
 
 /// The resolved groups plus what later stages need to compute closures.
 pub(crate) struct ResolvedGroups {
@@ -137,7 +137,7 @@ pub(crate) fn resolve_groups(
 
     // An include already implied by another include of the same group is reported and
     // dropped from the rendered `-r` lines: it adds nothing and hides the real structure.
-    let mut includes: Vec<Vec<GroupId>> = Vec::with_capacity(decls.len());
+    let mut includes: Vec<Vec<Spanned<GroupId>>> = Vec::with_capacity(decls.len());
     for (id, decl) in decls.iter().enumerate() {
         let mut kept = Vec::new();
         for (target, span) in &direct[id] {
@@ -159,7 +159,7 @@ pub(crate) fn resolve_groups(
                     .with_label(*other_span, format!("`{}` includes it", decls[*other].name.value))
                     .with_help(format!("remove `{}` from this include list", decls[*target].name.value)),
                 ),
-                None => kept.push(*target),
+                None => kept.push(Spanned::new(*target, *span)),
             }
         }
         includes.push(kept);
@@ -313,7 +313,7 @@ pub(crate) fn closure(groups: &[Group], rank: &[usize], roots: &[GroupId]) -> Ve
             continue;
         }
         out.push(id);
-        stack.extend(groups[id].includes.iter().copied().filter(|i| !seen[*i]));
+        stack.extend(groups[id].includes.iter().map(|i| i.value).filter(|i| !seen[*i]));
     }
     out.sort_by_key(|id| rank[*id]);
     out
@@ -416,7 +416,7 @@ fn report_duplicate_requirements(
     let mut included = vec![false; groups.len()];
     for group in groups {
         for include in &group.includes {
-            included[*include] = true;
+            included[include.value] = true;
         }
     }
     for root in (0..groups.len()).filter(|g| !included[*g]) {

@@ -130,8 +130,13 @@ impl Resolver<'_> {
             }
         }
 
-        let lookup_groups = |list: &[Text], diagnostics: &mut Diagnostics| -> Vec<GroupId> {
-            list.iter().filter_map(|n| groups::lookup(&group_index, &known_groups, n, diagnostics)).collect()
+        let lookup_groups = |list: &[Text], diagnostics: &mut Diagnostics| -> Vec<Spanned<GroupId>> {
+            list.iter()
+                .filter_map(|n| {
+                    groups::lookup(&group_index, &known_groups, n, diagnostics)
+                        .map(|id| Spanned::new(id, n.span))
+                })
+                .collect()
         };
 
         let base_decl = config.base_image.as_ref();
@@ -139,15 +144,16 @@ impl Resolver<'_> {
 
         let image_names: Vec<&Text> = config.images.iter().map(|i| &i.name).collect();
         let image_index = index_names("image", &image_names, self.diagnostics);
-        let image_groups: Vec<Vec<GroupId>> =
+        let image_groups: Vec<Vec<Spanned<GroupId>>> =
             config.images.iter().map(|i| lookup_groups(&i.groups, self.diagnostics)).collect();
         // A package may be declared once in everything an image installs: the base image's
         // groups and its own, even when they do not include each other.
         if let Some(resolved) = resolved.as_mut() {
-            resolved.check_together("the base image", &base_groups, self.diagnostics);
+            let base_ids = Model::ids(&base_groups);
+            resolved.check_together("the base image", &base_ids, self.diagnostics);
             for (decl, groups) in config.images.iter().zip(&image_groups) {
-                let mut roots = base_groups.clone();
-                roots.extend(groups.iter().copied().filter(|g| !base_groups.contains(g)));
+                let mut roots = base_ids.clone();
+                roots.extend(groups.iter().map(|g| g.value).filter(|g| !base_ids.contains(g)));
                 resolved.check_together(&format!("image `{}`", decl.name.value), &roots, self.diagnostics);
             }
         }
@@ -185,7 +191,7 @@ impl Resolver<'_> {
             ),
             build_packages: base_decl.map(|b| texts(&b.build_packages)).unwrap_or_default(),
             runtime_packages: base_decl.map(|b| texts(&b.runtime_packages)).unwrap_or_default(),
-            closure: closure(&resolved.groups, &resolved.rank, &base_groups),
+            closure: closure(&resolved.groups, &resolved.rank, &Model::ids(&base_groups)),
             groups: base_groups,
         };
         let images = config
@@ -460,7 +466,7 @@ impl Resolver<'_> {
     fn image(
         &self,
         decl: &ImageDecl,
-        groups: Vec<GroupId>,
+        groups: Vec<Spanned<GroupId>>,
         resolved: &groups::ResolvedGroups,
         project: &Project,
     ) -> Image {
@@ -475,7 +481,7 @@ impl Resolver<'_> {
         Image {
             name: decl.name.clone(),
             dockerfile: decl.dockerfile.as_ref().unwrap_or(&decl.name).value.clone(),
-            closure: closure(&resolved.groups, &resolved.rank, &groups),
+            closure: closure(&resolved.groups, &resolved.rank, &Model::ids(&groups)),
             groups,
             copies: decl
                 .copies

@@ -1,0 +1,181 @@
+//! `gscgen explain <image|service>`: everything gscgen knows about one image or service —
+//! its groups in resolution order, each requirement with the group and include path that
+//! bring it, apt packages, copy sources, build inputs, and the artifacts it appears in.
+
+use std::fmt::Write as _;
+
+use camino::Utf8Path;
+
+use crate::model::{Deploy, ImageId, Model, ServiceSource};
+use crate::plan::Plan;
+use crate::plan::builds::{base_dockerfile_path, dockerfile_path};
+use crate::plan::inputs::{InputKind, image_inputs};
+use crate::source::Source;
+
+use super::{Subject, location, shortest_paths};
+
+pub fn explain(model: &Model, plan: &Plan, source: &Source, subject: Subject) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", subject.describe(model));
+    if let Subject::Service(id) = subject {
+        service_facts(model, plan, id, &mut out);
+    }
+    match subject.image(model) {
+        Some(image) => image_facts(model, plan, source, image, &mut out),
+        None => {
+            let _ = writeln!(
+                out,
+                "\nNothing is built for it: gscgen installs no requirements into a pre-built image."
+            );
+        }
+    }
+    if let Subject::Image(id) = subject {
+        let users: Vec<&str> = model
+            .services
+            .iter()
+            .filter(|s| matches!(s.source, ServiceSource::Image(i) if i == id))
+            .map(|s| s.name.value.as_str())
+            .collect();
+        section(&mut out, "services running it");
+        if users.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        for name in users {
+            let _ = writeln!(out, "  {name}");
+        }
+    }
+    out
+}
+
+fn section(out: &mut String, title: &str) {
+    let _ = writeln!(out, "\n{title}:");
+}
+
+/// A path of the output folder as the project root sees it, when the plan has it.
+fn output_file(model: &Model, plan: &Plan, path: &Utf8Path) -> Option<String> {
+    plan.get(path.as_str()).map(|_| model.project.output.join(path).into_string())
+}
+
+fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &mut String) {
+    let image = &model.images[id];
+    let paths = shortest_paths(model, id);
+    let mut closure: Vec<usize> = model.base.closure.clone();
+    closure.extend(image.closure.iter().copied().filter(|g| !model.base.closure.contains(g)));
+
+    section(out, "groups (resolution order; the shortest include path to each)");
+    let width = closure.iter().map(|g| model.groups[*g].name.value.len()).max().unwrap_or(0);
+    for group in &closure {
+        let how = paths[*group].as_ref().map_or_else(String::new, |p| p.arrow(model));
+        let _ = writeln!(out, "  {:width$}  {how}", model.groups[*group].name.value);
+    }
+
+    let count: usize = closure.iter().map(|g| model.groups[*g].requires.len()).sum();
+    section(out, &format!("requirements ({count})"));
+    let width = closure
+        .iter()
+        .flat_map(|g| model.groups[*g].requires.iter().map(|r| r.line.len()))
+        .max()
+        .unwrap_or(0);
+    let group_width = closure.iter().map(|g| model.groups[*g].name.value.len()).max().unwrap_or(0);
+    for group in &closure {
+        for requirement in &model.groups[*group].requires {
+            let _ = writeln!(
+                out,
+                "  {:width$}  {:group_width$}  {}",
+                requirement.line,
+                model.groups[*group].name.value,
+                location(source, requirement.span)
+            );
+        }
+    }
+
+    section(out, "apt packages");
+    let list =
+        |packages: &[String]| if packages.is_empty() { "(none)".to_owned() } else { packages.join(" ") };
+    let _ = writeln!(out, "  build, base image:    {}", list(&model.base.build_packages));
+    let _ = writeln!(out, "  build, own:           {}", list(&image.build_packages));
+    let _ = writeln!(out, "  runtime, base image:  {}", list(&model.base.runtime_packages));
+    let _ = writeln!(out, "  runtime, own:         {}", list(&image.runtime_packages));
+
+    section(out, "copies (project root → image)");
+    if image.copies.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for copy in &image.copies {
+        let _ = writeln!(out, "  {} → {}", copy.source.value, copy.target);
+    }
+
+    section(out, "artifacts");
+    match output_file(model, plan, &dockerfile_path(image)) {
+        Some(path) => {
+            let _ = writeln!(out, "  Dockerfile      {path}");
+            if let Some(base) = output_file(model, plan, &base_dockerfile_path()) {
+                let _ = writeln!(out, "  base Dockerfile {base}");
+            }
+            let _ = writeln!(out, "  repository      {}", model.qualified(&model.repository_name(image)));
+        }
+        None => {
+            let _ = writeln!(out, "  no Dockerfile (the docker target is off)");
+        }
+    }
+    if model.targets.github_workflow.is_some() {
+        let _ = writeln!(
+            out,
+            "  workflow        {} (matrix entry name: {})",
+            model.project.output.join(crate::plan::workflow::WORKFLOW_PATH),
+            image.name.value
+        );
+    }
+
+    let inputs = image_inputs(model).swap_remove(id);
+    if !inputs.inputs.is_empty() {
+        section(out, "build inputs (a change to anything else cannot change the image)");
+        for input in &inputs.inputs {
+            let kind = match input.kind {
+                InputKind::Generated => "generated",
+                InputKind::Source => "source",
+            };
+            let _ = writeln!(out, "  {kind:9}  {}", input.path);
+        }
+    }
+}
+
+fn service_facts(model: &Model, plan: &Plan, id: usize, out: &mut String) {
+    let service = &model.services[id];
+    section(out, "deployment");
+    let profiles =
+        if service.profiles.is_empty() { "(always on)".to_owned() } else { service.profiles.join(", ") };
+    if model.targets.compose.is_some() {
+        let _ = writeln!(
+            out,
+            "  compose     service {} in {} (profiles: {profiles}), with its dev and prod overrides",
+            service.name.value,
+            model.project.output.join(crate::plan::compose::BASE_FILE)
+        );
+    }
+    let Some(k8s) = &service.k8s else { return };
+    let objects = match &k8s.deploy {
+        Deploy::External { reason } => {
+            let _ = writeln!(out, "  kubernetes  not rendered: provided by the cluster ({reason})");
+            return;
+        }
+        Deploy::DevOnly => {
+            let _ = writeln!(out, "  kubernetes  not deployed (every profile is dev)");
+            return;
+        }
+        Deploy::Deployment => ["deployment", "service", "hpa", "pdb"].as_slice(),
+        Deploy::Job => ["job"].as_slice(),
+    };
+    let dir = Utf8Path::new(crate::plan::kubernetes::DIR);
+    let mut files: Vec<String> = objects
+        .iter()
+        .filter_map(|kind| output_file(model, plan, &dir.join(format!("{}.{kind}.yaml", k8s.name))))
+        .collect();
+    for init in k8s.init.iter().filter(|i| i.job) {
+        let name = crate::resolve::kubernetes::init_job_name(&k8s.name, &init.name);
+        files.extend(output_file(model, plan, &dir.join(format!("{name}.job.yaml"))));
+    }
+    for file in files {
+        let _ = writeln!(out, "  kubernetes  {file}");
+    }
+}

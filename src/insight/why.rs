@@ -1,0 +1,140 @@
+//! `gscgen why <image|service> <package>`: every include path that brings a package into
+//! an image, each step with the config line that makes it, or why it is not there.
+
+use std::fmt::Write as _;
+
+use crate::diagnostics::{did_you_mean, suggest};
+use crate::model::{GroupId, Model};
+use crate::source::Source;
+
+use super::{IncludePath, Root, Subject, location, normalize_package, paths_to};
+
+/// The report and whether the package is installed (the exit status follows it, like
+/// `grep`: 0 found, 1 not found).
+pub fn why(model: &Model, source: &Source, subject: Subject, package: &str) -> (String, bool) {
+    let wanted = normalize_package(package);
+    let mut out = String::new();
+    let Some(image) = subject.image(model) else {
+        let _ = writeln!(
+            out,
+            "{} does not install `{package}`: gscgen builds nothing into a pre-built image.",
+            subject.describe(model)
+        );
+        return (out, false);
+    };
+    let declares = |g: GroupId| model.groups[g].requires.iter().any(|r| r.name == wanted);
+    let (paths, truncated) = paths_to(model, image, declares);
+    if paths.is_empty() {
+        not_included(model, source, subject, image, package, &wanted, &mut out);
+        return (out, false);
+    }
+    let declaring = paths[0].steps.last().map(|s| s.group).unwrap_or_default();
+    let line = requirement(model, declaring, &wanted).map_or(package, |r| r.line.as_str());
+    let count = if truncated { format!("the first {}", paths.len()) } else { paths.len().to_string() };
+    let noun = if paths.len() == 1 && !truncated { "path" } else { "paths" };
+    let _ = writeln!(out, "{} installs {line} ({count} include {noun}):", subject.describe(model));
+    for path in &paths {
+        let _ = writeln!(out);
+        write_path(model, source, path, &wanted, &mut out);
+    }
+    if truncated {
+        let _ = writeln!(out, "\n(more paths exist; the include graph has many routes to this package)");
+    }
+    (out, true)
+}
+
+fn requirement<'a>(model: &'a Model, group: GroupId, wanted: &str) -> Option<&'a crate::model::Requirement> {
+    model.groups[group].requires.iter().find(|r| r.name == wanted)
+}
+
+/// `  insights → celery → image celery` then one line per step, declaring group first.
+fn write_path(model: &Model, source: &Source, path: &IncludePath, wanted: &str, out: &mut String) {
+    let _ = writeln!(out, "  {}", path.arrow(model));
+    let mut lines: Vec<(String, String)> = Vec::new();
+    if let Some(last) = path.steps.last()
+        && let Some(requirement) = requirement(model, last.group, wanted)
+    {
+        lines.push((
+            location(source, requirement.span),
+            format!("group {} requires \"{}\"", model.groups[last.group].name.value, requirement.line),
+        ));
+    }
+    for pair in path.steps.windows(2).rev() {
+        lines.push((
+            location(source, pair[1].span),
+            format!(
+                "group {} includes {}",
+                model.groups[pair[0].group].name.value, model.groups[pair[1].group].name.value
+            ),
+        ));
+    }
+    if let Some(first) = path.steps.first() {
+        let who = match path.root {
+            Root::BaseImage => "the base image".to_owned(),
+            Root::Image(id) => format!("image {}", model.images[id].name.value),
+        };
+        lines.push((
+            location(source, first.span),
+            format!("{who} installs group {}", model.groups[first.group].name.value),
+        ));
+    }
+    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    for (at, what) in lines {
+        let _ = writeln!(out, "    {at:width$}  {what}");
+    }
+}
+
+fn not_included(
+    model: &Model,
+    source: &Source,
+    subject: Subject,
+    image: usize,
+    package: &str,
+    wanted: &str,
+    out: &mut String,
+) {
+    let _ = writeln!(out, "{} does not install `{package}`.", subject.describe(model));
+    let declaring: Vec<GroupId> = (0..model.groups.len())
+        .filter(|g| model.groups[*g].requires.iter().any(|r| r.name == wanted))
+        .collect();
+    if declaring.is_empty() {
+        // Suggest among every package the project declares, nearest first.
+        let mut known: Vec<&str> =
+            model.groups.iter().flat_map(|g| g.requires.iter().map(|r| r.name.as_str())).collect();
+        known.sort_unstable();
+        known.dedup();
+        let _ = writeln!(out, "  No group requires it.");
+        if let Some(help) = did_you_mean(&suggest(wanted, known)) {
+            let _ = writeln!(out, "  help: {help}");
+        }
+        return;
+    }
+    let mut closure: Vec<&str> = Vec::new();
+    for group in model.base.closure.iter().chain(&model.images[image].closure) {
+        let name = model.groups[*group].name.value.as_str();
+        if !closure.contains(&name) {
+            closure.push(name);
+        }
+    }
+    for group in &declaring {
+        let requirement = requirement(model, *group, wanted).expect("filtered above");
+        let _ = writeln!(
+            out,
+            "  {}  group {} requires \"{}\"; the image installs {}, none of which includes it.",
+            location(source, requirement.span),
+            model.groups[*group].name.value,
+            requirement.line,
+            if closure.is_empty() { "no groups".to_owned() } else { closure.join(", ") }
+        );
+    }
+    let with: Vec<&str> = model
+        .images
+        .iter()
+        .enumerate()
+        .filter(|(id, _)| !paths_to(model, *id, |g| declaring.contains(&g)).0.is_empty())
+        .map(|(_, i)| i.name.value.as_str())
+        .collect();
+    if !with.is_empty() {
+        let _ = writeln!(out, "  Images that install it: {}.", with.join(", "));
+    }
+}

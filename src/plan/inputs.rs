@@ -1,0 +1,138 @@
+//! The inputs of each image build, as paths relative to the project root (the build
+//! context): everything a `docker build` of the image reads. A change to anything else
+//! cannot change the image. `gscgen affected`, `gscgen explain` and the workflow's path
+//! filters all read this one list, so they cannot disagree.
+
+use camino::Utf8PathBuf;
+
+use crate::model::{ImageId, Model};
+
+use super::builds::{base_dockerfile_path, dockerfile_path};
+
+/// Where one input of an image comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum InputKind {
+    /// A generated file the build reads: a Dockerfile, its `.dockerignore`, a
+    /// requirements file. Rendered from the config, so a config edit can change it.
+    Generated,
+    /// A `copy` source of the image: a file or folder (or a COPY glob) the user writes.
+    Source,
+}
+
+/// One input path, relative to the project root, `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub kind: InputKind,
+    pub path: Utf8PathBuf,
+    /// For generated files: the path inside the output folder (the plan's key).
+    pub planned: Option<Utf8PathBuf>,
+}
+
+/// The build inputs of one image, generated files first (base before image), then its
+/// copy sources in config order. Empty when the docker target is off: nothing is built.
+#[derive(Debug, Clone)]
+pub struct ImageInputs {
+    pub image: ImageId,
+    pub inputs: Vec<Input>,
+}
+
+impl ImageInputs {
+    pub fn paths(&self) -> impl Iterator<Item = &Utf8PathBuf> {
+        self.inputs.iter().map(|i| &i.path)
+    }
+}
+
+/// The inputs of every image, in config order.
+pub fn image_inputs(model: &Model) -> Vec<ImageInputs> {
+    (0..model.images.len()).map(|id| inputs_of(model, id)).collect()
+}
+
+fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
+    let image = &model.images[id];
+    let mut inputs = Vec::new();
+    if model.targets.docker.is_none() {
+        return ImageInputs { image: id, inputs };
+    }
+    let generated = |inputs: &mut Vec<Input>, planned: Utf8PathBuf| {
+        if !inputs.iter().any(|i: &Input| i.planned.as_ref() == Some(&planned)) {
+            inputs.push(Input {
+                kind: InputKind::Generated,
+                path: model.project.output.join(&planned),
+                planned: Some(planned),
+            });
+        }
+    };
+    // The shared base image is built first and every image starts from it.
+    let base = base_dockerfile_path();
+    generated(&mut inputs, Utf8PathBuf::from(format!("{base}.dockerignore")));
+    generated(&mut inputs, base);
+    let own = dockerfile_path(image);
+    generated(&mut inputs, Utf8PathBuf::from(format!("{own}.dockerignore")));
+    generated(&mut inputs, own);
+    for group in model.base.closure.iter().chain(&image.closure) {
+        if let Some(path) = model.requirements_path(*group) {
+            generated(&mut inputs, path);
+        }
+    }
+    for copy in &image.copies {
+        let path = Utf8PathBuf::from(copy.source.value.as_str());
+        if !inputs.iter().any(|i| i.path == path) {
+            inputs.push(Input { kind: InputKind::Source, path, planned: None });
+        }
+    }
+    ImageInputs { image: id, inputs }
+}
+
+/// Whether a changed file (relative to the project root, `/`-separated) lies under an
+/// input: the input itself, a file inside an input folder, or a match of a COPY glob.
+pub fn covers(input: &Input, changed: &str) -> bool {
+    let path = input.path.as_str();
+    if path == "." || path.is_empty() {
+        return true;
+    }
+    if input.kind == InputKind::Source && path.contains(['*', '?', '[']) {
+        // COPY sources are globs (Go's filepath.Match); a folder matched by the glob brings
+        // everything inside it.
+        let Ok(glob) = globset::GlobBuilder::new(path).literal_separator(true).build() else {
+            return false;
+        };
+        let matcher = glob.compile_matcher();
+        let mut prefix = changed;
+        loop {
+            if matcher.is_match(prefix) {
+                return true;
+            }
+            match prefix.rfind('/') {
+                Some(slash) => prefix = &prefix[..slash],
+                None => return false,
+            }
+        }
+    }
+    changed == path || changed.strip_prefix(path).is_some_and(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(path: &str) -> Input {
+        Input { kind: InputKind::Source, path: path.into(), planned: None }
+    }
+
+    #[test]
+    fn folders_cover_what_is_inside_them_only() {
+        assert!(covers(&source("ingestors/api"), "ingestors/api"));
+        assert!(covers(&source("ingestors/api"), "ingestors/api/main.py"));
+        assert!(!covers(&source("ingestors/api"), "ingestors/api_v2/main.py"));
+        assert!(!covers(&source("ingestors/api"), "ingestors"));
+        assert!(covers(&source("."), "anything/at/all"));
+    }
+
+    #[test]
+    fn globs_cover_matches_and_their_contents() {
+        assert!(covers(&source("config/*.yaml"), "config/app.yaml"));
+        assert!(!covers(&source("config/*.yaml"), "config/deep/app.yaml"));
+        assert!(covers(&source("src/*"), "src/pkg/module.py"));
+        assert!(!covers(&source("src/*.py"), "tests/x.py"));
+    }
+}
