@@ -333,3 +333,44 @@ fn affected_rejects_a_bad_revision() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("`no-such-ref` is not a commit"), "{}", stderr(&output));
 }
+
+// ------------------------------------------------------------------------------------------
+// The command pages show real output.
+// ------------------------------------------------------------------------------------------
+
+/// Every ```text block of the page that starts with `$ gscgen ARGS` shows exactly what that
+/// command prints on the repository's project. `UPDATE_DOCS=1 cargo test --test insight`
+/// rewrites the blocks after a deliberate change.
+#[test]
+fn command_pages_show_real_output() {
+    for page in ["explain", "why", "graph", "affected"] {
+        let path = repo().join("docs").join(format!("{page}.md"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("docs/{page}.md: {e}"));
+        let mut updated = String::new();
+        let mut rest = text.as_str();
+        let mut blocks = 0;
+        while let Some(start) = rest.find("```text\n$ gscgen ") {
+            let body_start = start + "```text\n".len();
+            let end = body_start + rest[body_start..].find("\n```").expect("closed block");
+            let body = &rest[body_start..end];
+            let command = body.lines().next().unwrap().trim_start_matches("$ gscgen ");
+            let args: Vec<&str> = command.split_whitespace().collect();
+            let real = format!("$ gscgen {command}\n{}", stdout(&run(&args)));
+            let real = real.trim_end_matches('\n');
+            updated.push_str(&rest[..body_start]);
+            updated.push_str(real);
+            rest = &rest[end..];
+            blocks += 1;
+        }
+        updated.push_str(rest);
+        assert!(blocks > 0, "docs/{page}.md shows no command output");
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &updated).unwrap();
+        } else {
+            assert!(
+                updated == text,
+                "docs/{page}.md shows stale output; rerun with UPDATE_DOCS=1 and review the diff"
+            );
+        }
+    }
+}
