@@ -18,7 +18,8 @@ use config::Config;
 /// could be read; the diagnostics say what could not. `None` when the text is not KDL 2 at
 /// all (then there is nothing to resolve).
 pub fn parse(source: &Source) -> (Option<Config>, Diagnostics) {
-    if let Some(offset) = too_deep(&source.text) {
+    let scan = scan(&source.text);
+    if let Some(offset) = scan.too_deep {
         let mut diagnostics = Diagnostics::default();
         diagnostics.push(
             Diagnostic::error(
@@ -31,7 +32,7 @@ pub fn parse(source: &Source) -> (Option<Config>, Diagnostics) {
         );
         return (None, diagnostics);
     }
-    match parse_kdl(&source.text) {
+    match parse_kdl(&source.text, &scan.node_ends) {
         Ok(document) => {
             let (config, diagnostics) = nodes::read_document(&document);
             (Some(config), diagnostics)
@@ -45,16 +46,110 @@ pub fn parse(source: &Source) -> (Option<Config>, Diagnostics) {
 /// bounds the second with a wide margin (it is address space, not memory, until used).
 const PARSER_STACK: usize = 256 * 1024 * 1024;
 
-/// Runs the KDL 2 parser on a thread with a large stack, so no input can overflow it, and
-/// turns a panic inside the parser into an error instead of a crash.
-fn parse_kdl(text: &str) -> Result<KdlDocument, kdl::KdlError> {
-    parse_kdl_bounded(text)
+/// Texts smaller than this are parsed on one thread: below it, starting threads costs
+/// more than it saves.
+const PARALLEL_MIN_BYTES: usize = 64 * 1024;
+
+/// Parses the text, in parallel for large texts. The KDL parser reads about 1 MB/s, so on
+/// a large project it is most of a `check`; top-level nodes are independent, so the text
+/// is cut after top-level `}` lines into one piece per core and the pieces are parsed at
+/// once. Each piece is parsed with everything before it blanked out (spaces, newlines
+/// kept), so every span is already an offset into the whole text.
+///
+/// A cut is only ever made where the scanner saw a top-level `}` end a line. Should the
+/// scanner be wrong (a cut inside a string or comment it misread), the piece before the cut
+/// ends inside an unterminated construct and fails to parse; any failure falls back to
+/// parsing the whole text, which also gives the diagnostics their usual form.
+fn parse_kdl(text: &str, node_ends: &[usize]) -> Result<KdlDocument, kdl::KdlError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(8);
+    let cuts = cut_points(text.len(), node_ends, threads);
+    if text.len() < PARALLEL_MIN_BYTES || cuts.is_empty() {
+        return parse_kdl_bounded(text);
+    }
+    parse_pieces(text, &cuts)
+}
+
+/// Parses the pieces between `cuts` on one thread each and joins their nodes; any failure
+/// falls back to parsing the whole text.
+fn parse_pieces(text: &str, cuts: &[usize]) -> Result<KdlDocument, kdl::KdlError> {
+    let mut starts = vec![0];
+    starts.extend(cuts);
+    let mut ends = cuts.to_vec();
+    ends.push(text.len());
+    let pieces: Vec<String> = starts
+        .iter()
+        .zip(&ends)
+        .map(|(&start, &end)| {
+            let mut piece: String =
+                text.as_bytes()[..start].iter().map(|b| if *b == b'\n' { '\n' } else { ' ' }).collect();
+            piece.push_str(&text[start..end]);
+            piece
+        })
+        .collect();
+    let parsed: Vec<Result<KdlDocument, kdl::KdlError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|piece| {
+                std::thread::Builder::new()
+                    .name("kdl-parser".into())
+                    .stack_size(PARSER_STACK)
+                    .spawn_scoped(scope, || KdlDocument::parse_v2(piece))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| match handle {
+                Ok(handle) => handle.join().unwrap_or_else(|_| Err(parser_failure(text))),
+                Err(_) => Err(parser_failure(text)),
+            })
+            .collect()
+    });
+    let mut documents = Vec::with_capacity(parsed.len());
+    for result in parsed {
+        match result {
+            Ok(document) => documents.push(document),
+            Err(_) => return parse_kdl_bounded(text),
+        }
+    }
+    let mut documents = documents.into_iter();
+    let mut whole = documents.next().unwrap_or_default();
+    for (mut document, start) in documents.zip(cuts) {
+        let mut nodes = std::mem::take(document.nodes_mut());
+        // The first node's leading whitespace includes the blanked text before the piece:
+        // keep only what the whole parse would have seen.
+        if let Some(format) = nodes.first_mut().and_then(|n| n.format_mut()) {
+            format.leading = format.leading.get(*start..).unwrap_or_default().to_owned();
+        }
+        whole.nodes_mut().extend(nodes);
+        // Whitespace after the last node belongs to the document.
+        if let (Some(format), Some(last)) = (whole.format_mut(), document.format()) {
+            format.trailing.clone_from(&last.trailing);
+        }
+    }
+    Ok(whole)
+}
+
+/// Up to `parts - 1` offsets from `node_ends` that cut the text into pieces of about
+/// equal size, in order, none at the very start or end.
+fn cut_points(len: usize, node_ends: &[usize], parts: usize) -> Vec<usize> {
+    let mut cuts = Vec::new();
+    for k in 1..parts {
+        let target = len * k / parts;
+        let at = node_ends.partition_point(|end| *end < target);
+        if let Some(&cut) = node_ends.get(at)
+            && cut < len
+            && cuts.last().is_none_or(|last| cut > *last)
+        {
+            cuts.push(cut);
+        }
+    }
+    cuts
 }
 
 /// The KDL document of a text, or `None` when it is not KDL 2 or nests too deep. For tools
 /// that work on the document itself (`gscgen fmt`), with the same protections as `parse`.
 pub(crate) fn kdl_document(text: &str) -> Option<KdlDocument> {
-    if too_deep(text).is_some() {
+    if scan(text).too_deep.is_some() {
         return None;
     }
     parse_kdl_bounded(text).ok()
@@ -130,11 +225,20 @@ fn syntax_diagnostics(source: &Source, error: &kdl::KdlError) -> Diagnostics {
 /// per level, so an adversarial file of a few thousand `{` would overflow the stack.
 const MAX_DEPTH: usize = 64;
 
-/// Offset of the first `{` that opens a block deeper than [`MAX_DEPTH`], if any. A small
-/// lexer skips strings, raw strings and comments so braces inside them don't count; it
-/// never fails, it only has to be right for text the KDL parser would accept.
-fn too_deep(text: &str) -> Option<usize> {
+/// What one pass of a small lexer learns about the text before the KDL parser runs.
+struct Scan {
+    /// Offset of the first `{` that opens a block deeper than [`MAX_DEPTH`], if any.
+    too_deep: Option<usize>,
+    /// Offsets just after each `}\n` that closes a top-level node: where the text can be
+    /// cut into independent pieces (see [`parse_kdl`]).
+    node_ends: Vec<usize>,
+}
+
+/// The lexer skips strings, raw strings and comments so braces inside them don't count;
+/// it never fails, it only has to be right for text the KDL parser would accept.
+fn scan(text: &str) -> Scan {
     let bytes = text.as_bytes();
+    let mut node_ends = Vec::new();
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
@@ -187,15 +291,20 @@ fn too_deep(text: &str) -> Option<usize> {
             b'{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Some(i);
+                    return Scan { too_deep: Some(i), node_ends };
                 }
             }
-            b'}' => depth = depth.saturating_sub(1),
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 && bytes.get(i + 1) == Some(&b'\n') {
+                    node_ends.push(i + 2);
+                }
+            }
             _ => {}
         }
         i += 1;
     }
-    None
+    Scan { too_deep: None, node_ends }
 }
 
 /// Keeps a span inside the text, so a parser's end-of-input span still renders.
@@ -212,6 +321,7 @@ mod tests {
     #[test]
     fn depth_ignores_strings_and_comments() {
         let deep = format!("{}{}", "a {".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+        let too_deep = |text: &str| scan(text).too_deep;
         assert_eq!(too_deep(&deep), Some((MAX_DEPTH) * 3 + 2));
         let braces = "{".repeat(500);
         for text in [
@@ -225,5 +335,65 @@ mod tests {
             assert_eq!(too_deep(&text), None, "{text}");
         }
         assert_eq!(too_deep("a { b { c { d } } }"), None);
+    }
+
+    #[test]
+    fn top_level_node_ends_skip_nested_blocks_strings_and_comments() {
+        let text = "a {\n  b {\n  }\n}\nc \"}\n\"\n/* {\n}\n */\nd {\n}\n";
+        let ends = scan(text).node_ends;
+        assert_eq!(
+            ends.iter().map(|e| &text[..*e]).map(|t| t.ends_with("}\n")).collect::<Vec<_>>(),
+            [true, true]
+        );
+        assert_eq!(ends, [text.find("}\nc").unwrap() + 2, text.len()]);
+    }
+
+    #[test]
+    fn cuts_are_balanced_and_never_at_the_edges() {
+        assert_eq!(cut_points(100, &[10, 40, 55, 100], 2), [55]);
+        assert_eq!(
+            cut_points(100, &[10, 40, 55, 100], 3),
+            [40, 100].iter().copied().filter(|c| *c < 100).collect::<Vec<_>>()
+        );
+        assert_eq!(cut_points(100, &[100], 4), Vec::<usize>::new());
+        assert_eq!(cut_points(100, &[], 2), Vec::<usize>::new());
+    }
+
+    /// The parallel parse gives exactly the document (nodes and spans) of a whole parse.
+    #[test]
+    fn parallel_parse_equals_whole_parse() {
+        let text = crate::synth::project(300, 60, 7);
+        assert!(text.len() > PARALLEL_MIN_BYTES);
+        let scan = scan(&text);
+        let whole = KdlDocument::parse_v2(&text).unwrap();
+        for parts in [2, 3] {
+            let cuts = cut_points(text.len(), &scan.node_ends, parts);
+            assert_eq!(cuts.len(), parts - 1);
+            let parallel = parse_pieces(&text, &cuts).unwrap();
+            assert!(parallel.to_string() == whole.to_string(), "{parts} pieces: another document");
+            for (a, b) in parallel.nodes().iter().zip(whole.nodes()) {
+                assert_eq!(a.to_string(), b.to_string());
+                assert_eq!(a.span(), b.span());
+                assert_eq!(a.name().span(), b.name().span());
+                for (x, y) in a.entries().iter().zip(b.entries()) {
+                    assert_eq!(x.span(), y.span());
+                }
+            }
+        }
+    }
+
+    /// A cut the scanner got wrong (here: inside a multi-line string it cannot see) makes a
+    /// piece fail, and the whole text is parsed instead.
+    #[test]
+    fn a_wrong_cut_falls_back_to_the_whole_parse() {
+        let filler = "n { a 1\n}\n".repeat(PARALLEL_MIN_BYTES / 8);
+        let text = format!("{filler}s \"\"\"\n  x {{\n  }}\n  \"\"\"\n{filler}");
+        let scan = scan(&text);
+        let whole = KdlDocument::parse_v2(&text).unwrap();
+        let wrong = text.find("  }\n  \"\"\"").unwrap() + 4;
+        assert!(KdlDocument::parse_v2(&text[..wrong]).is_err(), "the piece before a wrong cut fails");
+        let fallback = parse_pieces(&text, &[wrong]).unwrap();
+        assert_eq!(fallback.to_string(), whole.to_string());
+        assert_eq!(parse_kdl(&text, &scan.node_ends).unwrap().to_string(), whole.to_string());
     }
 }
