@@ -82,6 +82,19 @@ fn pyproject_snapshot() {
     insta::assert_snapshot!(support::generated("pyproject.toml"));
 }
 
+/// docs/dependency-groups.md shows real output: each ```toml block is part of the file.
+#[test]
+fn the_doc_excerpts_are_real() {
+    let doc = fs::read_to_string(support::repo().join("docs/dependency-groups.md")).unwrap();
+    let generated = support::generated("pyproject.toml");
+    let blocks: Vec<&str> =
+        doc.split("```toml\n").skip(1).map(|b| b.split_once("```").expect("closed block").0).collect();
+    assert!(blocks.len() >= 2, "the page shows the output");
+    for block in blocks {
+        assert!(generated.contains(block), "not in generated/pyproject.toml:\n{block}");
+    }
+}
+
 #[test]
 fn groups_expand_to_the_requirements_files_closures() {
     let groups = dependency_groups(&support::generated("pyproject.toml"));
