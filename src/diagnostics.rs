@@ -106,6 +106,7 @@ codes! {
     WorkflowRegistry => "gscgen::workflow::registry-mismatch",
     WorkflowDefaultBranch => "gscgen::workflow::default-branch-not-built",
     WorkflowNoImage => "gscgen::workflow::no-image",
+    DependencyGroupName => "gscgen::dependency-groups::name-collision",
 }
 
 impl fmt::Display for Code {

@@ -95,6 +95,26 @@ pub struct Targets {
     pub docker: Option<DockerTarget>,
     pub kubernetes: Option<KubernetesTarget>,
     pub github_workflow: Option<GithubWorkflowTarget>,
+    pub dependency_groups: Option<DependencyGroupsTarget>,
+}
+
+/// `pyproject.toml` with a PEP 735 `[dependency-groups]` table: the groups for tools that
+/// read dependency groups (`uv`, `pip --group`). See docs/dependency-groups.md.
+#[derive(Debug, Clone)]
+pub struct DependencyGroupsTarget {
+    /// Folder inside the output folder; empty = the output folder itself.
+    pub dir: Utf8PathBuf,
+}
+
+impl DependencyGroupsTarget {
+    /// The file name is fixed: pip's `--group` refuses a path whose file is not named
+    /// `pyproject.toml`, and uv's `--group` reads `pyproject.toml` files.
+    pub const FILE_NAME: &'static str = "pyproject.toml";
+
+    /// Path of the file, relative to the output folder.
+    pub fn path(&self) -> Utf8PathBuf {
+        self.dir.join(Self::FILE_NAME)
+    }
 }
 
 /// `.github/workflows/build.yml`: builds the base image and every image in CI, pushing them

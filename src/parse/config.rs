@@ -61,6 +61,16 @@ pub struct TargetsDecl {
     pub docker: Option<DockerTargetDecl>,
     pub kubernetes: Option<KubernetesTargetDecl>,
     pub github_workflow: Option<GithubWorkflowTargetDecl>,
+    pub dependency_groups: Option<DependencyGroupsTargetDecl>,
+}
+
+/// `dependency-groups dir="."`: the groups as PEP 735 `[dependency-groups]` in a
+/// `pyproject.toml`.
+#[derive(Debug, Clone)]
+pub struct DependencyGroupsTargetDecl {
+    pub span: SourceSpan,
+    /// Folder (inside the output folder) that receives `pyproject.toml`.
+    pub dir: Option<Text>,
 }
 
 /// `github-workflow { branches "main"; pin-actions #true }`: `.github/workflows/build.yml`.

@@ -140,7 +140,8 @@ fn project(ctx: &mut Ctx, node: &KdlNode) -> ProjectDecl {
 }
 
 fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
-    const KNOWN: &[&str] = &["requirements", "compose", "docker", "kubernetes", "github-workflow"];
+    const KNOWN: &[&str] =
+        &["requirements", "compose", "docker", "kubernetes", "github-workflow", "dependency-groups"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
     let mut decl = TargetsDecl {
@@ -150,6 +151,7 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
         docker: None,
         kubernetes: None,
         github_workflow: None,
+        dependency_groups: None,
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -183,6 +185,13 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
             }
             "kubernetes" => decl.kubernetes = Some(kubernetes_target(ctx, child)),
             "github-workflow" => decl.github_workflow = Some(github_workflow(ctx, child)),
+            "dependency-groups" => {
+                let mut view = NodeView::new(ctx, child);
+                let dir = view.prop_text(ctx, "dir");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.dependency_groups = Some(DependencyGroupsTargetDecl { span: child.span(), dir });
+            }
             _ => ctx.unknown_node(child, "`targets`", KNOWN),
         }
     }

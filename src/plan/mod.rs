@@ -3,6 +3,7 @@
 
 pub(crate) mod builds;
 pub(crate) mod compose;
+mod dependency_groups;
 mod docker;
 pub mod inputs;
 pub(crate) mod kubernetes;
@@ -128,6 +129,9 @@ pub fn plan(model: &Model, context: &PlanContext) -> Result<Plan, PlanError> {
     }
     if let Some(target) = &model.targets.github_workflow {
         workflow::plan(model, context, target, &mut planner)?;
+    }
+    if let Some(target) = &model.targets.dependency_groups {
+        dependency_groups::plan(model, context, target, &mut planner)?;
     }
     let mut files = planner.files;
     files.sort_by(|a, b| a.path.cmp(&b.path));

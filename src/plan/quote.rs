@@ -276,6 +276,69 @@ pub(crate) fn batch_word(s: &str) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------
+// TOML
+// ---------------------------------------------------------------------------------------
+
+// Why hand-written rather than the `toml` crate: the dependency-groups target writes one
+// fixed shape (a table of arrays of strings and `{include-group = "…"}` tables), so the whole
+// TOML we need is a string rule, a key rule and a comment rule, kept here beside the other
+// quoting rules. The output must stay within TOML 1.0, which is what its readers implement
+// (Python's `tomllib`/`tomli`, used by pip and the PEP 735 reference implementation); the
+// tests prove every case against Python's `tomllib` and the `toml` crate.
+
+/// Renders `s` as a TOML basic string (`"…"`) that reads back as exactly `s`.
+///
+/// TOML 1.0 lets every character into a basic string except `"`, `\` and the control
+/// characters other than tab (U+0000–U+0008, U+000A–U+001F, U+007F). Those are escaped with
+/// the short forms `\b \t \n \f \r \" \\` or `\uXXXX`, never TOML 1.1's `\e` and `\xHH`,
+/// which a 1.0 reader rejects. Tab is escaped too, so a value always reads as one line.
+/// Everything else, including non-ASCII text, is written as is (TOML files are UTF-8).
+pub(crate) fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\0'..='\u{1f}' | '\u{7f}' => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Renders `s` as a TOML key: bare when TOML allows it (`A-Za-z0-9_-`, non-empty), which
+/// covers every gscgen name, else a quoted key with [`toml_string`]'s escapes.
+pub(crate) fn toml_key(s: &str) -> Cow<'_, str> {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(toml_string(s))
+    }
+}
+
+/// Renders `s` as the text of one TOML comment line (after `# `).
+///
+/// TOML 1.0 forbids the control characters other than tab in comments, and LF (or CR LF)
+/// would end the comment and turn the rest into TOML: each becomes a space.
+pub(crate) fn toml_comment(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c != '\t' && (c <= '\u{1f}' || c == '\u{7f}');
+    if s.chars().any(unsafe_char) {
+        Cow::Owned(s.chars().map(|c| if unsafe_char(c) { ' ' } else { c }).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // JSON and Dockerfile
 // ---------------------------------------------------------------------------------------
 
@@ -1130,5 +1193,82 @@ if bad or len(values) != len(d["expected"]) or len(keys) != len(d["expected"]):
                 None => assert!(s.contains(['\n', '\r', '\0']), "{s:?} refused without reason"),
             }
         }
+    }
+
+    // ----- TOML --------------------------------------------------------------------------
+
+    #[test]
+    fn toml_expected_renderings() {
+        assert_eq!(toml_string("requests>=2.31.0"), r#""requests>=2.31.0""#);
+        assert_eq!(toml_string(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(toml_string("a\tb\nc\rd\u{8}\u{c}"), r#""a\tb\nc\rd\b\f""#);
+        assert_eq!(toml_string("\0\u{1b}\u{7f}"), r#""\u0000\u001B\u007F""#);
+        assert_eq!(toml_string("é ✓ 😀 \u{85}"), "\"é ✓ 😀 \u{85}\"");
+        assert_eq!(toml_string("x; python_version < '3.12'"), r#""x; python_version < '3.12'""#);
+        assert_eq!(toml_key("api_ingestor-2"), "api_ingestor-2");
+        assert_eq!(toml_key(""), r#""""#);
+        assert_eq!(toml_key("a.b"), r#""a.b""#);
+        assert_eq!(toml_key("a b"), r#""a b""#);
+        assert_eq!(toml_comment("one line"), "one line");
+        assert_eq!(toml_comment("a\nb = 1\r\0\u{7f}\tc"), "a b = 1   \tc");
+    }
+
+    /// One TOML document per case: the case as a key, as a value and as a comment.
+    fn toml_document(s: &str) -> String {
+        format!("# {}\n{} = {}\n", toml_comment(s), toml_key(s), toml_string(s))
+    }
+
+    #[test]
+    fn toml_strings_keys_and_comments_round_trip_through_the_toml_crate() {
+        for s in all_cases(0x5EED_000B, 5_000) {
+            let doc = toml_document(&s);
+            let table: toml::Table =
+                doc.parse().unwrap_or_else(|e| panic!("{s:?} rendered as {doc:?} does not parse: {e}"));
+            assert_eq!(table.len(), 1, "{doc:?}");
+            let (key, value) = table.iter().next().expect("one entry");
+            assert_eq!(key, &s, "key of {doc:?}");
+            assert_eq!(value.as_str(), Some(s.as_str()), "value of {doc:?}");
+        }
+    }
+
+    /// Proves the TOML 1.0 claim against Python's `tomllib` (3.11+), the TOML 1.0 parser that
+    /// pip (as `tomli`) and the PEP 735 reference implementation read pyproject.toml with.
+    /// The `toml` crate implements TOML 1.1 and would also accept 1.1-only escapes. Python
+    /// comes with the validators (`scripts/test`); without it the test fails.
+    #[test]
+    fn toml_round_trips_through_python_tomllib() {
+        let probe = Command::new("python3").args(["-c", "import tomllib"]).output();
+        assert!(
+            probe.is_ok_and(|o| o.status.success()),
+            "python3 >= 3.11 (tomllib) is missing: run the tests with scripts/test (it installs the validators)"
+        );
+        let cases = all_cases(0x5EED_000C, 5_000);
+        let documents: Vec<String> = cases.iter().map(|s| toml_document(s)).collect();
+        let input = serde_json::json!({ "documents": documents, "expected": cases });
+        let script = r#"
+import json, sys, tomllib
+d = json.load(sys.stdin)
+bad = []
+for doc, expected in zip(d["documents"], d["expected"]):
+    try:
+        table = tomllib.loads(doc)
+    except tomllib.TOMLDecodeError as e:
+        bad.append((expected, doc, str(e)))
+        continue
+    if table != {expected: expected}:
+        bad.append((expected, doc, table))
+if bad or len(d["documents"]) != len(d["expected"]):
+    print(repr(bad[:20]))
+    sys.exit(1)
+print("ok", len(d["documents"]))
+"#;
+        let out = run_with_stdin(Command::new("python3").args(["-c", script]), input.to_string().as_bytes());
+        assert!(
+            out.status.success(),
+            "tomllib disagrees: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("ok {}", cases.len()));
     }
 }

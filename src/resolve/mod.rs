@@ -2,6 +2,7 @@
 //! the end. Every problem is collected; a model is returned only when there is no error.
 
 mod compose;
+mod dependency_groups;
 pub(crate) mod docker;
 pub(crate) mod dockerignore;
 mod groups;
@@ -173,6 +174,7 @@ impl Resolver<'_> {
         docker::check_config(config, docker_target.as_ref(), &dockerignore, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
+        let dependency_groups_target = dependency_groups::target(config, self.diagnostics);
         if kubernetes_target.is_some() {
             kubernetes::check(config, &image_index, self.diagnostics);
         }
@@ -208,6 +210,7 @@ impl Resolver<'_> {
                 docker: docker_target,
                 kubernetes: kubernetes_target,
                 github_workflow: workflow_target,
+                dependency_groups: dependency_groups_target,
                 ..targets
             },
             groups: resolved.groups,
@@ -383,6 +386,7 @@ impl Resolver<'_> {
                 docker: None,
                 kubernetes: None,
                 github_workflow: None,
+                dependency_groups: None,
             },
             Some(decl) => {
                 if decl.requirements.is_none()
@@ -390,6 +394,7 @@ impl Resolver<'_> {
                     && decl.docker.is_none()
                     && decl.kubernetes.is_none()
                     && decl.github_workflow.is_none()
+                    && decl.dependency_groups.is_none()
                 {
                     self.diagnostics.push(
                         Diagnostic::warning(
@@ -400,7 +405,7 @@ impl Resolver<'_> {
                         )
                         .with_help(
                             "list what to render (`requirements`, `docker`, `compose`, `github-workflow`, \
-                             `kubernetes`), or remove `targets` to render `requirements`, `docker` and `compose`",
+                             `kubernetes`, `dependency-groups`), or remove `targets` to render `requirements`, `docker` and `compose`",
                         ),
                     );
                 }
@@ -413,6 +418,7 @@ impl Resolver<'_> {
                     docker: None,
                     kubernetes: None,
                     github_workflow: None,
+                    dependency_groups: None,
                 }
             }
         }
