@@ -56,7 +56,7 @@ pub(super) fn plan(
             items: group
                 .includes
                 .iter()
-                .map(|i| format!("{{include-group = {}}}", toml_string(&model.groups[*i].name.value)))
+                .map(|i| format!("{{include-group = {}}}", toml_string(&model.groups[i.value].name.value)))
                 .chain(group.requires.iter().map(|r| toml_string(&r.line)))
                 .collect(),
         })
