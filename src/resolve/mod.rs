@@ -5,6 +5,7 @@ mod compose;
 pub(crate) mod docker;
 pub(crate) mod dockerignore;
 mod groups;
+mod hatches;
 pub(crate) mod kubernetes;
 pub(crate) mod names;
 mod workflow;
@@ -165,6 +166,8 @@ impl Resolver<'_> {
         self.check_secrets();
         let dockerignore = self.dockerignore();
         docker::check_config(config, docker_target.as_ref(), &dockerignore, self.diagnostics);
+        hatches::check_dockerfile_extras(config, docker_target.as_ref(), self.diagnostics);
+        hatches::check_compose_extras(config, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
         if kubernetes_target.is_some() {
@@ -187,6 +190,9 @@ impl Resolver<'_> {
             runtime_packages: base_decl.map(|b| texts(&b.runtime_packages)).unwrap_or_default(),
             closure: closure(&resolved.groups, &resolved.rank, &base_groups),
             groups: base_groups,
+            dockerfile_extra: base_decl
+                .map(|b| hatches::resolve_dockerfile_extra(&b.dockerfile_extra))
+                .unwrap_or_default(),
         };
         let images = config
             .images
@@ -227,6 +233,7 @@ impl Resolver<'_> {
         }
         // Rules across the Dockerfiles, `.dockerignore` and scripts need the closures.
         docker::check(config, &model, self.diagnostics);
+        hatches::check_before_install(config, &model, self.diagnostics);
         Some(model)
     }
 
@@ -496,6 +503,7 @@ impl Resolver<'_> {
             expose: decl.expose.iter().map(|p| p.value).collect(),
             health: decl.health.clone(),
             preload: decl.preload.iter().map(|p| texts(&p.args)).collect(),
+            dockerfile_extra: hatches::resolve_dockerfile_extra(&decl.dockerfile_extra),
         }
     }
 
@@ -611,6 +619,7 @@ impl Resolver<'_> {
                     mounts: mounts(&dev.mounts, self),
                     cmd: command(dev.cmd.as_ref()),
                     env: env(&dev.env),
+                    compose_extra: dev.compose_extra.as_ref().map(|e| e.entries.clone()).unwrap_or_default(),
                 },
                 None => Dev::default(),
             };
@@ -651,6 +660,7 @@ impl Resolver<'_> {
                 dev,
                 // Resolved with the kubernetes target, at the end (`kubernetes::apply`).
                 k8s: None,
+                compose_extra: decl.compose_extra.as_ref().map(|e| e.entries.clone()).unwrap_or_default(),
             });
         }
         out
