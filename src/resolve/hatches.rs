@@ -191,7 +191,9 @@ fn check_instruction(text: &Text, point: Point, owner: Owner, distroless: bool) 
                 text,
                 format!("line {} of the instruction ends without `\\`", i + 1),
                 "line break without continuation",
-                "end every line but the last with ` \\`, as in a Dockerfile (heredocs are not supported)",
+                "end every line but the last with ` \\`, as in a Dockerfile, and write the text as a raw string \
+                 `#\"\"\"…\"\"\"#` (in a quoted KDL string, `\\` before a line break removes the line break); \
+                 heredocs are not supported",
             );
         }
         if i == last && continues {
