@@ -1099,7 +1099,11 @@ fn snapshots() {
 /// The instructions of `lines` as the parser reads them (continuations joined).
 fn parsed(lines: &[String]) -> Vec<(String, String)> {
     let text = format!("FROM scratch\n{}\n", lines.join("\n"));
-    Dockerfile::parse(&text).stages[0].instructions.iter().map(|i| (i.keyword.clone(), i.rest.clone())).collect()
+    Dockerfile::parse(&text).stages[0]
+        .instructions
+        .iter()
+        .map(|i| (i.keyword.clone(), i.rest.clone()))
+        .collect()
 }
 
 fn keyword_rest(instructions: &[Instruction]) -> Vec<(String, String)> {
@@ -1122,7 +1126,9 @@ fn dockerfile_extras_sit_at_their_points() {
     let path = gscgen::plan::dockerfile_path(image).into_string();
     let text = project.file(&path);
     assert!(
-        text.contains("RUN python -c \"import sys; print(sys.version)\" \\\n    && python -m pip --version\n"),
+        text.contains(
+            "RUN python -c \"import sys; print(sys.version)\" \\\n    && python -m pip --version\n"
+        ),
         "the continuation is kept as written:\n{text}"
     );
     for point in ["before-install", "after-copy", "final"] {
@@ -1174,7 +1180,8 @@ fn dockerfile_extras_sit_at_their_points() {
     let plain_plan =
         gscgen::plan::plan(&plain, &PlanContext { config_name: "project.kdl".into() }).expect("plan");
     let block = |owner: &str, point: &str, lines: &[String]| {
-        let mut block = format!("\n\n# Written as given in project.kdl: {owner} › dockerfile-extra › {point}.");
+        let mut block =
+            format!("\n\n# Written as given in project.kdl: {owner} › dockerfile-extra › {point}.");
         for line in lines {
             block.push('\n');
             block.push_str(line);
