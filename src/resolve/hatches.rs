@@ -463,3 +463,58 @@ fn check_key(service: &ServiceDecl, entry: &YamlEntry, diagnostics: &mut Diagnos
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::config::Spanned;
+    use miette::SourceSpan;
+
+    fn verdict(text: &str, point: Point, owner: Owner, distroless: bool) -> Option<Code> {
+        let text = Spanned::new(text.to_owned(), SourceSpan::from(0..0));
+        check_instruction(&text, point, owner, distroless).map(|d| d.code)
+    }
+
+    /// Each refusal depends on the point and the owner; everything else passes.
+    #[test]
+    fn instructions_are_refused_where_they_would_break_the_file() {
+        use Owner::{Base, Image};
+        use Point::{AfterCopy, BeforeInstall, Final};
+        let forbidden = Some(Code::ExtraForbiddenInstruction);
+        for (text, point, owner, expected) in [
+            ("run echo hi", AfterCopy, Image, None),
+            ("ENV A=1", BeforeInstall, Image, None),
+            ("ENV A=1", AfterCopy, Image, forbidden),
+            ("ENV A=1", Final, Base, None),
+            ("WORKDIR /srv", BeforeInstall, Image, None),
+            ("WORKDIR /srv", Final, Image, forbidden),
+            ("SHELL [\"/bin/bash\", \"-c\"]", Final, Image, None),
+            ("SHELL [\"/bin/bash\", \"-c\"]", BeforeInstall, Image, forbidden),
+            ("SHELL [\"/bin/bash\", \"-c\"]", Final, Base, forbidden),
+            ("from python:3.12", Final, Image, forbidden),
+            ("User 0", BeforeInstall, Base, forbidden),
+            ("EXPOSE 80", AfterCopy, Image, forbidden),
+            ("LABEL a=b", Final, Base, None),
+            ("RNU echo", Final, Image, Some(Code::ExtraUnknownInstruction)),
+            ("RUN", Final, Image, Some(Code::ExtraSyntax)),
+            ("", Final, Image, Some(Code::ExtraSyntax)),
+            ("RUN a \\\n    && b", Final, Image, None),
+            ("RUN a \\\n\n    && b", Final, Image, Some(Code::ExtraSyntax)),
+            ("RUN a\nRUN b", Final, Image, Some(Code::ExtraSyntax)),
+            ("RUN a \\", Final, Image, Some(Code::ExtraSyntax)),
+            ("RUN a\r", Final, Image, Some(Code::ExtraSyntax)),
+        ] {
+            assert_eq!(verdict(text, point, owner, false), expected, "{text:?} at {point:?}");
+        }
+        // Distroless: no shell at the runtime points, but exec form works, and builders have one.
+        assert_eq!(verdict("RUN echo", Final, Image, true), forbidden);
+        assert_eq!(verdict("RUN [\"python3\", \"-V\"]", Final, Image, true), None);
+        assert_eq!(verdict("RUN echo", BeforeInstall, Image, true), None);
+    }
+
+    #[test]
+    fn normalised_keyword_is_upper_case_and_the_rest_as_written() {
+        assert_eq!(normalise("  run  echo \\\n  b").as_deref(), Some("RUN  echo \\\n  b"));
+        assert_eq!(normalise("   "), None);
+    }
+}
