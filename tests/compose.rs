@@ -23,12 +23,14 @@ const DEV: &str = "docker-compose.dev.yml";
 const PROD: &str = "docker-compose.prod.yml";
 const FILES: [&str; 3] = [BASE, DEV, PROD];
 
-/// The fixtures: the repo's own project and the ones under tests/fixtures/compose/.
-const FIXTURES: [&str; 3] = ["repo", "tricky", "minimal"];
+/// The fixtures: the repo's own project, the ones under tests/fixtures/compose/, and the
+/// escape-hatch fixture (tests/fixtures/hatches/: `compose-extra` in the base and dev files).
+const FIXTURES: [&str; 4] = ["repo", "tricky", "minimal", "hatches"];
 
 fn fixture_text(name: &str) -> String {
     let path = match name {
         "repo" => support::repo().join("project.kdl"),
+        "hatches" => support::repo().join("tests/fixtures/hatches/project.kdl"),
         other => support::repo().join(format!("tests/fixtures/compose/{other}.kdl")),
     };
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -507,6 +509,92 @@ fn pyyaml(path: &Path) -> Value {
         support::stderr(&output)
     );
     serde_json::from_slice(&output.stdout).expect("PyYAML output is JSON")
+}
+
+// ---------------------------------------------------------------------------------------
+// Escape hatches: `compose-extra` read back
+// ---------------------------------------------------------------------------------------
+
+/// The `compose-extra` keys of the fixture, as a YAML 1.2 reader and as Compose itself read
+/// them: each value with the type the KDL value had, in the file it was declared for, after
+/// every generated key; nothing in the prod file.
+#[test]
+fn compose_extra_keys_read_back_with_their_values() {
+    let rendered = Rendered::fixture("hatches");
+    let base = rendered.yaml(BASE);
+    let api = &services(&base)["api"];
+    let expected = json!({
+        "labels": {"com.example.team": "shop", "com.example.port": "8000", "com.example.price": "$$5 $${HOME}"},
+        "cap_drop": ["ALL"],
+        "cap_add": ["NET_BIND_SERVICE", "CHOWN"],
+        "read_only": true,
+        "init": true,
+        "stop_grace_period": "30s",
+        "pids_limit": 200,
+        "oom_score_adj": -100,
+        "tmpfs": "/tmp",
+        "extra_hosts": ["host.docker.internal:host-gateway"],
+        "sysctls": {"net.core.somaxconn": 1024},
+        "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
+        "ulimits": {"nofile": {"soft": 20000, "hard": 40000}, "nproc": 65535},
+        "deploy": {"resources": {"reservations": {"memory": "128M", "cpus": "0.25"}}},
+        "x-rollout": {"owner": "team-a", "stages": [{"name": "canary", "weight": 0.25}, {"name": "all", "weight": 1.0}]},
+    });
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&api[key], value, "api.{key}");
+    }
+    // After every key gscgen generates, in config order (read from the text: the JSON map
+    // sorts its keys).
+    let text = rendered.text(BASE);
+    let keys: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "  api:")
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .filter(|l| !l.starts_with("     ") && !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k))
+        .collect();
+    let in_config_order = [
+        "labels",
+        "cap_drop",
+        "cap_add",
+        "read_only",
+        "init",
+        "stop_grace_period",
+        "pids_limit",
+        "oom_score_adj",
+        "tmpfs",
+        "extra_hosts",
+        "sysctls",
+        "logging",
+        "ulimits",
+        "deploy",
+        "x-rollout",
+    ];
+    assert_eq!(keys[keys.len() - in_config_order.len()..], in_config_order, "{keys:?}");
+    assert_eq!(keys[keys.len() - in_config_order.len() - 1], "restart", "{keys:?}");
+
+    let dev = rendered.yaml(DEV);
+    assert_eq!(services(&dev)["api"]["stdin_open"], json!(true));
+    assert_eq!(services(&dev)["api"]["tty"], json!(true));
+    // A pre-built service with only dev extras is in the dev file, with its image.
+    assert_eq!(services(&dev)["cache"]["mem_limit"], json!("128m"));
+    assert_eq!(services(&dev)["cache"]["image"], json!("redis:7-alpine"));
+    assert!(services(&base)["cache"].get("mem_limit").is_none(), "dev extras stay in the dev file");
+    for (service, body) in services(&rendered.yaml(PROD)) {
+        assert!(body.get("labels").is_none() && body.get("tty").is_none(), "prod/{service}");
+    }
+
+    // Compose's own reading: nothing interpolated (its output re-escapes `$` as `$$`), the
+    // types hold.
+    let merged = compose_json(&rendered.out(), &[BASE, DEV], &[("HOME", "/should/not/appear")]);
+    let api = &merged["services"]["api"];
+    assert_eq!(api["labels"]["com.example.price"], json!(compose_escaped("$5 ${HOME}")));
+    assert_eq!(api["cap_drop"], json!(["ALL"]));
+    assert_eq!(api["read_only"], json!(true));
+    assert_eq!(api["tty"], json!(true));
+    assert_eq!(api["ulimits"]["nofile"], json!({"soft": 20000, "hard": 40000}));
+    assert_eq!(api["logging"]["options"]["max-file"], json!("3"));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use gscgen::model::{Image, Model, User};
+use gscgen::model::{DockerfileExtra, Image, Model, User};
 use gscgen::parse::config::{HealthCheckDecl, HealthDecl};
 use gscgen::plan::{Plan, PlanContext};
 use gscgen::source::Source;
@@ -111,6 +111,20 @@ fn fixture(name: &'static str) -> Project {
 
 fn projects() -> Vec<Project> {
     vec![repo_project(), fixture("single"), fixture("deep")]
+}
+
+/// The escape-hatch fixture (tests/fixtures/hatches/): every `dockerfile-extra` point. Not in
+/// [`projects`]: its `after-copy` RUN comes after the code on purpose, which the layer-order
+/// rule forbids for generated lines; the linters, snapshots and placement tests take it.
+fn hatches() -> Project {
+    Project::load("hatches", &support::repo().join("tests/fixtures/hatches/project.kdl"))
+}
+
+/// Every project the linters and snapshots cover.
+fn linted_projects() -> Vec<Project> {
+    let mut all = projects();
+    all.push(hatches());
+    all
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1064,7 +1078,7 @@ fn build_scripts_build_base_then_every_image_with_matching_arguments() {
 /// the same list, see `every_dockerfile_has_its_dockerignore`) and both scripts.
 #[test]
 fn snapshots() {
-    for project in projects() {
+    for project in linted_projects() {
         let mut paths = project.dockerfiles();
         paths.sort();
         paths.push(format!("{}.dockerignore", gscgen::plan::base_dockerfile_path()));
@@ -1079,13 +1093,134 @@ fn snapshots() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Escape hatches: `dockerfile-extra` lines at their points
+// ---------------------------------------------------------------------------------------
+
+/// The instructions of `lines` as the parser reads them (continuations joined).
+fn parsed(lines: &[String]) -> Vec<(String, String)> {
+    let text = format!("FROM scratch\n{}\n", lines.join("\n"));
+    Dockerfile::parse(&text).stages[0]
+        .instructions
+        .iter()
+        .map(|i| (i.keyword.clone(), i.rest.clone()))
+        .collect()
+}
+
+fn keyword_rest(instructions: &[Instruction]) -> Vec<(String, String)> {
+    instructions.iter().map(|i| (i.keyword.clone(), i.rest.clone())).collect()
+}
+
+#[test]
+fn dockerfile_extras_sit_at_their_points() {
+    let project = hatches();
+    let model = &project.model;
+
+    // The fixture's lines, as written there (keywords in any case, a continued RUN).
+    let image = &model.images[0];
+    assert_eq!(image.dockerfile_extra.before_install[0], "ENV PIP_NO_COMPILE=1", "keyword upper-cased");
+    assert_eq!(image.dockerfile_extra.after_copy.len(), 2);
+    assert_eq!(image.dockerfile_extra.final_stage, ["STOPSIGNAL SIGINT"]);
+    assert_eq!(model.base.dockerfile_extra.before_install, ["ENV PIP_DEFAULT_TIMEOUT=60"]);
+    assert_eq!(model.base.dockerfile_extra.final_stage.len(), 1);
+
+    let path = gscgen::plan::dockerfile_path(image).into_string();
+    let text = project.file(&path);
+    assert!(
+        text.contains(
+            "RUN python -c \"import sys; print(sys.version)\" \\\n    && python -m pip --version\n"
+        ),
+        "the continuation is kept as written:\n{text}"
+    );
+    for point in ["before-install", "after-copy", "final"] {
+        let comment = format!("# Written as given in project.kdl: image api › dockerfile-extra › {point}.");
+        assert_eq!(text.matches(&comment).count(), 1, "{point}: one comment naming the place:\n{text}");
+    }
+    let df = Dockerfile::parse(&text);
+
+    // before-install: the first instructions of the builder stage, before its installs.
+    let builder = df.stage("builder").expect("a builder stage");
+    let before = parsed(&image.dockerfile_extra.before_install);
+    assert_eq!(before.len(), 2);
+    assert_eq!(keyword_rest(&builder.instructions[..before.len()]), before);
+    let pip = builder.instructions.iter().position(|i| i.keyword == "RUN" && i.rest.contains("pip install"));
+    assert!(pip.is_some_and(|p| p >= before.len()), "pip installs after the extras");
+
+    // after-copy: right after the last COPY of the code, before EXPOSE and CMD.
+    let runtime = df.last();
+    let last_code = runtime.instructions.iter().rposition(Instruction::is_copy_from_context).expect("code");
+    let after = parsed(&image.dockerfile_extra.after_copy);
+    assert_eq!(keyword_rest(&runtime.instructions[last_code + 1..last_code + 1 + after.len()]), after);
+    let expose = runtime.instructions.iter().position(|i| i.keyword == "EXPOSE").expect("EXPOSE");
+    assert_eq!(expose, last_code + 1 + after.len(), "EXPOSE follows the after-copy lines");
+
+    // final: the very last instructions, after CMD.
+    let fin = parsed(&image.dockerfile_extra.final_stage);
+    let n = runtime.instructions.len();
+    assert_eq!(keyword_rest(&runtime.instructions[n - fin.len()..]), fin);
+    assert_eq!(runtime.instructions[n - fin.len() - 1].keyword, "CMD");
+
+    // The base image: before-install opens base-builder, final closes base-runtime.
+    let base = project.dockerfile(&gscgen::plan::base_dockerfile_path().into_string());
+    let builder = base.stage("base-builder").expect("base-builder");
+    let before = parsed(&model.base.dockerfile_extra.before_install);
+    assert_eq!(keyword_rest(&builder.instructions[..before.len()]), before);
+    let fin = parsed(&model.base.dockerfile_extra.final_stage);
+    let runtime = base.stage("base-runtime").expect("base-runtime");
+    let n = runtime.instructions.len();
+    assert_eq!(keyword_rest(&runtime.instructions[n - fin.len()..]), fin);
+    assert_eq!(fin[0].0, "LABEL");
+
+    // Nothing else moved: the Dockerfiles without the extra blocks are exactly what the same
+    // model renders without extras.
+    let mut plain = model.clone();
+    plain.base.dockerfile_extra = DockerfileExtra::default();
+    for image in &mut plain.images {
+        image.dockerfile_extra = DockerfileExtra::default();
+    }
+    let plain_plan =
+        gscgen::plan::plan(&plain, &PlanContext { config_name: "project.kdl".into() }).expect("plan");
+    let block = |owner: &str, point: &str, lines: &[String]| {
+        let mut block =
+            format!("\n\n# Written as given in project.kdl: {owner} › dockerfile-extra › {point}.");
+        for line in lines {
+            block.push('\n');
+            block.push_str(line);
+        }
+        block
+    };
+    let strip = |text: String, owner: &str, extra: &DockerfileExtra| {
+        [
+            ("before-install", &extra.before_install),
+            ("after-copy", &extra.after_copy),
+            ("final", &extra.final_stage),
+        ]
+        .into_iter()
+        .filter(|(_, lines)| !lines.is_empty())
+        .fold(text, |text, (point, lines)| {
+            let block = block(owner, point, lines);
+            assert_eq!(text.matches(&block).count(), 1, "{owner} {point}: one block");
+            text.replacen(&block, "", 1)
+        })
+    };
+    let base_path = gscgen::plan::base_dockerfile_path().into_string();
+    let files = [
+        (base_path, "base-image".to_owned(), &model.base.dockerfile_extra),
+        (path, format!("image {}", image.name.value), &image.dockerfile_extra),
+    ];
+    for (path, owner, extra) in files {
+        let plain_text = String::from_utf8(plain_plan.get(&path).expect("planned").bytes.clone()).unwrap();
+        assert_eq!(strip(project.file(&path), &owner, extra), plain_text, "{path}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Linters
 // ---------------------------------------------------------------------------------------
 
 #[test]
 fn hadolint_reports_nothing() {
     let mut report = String::new();
-    for project in projects() {
+    for project in linted_projects() {
         let dir = tempfile::tempdir().unwrap();
         project.write_to(dir.path());
         let files: Vec<_> = project.dockerfiles().iter().map(|p| dir.path().join(p)).collect();
@@ -1123,7 +1258,7 @@ fn hadolint_flags_the_seed() {
 
 #[test]
 fn shellcheck_reports_nothing() {
-    for project in projects() {
+    for project in linted_projects() {
         let dir = tempfile::tempdir().unwrap();
         project.write_to(dir.path());
         let output = support::tool("shellcheck")

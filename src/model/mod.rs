@@ -4,7 +4,7 @@
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
-use crate::parse::config::{HealthDecl, Spanned};
+use crate::parse::config::{HealthDecl, Spanned, YamlEntry};
 
 mod kubernetes;
 pub use kubernetes::*;
@@ -207,6 +207,17 @@ pub struct BaseImage {
     pub groups: Vec<Spanned<GroupId>>,
     /// Their closure, in resolution order.
     pub closure: Vec<GroupId>,
+    /// `after_copy` is always empty: the base image copies no code.
+    pub dockerfile_extra: DockerfileExtra,
+}
+
+/// Checked extra Dockerfile instructions (keyword upper-cased, continuation lines as
+/// written), at the named points of a Dockerfile. See docs/docker.md, "Escape hatches".
+#[derive(Debug, Clone, Default)]
+pub struct DockerfileExtra {
+    pub before_install: Vec<String>,
+    pub after_copy: Vec<String>,
+    pub final_stage: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +241,7 @@ pub struct Image {
     pub expose: Vec<u16>,
     pub health: Option<HealthDecl>,
     pub preload: Vec<Vec<String>>,
+    pub dockerfile_extra: DockerfileExtra,
 }
 
 #[derive(Debug, Clone)]
@@ -274,6 +286,8 @@ pub struct Service {
     pub dev: Dev,
     /// The resolved `k8s` block; present exactly when the kubernetes target is on.
     pub k8s: Option<K8s>,
+    /// `compose-extra` keys of `docker-compose.yml`, checked, in config order.
+    pub compose_extra: Vec<YamlEntry>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -307,6 +321,8 @@ pub struct Dev {
     pub mounts: Vec<Mount>,
     pub cmd: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// `compose-extra` keys of `docker-compose.dev.yml`.
+    pub compose_extra: Vec<YamlEntry>,
 }
 
 #[derive(Debug, Clone)]

@@ -145,6 +145,53 @@ pub struct BaseImageDecl {
     pub build_packages: Vec<Text>,
     pub runtime_packages: Vec<Text>,
     pub groups: Vec<Text>,
+    /// Extra instructions of `Dockerfile.base` (`after_copy` is always empty: the base copies no code).
+    pub dockerfile_extra: DockerfileExtraDecl,
+}
+
+/// `dockerfile-extra { before-install "…"; after-copy "…"; final "…" }`: Dockerfile
+/// instructions written as given at named points of a generated Dockerfile (an escape
+/// hatch; resolve checks each one). Each string is one instruction.
+#[derive(Debug, Clone, Default)]
+pub struct DockerfileExtraDecl {
+    /// Start of the builder stage, before its apt and pip installs.
+    pub before_install: Vec<Text>,
+    /// Runtime stage, right after the image's code is copied.
+    pub after_copy: Vec<Text>,
+    /// The very end of the last stage.
+    pub final_stage: Vec<Text>,
+}
+
+/// `compose-extra { key value; … }`: keys written into a service of a Compose file, for
+/// Compose settings gscgen has no typed option for (an escape hatch; resolve checks the keys).
+#[derive(Debug, Clone)]
+pub struct ComposeExtraDecl {
+    pub span: SourceSpan,
+    pub entries: Vec<YamlEntry>,
+}
+
+/// One `key: value` of a YAML mapping, read from a KDL node (its name is the key).
+#[derive(Debug, Clone)]
+pub struct YamlEntry {
+    pub key: Text,
+    pub value: YamlValue,
+}
+
+/// A YAML value read from KDL: one argument is a scalar, several a sequence, properties
+/// and children a mapping, `-` children a sequence of any values.
+#[derive(Debug, Clone)]
+pub enum YamlValue {
+    Scalar(YamlScalar),
+    Sequence(Vec<YamlValue>),
+    Mapping(Vec<YamlEntry>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum YamlScalar {
+    String(String),
+    /// The YAML text of a number that YAML 1.1 and 1.2 read alike (`8`, `-3`, `0.5`).
+    Number(String),
+    Bool(bool),
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +212,7 @@ pub struct ImageDecl {
     pub expose: Vec<Spanned<u16>>,
     pub health: Option<HealthDecl>,
     pub preload: Vec<CommandDecl>,
+    pub dockerfile_extra: DockerfileExtraDecl,
 }
 
 #[derive(Debug, Clone)]
@@ -235,6 +283,8 @@ pub struct ServiceDecl {
     pub limits: Option<ComposeLimitsDecl>,
     pub dev: Option<DevDecl>,
     pub k8s: Option<K8sDecl>,
+    /// Extra keys of the service in `docker-compose.yml`.
+    pub compose_extra: Option<ComposeExtraDecl>,
 }
 
 #[derive(Debug, Clone)]
@@ -289,6 +339,8 @@ pub struct DevDecl {
     pub mounts: Vec<MountDecl>,
     pub cmd: Option<CommandDecl>,
     pub env: Vec<EnvDecl>,
+    /// Extra keys of the service in `docker-compose.dev.yml`.
+    pub compose_extra: Option<ComposeExtraDecl>,
 }
 
 #[derive(Debug, Clone)]

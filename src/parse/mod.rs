@@ -4,6 +4,7 @@
 //! recorded as a diagnostic and parsing goes on, so one run reports them all.
 
 pub mod config;
+mod extra;
 mod nodes;
 mod reader;
 

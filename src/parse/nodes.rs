@@ -283,7 +283,7 @@ fn group(ctx: &mut Ctx, node: &KdlNode) -> Option<GroupDecl> {
 }
 
 fn base_image(ctx: &mut Ctx, node: &KdlNode) -> BaseImageDecl {
-    const KNOWN: &[&str] = &["from", "build-packages", "runtime-packages", "groups"];
+    const KNOWN: &[&str] = &["from", "build-packages", "runtime-packages", "groups", "dockerfile-extra"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
     let mut decl = BaseImageDecl {
@@ -292,6 +292,7 @@ fn base_image(ctx: &mut Ctx, node: &KdlNode) -> BaseImageDecl {
         build_packages: Vec::new(),
         runtime_packages: Vec::new(),
         groups: Vec::new(),
+        dockerfile_extra: DockerfileExtraDecl::default(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -304,6 +305,14 @@ fn base_image(ctx: &mut Ctx, node: &KdlNode) -> BaseImageDecl {
             "build-packages" => decl.build_packages.extend(texts(ctx, child, "Debian package")),
             "runtime-packages" => decl.runtime_packages.extend(texts(ctx, child, "Debian package")),
             "groups" => decl.groups.extend(texts(ctx, child, "group name")),
+            "dockerfile-extra" => {
+                if seen.first(ctx, child) {
+                    // The base image copies no code: it has no `after-copy` point.
+                    const POINTS: &[&str] = &["before-install", "final"];
+                    decl.dockerfile_extra =
+                        dockerfile_extra(ctx, child, "`dockerfile-extra` of `base-image`", POINTS);
+                }
+            }
             _ => ctx.unknown_node(child, "`base-image`", KNOWN),
         }
     }
@@ -390,8 +399,10 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
         "expose",
         "health",
         "preload",
+        "dockerfile-extra",
     ];
-    const SINGLE: &[&str] = &["dockerfile", "workdir", "cmd", "entrypoint", "user", "health"];
+    const SINGLE: &[&str] =
+        &["dockerfile", "workdir", "cmd", "entrypoint", "user", "health", "dockerfile-extra"];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "an image name");
     view.finish(ctx);
@@ -412,6 +423,7 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
         expose: Vec::new(),
         health: None,
         preload: Vec::new(),
+        dockerfile_extra: DockerfileExtraDecl::default(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -457,10 +469,44 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
             }
             "health" => decl.health = Some(health(ctx, child)),
             "preload" => decl.preload.push(command(ctx, child)),
+            "dockerfile-extra" => {
+                const POINTS: &[&str] = &["before-install", "after-copy", "final"];
+                decl.dockerfile_extra = dockerfile_extra(ctx, child, "`dockerfile-extra`", POINTS);
+            }
             _ => ctx.unknown_node(child, "`image`", KNOWN),
         }
     }
     name.map(|_| decl)
+}
+
+/// `dockerfile-extra { before-install "…"; after-copy "…"; final "…" }`: each point takes one
+/// or more strings, one instruction each, and may repeat; `points` are those of the parent.
+fn dockerfile_extra(ctx: &mut Ctx, node: &KdlNode, parent: &str, points: &[&str]) -> DockerfileExtraDecl {
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    let mut decl = DockerfileExtraDecl::default();
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        let name = child.name().value();
+        if !points.contains(&name) {
+            ctx.unknown_node(child, parent, points);
+            continue;
+        }
+        let instructions = texts(ctx, child, "Dockerfile instruction");
+        match name {
+            "before-install" => decl.before_install.extend(instructions),
+            "after-copy" => decl.after_copy.extend(instructions),
+            "final" => decl.final_stage.extend(instructions),
+            _ => unreachable!("points are checked above"),
+        }
+    }
+    decl
+}
+
+/// `compose-extra { … }`: every child is a key of the service, read as YAML (see `extra.rs`).
+fn compose_extra(ctx: &mut Ctx, node: &KdlNode) -> ComposeExtraDecl {
+    let view = NodeView::new(ctx, node);
+    view.finish(ctx);
+    ComposeExtraDecl { span: node.span(), entries: super::extra::mapping_children(ctx, node) }
 }
 
 fn mount(ctx: &mut Ctx, node: &KdlNode) -> Option<MountDecl> {
@@ -500,8 +546,9 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "limits",
         "dev",
         "k8s",
+        "compose-extra",
     ];
-    const SINGLE: &[&str] = &["cmd", "health", "restart", "oneshot", "limits", "dev", "k8s"];
+    const SINGLE: &[&str] = &["cmd", "health", "restart", "oneshot", "limits", "dev", "k8s", "compose-extra"];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "a service name");
     let image = view.prop_text(ctx, "image");
@@ -528,6 +575,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         limits: None,
         dev: None,
         k8s: None,
+        compose_extra: None,
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -589,6 +637,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
             }
             "dev" => decl.dev = Some(dev(ctx, child)),
             "k8s" => decl.k8s = Some(k8s(ctx, child)),
+            "compose-extra" => decl.compose_extra = Some(compose_extra(ctx, child)),
             _ => ctx.unknown_node(child, "`service`", KNOWN),
         }
     }
@@ -596,10 +645,11 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
 }
 
 fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {
-    const KNOWN: &[&str] = &["mount", "cmd", "env"];
+    const KNOWN: &[&str] = &["mount", "cmd", "env", "compose-extra"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
-    let mut decl = DevDecl { span: node.span(), mounts: Vec::new(), cmd: None, env: Vec::new() };
+    let mut decl =
+        DevDecl { span: node.span(), mounts: Vec::new(), cmd: None, env: Vec::new(), compose_extra: None };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
         match child.name().value() {
@@ -610,6 +660,11 @@ fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {
                 }
             }
             "env" => env(ctx, child, &mut decl.env),
+            "compose-extra" => {
+                if seen.first(ctx, child) {
+                    decl.compose_extra = Some(compose_extra(ctx, child));
+                }
+            }
             _ => ctx.unknown_node(child, "`dev`", KNOWN),
         }
     }

@@ -11,7 +11,7 @@ use super::builds::{self, ARG_BASE_BUILDER, ARG_BASE_RUNTIME, ARG_PIP_INDEX_URL,
 use super::quote::{compose_value, json_string, yaml_key, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{ComposeTarget, Image, Model, Mount, Service, ServiceSource};
-use crate::parse::config::{HealthCheckDecl, HealthDecl};
+use crate::parse::config::{HealthCheckDecl, HealthDecl, YamlEntry, YamlScalar, YamlValue};
 
 /// Output paths, relative to the output folder.
 pub(crate) const BASE_FILE: &str = "docker-compose.yml";
@@ -53,6 +53,8 @@ struct ServiceView {
     healthcheck: Option<HealthView>,
     restart: Option<String>,
     limits: Option<LimitsView>,
+    /// `compose-extra` keys, rendered as indented lines (see [`extra_lines`]).
+    extra: Vec<String>,
 }
 
 struct BuildView {
@@ -354,6 +356,7 @@ impl<'a> Compose<'a> {
             depends_on,
             healthcheck: self.health(service).map(health_view),
             restart: Some(yaml_scalar(&service.restart).into_owned()),
+            extra: extra_lines(&service.compose_extra),
             limits: (service.limits_cpus.is_some() || service.limits_memory.is_some()).then(|| LimitsView {
                 cpus: service.limits_cpus.as_deref().map(|c| compose_value(c).into_owned()),
                 memory: service.limits_memory.as_deref().map(|m| compose_value(m).into_owned()),
@@ -364,7 +367,10 @@ impl<'a> Compose<'a> {
     /// Every built service (for the build caches) and every service with `dev` settings.
     fn dev_service(&self, id: usize, service: &Service) -> Option<ServiceView> {
         let dev = &service.dev;
-        let has_dev = !dev.mounts.is_empty() || !dev.cmd.is_empty() || !dev.env.is_empty();
+        let has_dev = !dev.mounts.is_empty()
+            || !dev.cmd.is_empty()
+            || !dev.env.is_empty()
+            || !dev.compose_extra.is_empty();
         let (image, build) = match (&service.source, self.image(service)) {
             (_, Some((image, build))) => {
                 let mut view = self.build(build);
@@ -390,6 +396,7 @@ impl<'a> Compose<'a> {
             command: dev.cmd.iter().map(|a| compose_value(a).into_owned()).collect(),
             environment: Self::env(&dev.env),
             volumes: dev.mounts.iter().map(|m| self.bind(m)).collect(),
+            extra: extra_lines(&dev.compose_extra),
             ..ServiceView::default()
         })
     }
@@ -452,6 +459,64 @@ impl<'a> Compose<'a> {
             .filter(|name| seen.insert(*name))
             .map(|n| yaml_key(n).into_owned())
             .collect()
+    }
+}
+
+/// Indentation of a service's keys in the Compose files.
+const SERVICE_KEY_INDENT: usize = 4;
+
+/// `compose-extra` entries as the lines of a block mapping at the service's indentation.
+/// Keys go through [`yaml_key`], strings through [`compose_value`] (so `$` stays literal, as
+/// everywhere else), numbers and booleans are written plain (the parser made them portable).
+fn extra_lines(entries: &[YamlEntry]) -> Vec<String> {
+    let mut lines = Vec::new();
+    mapping_lines(entries, SERVICE_KEY_INDENT, &mut lines);
+    lines
+}
+
+fn mapping_lines(entries: &[YamlEntry], indent: usize, lines: &mut Vec<String>) {
+    let pad = " ".repeat(indent);
+    for entry in entries {
+        let key = yaml_key(&entry.key.value);
+        match &entry.value {
+            YamlValue::Scalar(scalar) => lines.push(format!("{pad}{key}: {}", scalar_text(scalar))),
+            YamlValue::Mapping(inner) if inner.is_empty() => lines.push(format!("{pad}{key}: {{}}")),
+            YamlValue::Mapping(inner) => {
+                lines.push(format!("{pad}{key}:"));
+                mapping_lines(inner, indent + 2, lines);
+            }
+            YamlValue::Sequence(items) => {
+                lines.push(format!("{pad}{key}:"));
+                sequence_lines(items, indent + 2, lines);
+            }
+        }
+    }
+}
+
+/// Block sequence items at `indent`; a collection item starts on the `- ` line (compact
+/// form), its further lines aligned under its first.
+fn sequence_lines(items: &[YamlValue], indent: usize, lines: &mut Vec<String>) {
+    let pad = " ".repeat(indent);
+    for item in items {
+        let mut nested = Vec::new();
+        match item {
+            YamlValue::Scalar(scalar) => nested.push(format!("{pad}  {}", scalar_text(scalar))),
+            YamlValue::Mapping(inner) if inner.is_empty() => nested.push(format!("{pad}  {{}}")),
+            YamlValue::Mapping(inner) => mapping_lines(inner, indent + 2, &mut nested),
+            YamlValue::Sequence(inner) => sequence_lines(inner, indent + 2, &mut nested),
+        }
+        if let Some(first) = nested.first_mut() {
+            *first = format!("{pad}- {}", &first[indent + 2..]);
+        }
+        lines.extend(nested);
+    }
+}
+
+fn scalar_text(scalar: &YamlScalar) -> String {
+    match scalar {
+        YamlScalar::String(s) => compose_value(s).into_owned(),
+        YamlScalar::Number(n) => n.clone(),
+        YamlScalar::Bool(b) => b.to_string(),
     }
 }
 

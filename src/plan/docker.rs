@@ -86,6 +86,9 @@ struct BaseDockerfile {
     /// RUN command creating the base user (slim).
     useradd: String,
     home: String,
+    /// `dockerfile-extra` blocks (see [`extra`]): start of base-builder, end of base-runtime.
+    extra_before_install: String,
+    extra_final: String,
 }
 
 #[derive(Template)]
@@ -120,6 +123,10 @@ struct ImageDockerfile {
     health: Option<Health>,
     entrypoint: Option<String>,
     cmd: Option<String>,
+    /// `dockerfile-extra` blocks (see [`extra`]).
+    extra_before_install: String,
+    extra_after_copy: String,
+    extra_final: String,
 }
 
 #[derive(Template)]
@@ -187,6 +194,23 @@ fn ignore_file(
     let file =
         Dockerignore { config_name: &context.config_name, dockerfile: name, patterns: &model.dockerignore };
     planner.render(format!("{dockerfile}.dockerignore"), &file, FileMode::Regular)
+}
+
+/// The `dockerfile-extra` instructions of one point, as a block the templates append to the
+/// line before it: a blank line, a comment naming where they come from (not the line
+/// number, which would change every Dockerfile on unrelated edits of the config), then the
+/// instructions as resolve checked them. Empty when there are none.
+fn extra(context: &PlanContext, owner: &str, point: &str, lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut block =
+        format!("\n\n# Written as given in {}: {owner} › dockerfile-extra › {point}.", context.config_name);
+    for line in lines {
+        block.push('\n');
+        block.push_str(line);
+    }
+    block
 }
 
 fn error(path: &Utf8Path, message: impl Into<String>) -> PlanError {
@@ -286,6 +310,13 @@ fn base(
         owner: format!("{uid}:{uid}"),
         useradd: useradd(BASE_USER, uid),
         home: home(BASE_USER),
+        extra_before_install: extra(
+            context,
+            "base-image",
+            "before-install",
+            &base.dockerfile_extra.before_install,
+        ),
+        extra_final: extra(context, "base-image", "final", &base.dockerfile_extra.final_stage),
     })
 }
 
@@ -377,6 +408,7 @@ fn image_file(
         ]
     };
     let what: Vec<&str> = what.iter().map(String::as_str).collect();
+    let owner_name = format!("image {}", image.name.value);
     Ok(ImageDockerfile {
         header: header(context, target, &what),
         base_builder: builds::base_builder_ref(model),
@@ -400,6 +432,14 @@ fn image_file(
         health: image.health.as_ref().and_then(health),
         entrypoint: (!image.entrypoint.is_empty()).then(|| dockerfile_exec_form(&image.entrypoint)),
         cmd: (!image.cmd.is_empty()).then(|| dockerfile_exec_form(&image.cmd)),
+        extra_before_install: extra(
+            context,
+            &owner_name,
+            "before-install",
+            &image.dockerfile_extra.before_install,
+        ),
+        extra_after_copy: extra(context, &owner_name, "after-copy", &image.dockerfile_extra.after_copy),
+        extra_final: extra(context, &owner_name, "final", &image.dockerfile_extra.final_stage),
     })
 }
 

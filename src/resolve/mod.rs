@@ -6,6 +6,7 @@ mod dependency_groups;
 pub(crate) mod docker;
 pub(crate) mod dockerignore;
 mod groups;
+mod hatches;
 pub(crate) mod kubernetes;
 pub(crate) mod names;
 mod workflow;
@@ -172,6 +173,8 @@ impl Resolver<'_> {
         self.check_secrets();
         let dockerignore = self.dockerignore();
         docker::check_config(config, docker_target.as_ref(), &dockerignore, self.diagnostics);
+        hatches::check_dockerfile_extras(config, docker_target.as_ref(), self.diagnostics);
+        hatches::check_compose_extras(config, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
         let dependency_groups_target = dependency_groups::target(config, self.diagnostics);
@@ -195,6 +198,9 @@ impl Resolver<'_> {
             runtime_packages: base_decl.map(|b| texts(&b.runtime_packages)).unwrap_or_default(),
             closure: closure(&resolved.groups, &resolved.rank, &Model::ids(&base_groups)),
             groups: base_groups,
+            dockerfile_extra: base_decl
+                .map(|b| hatches::resolve_dockerfile_extra(&b.dockerfile_extra))
+                .unwrap_or_default(),
         };
         let images = config
             .images
@@ -236,6 +242,7 @@ impl Resolver<'_> {
         }
         // Rules across the Dockerfiles, `.dockerignore` and scripts need the closures.
         docker::check(config, &model, self.diagnostics);
+        hatches::check_before_install(config, &model, self.diagnostics);
         Some(model)
     }
 
@@ -508,6 +515,7 @@ impl Resolver<'_> {
             expose: decl.expose.iter().map(|p| p.value).collect(),
             health: decl.health.clone(),
             preload: decl.preload.iter().map(|p| texts(&p.args)).collect(),
+            dockerfile_extra: hatches::resolve_dockerfile_extra(&decl.dockerfile_extra),
         }
     }
 
@@ -623,6 +631,7 @@ impl Resolver<'_> {
                     mounts: mounts(&dev.mounts, self),
                     cmd: command(dev.cmd.as_ref()),
                     env: env(&dev.env),
+                    compose_extra: dev.compose_extra.as_ref().map(|e| e.entries.clone()).unwrap_or_default(),
                 },
                 None => Dev::default(),
             };
@@ -663,6 +672,7 @@ impl Resolver<'_> {
                 dev,
                 // Resolved with the kubernetes target, at the end (`kubernetes::apply`).
                 k8s: None,
+                compose_extra: decl.compose_extra.as_ref().map(|e| e.entries.clone()).unwrap_or_default(),
             });
         }
         out
