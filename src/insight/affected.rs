@@ -170,6 +170,7 @@ fn signature(model: &Model, service: &Service) -> String {
         limits_cpus,
         dev,
         k8s,
+        compose_extra,
     } = service;
     let source = match source {
         ServiceSource::Image(id) => format!("image {}", model.images[*id].name.value),
@@ -187,9 +188,9 @@ fn signature(model: &Model, service: &Service) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "{source}|{profiles:?}|{cmd:?}|{ports:?}|{env:?}|{env_secrets:?}|{secrets:?}|{depends_on:?}|{}|\
-         {volumes:?}|{mounts:?}|{restart}|{oneshot}|{limits_memory:?}|{limits_cpus:?}|{dev:?}|{k8s:?}",
-        without_spans(&format!("{health:?}"))
+        "{source}|{profiles:?}|{cmd:?}|{ports:?}|{env:?}|{env_secrets:?}|{secrets:?}|{depends_on:?}|{health:?}|\
+         {volumes:?}|{mounts:?}|{restart}|{oneshot}|{limits_memory:?}|{limits_cpus:?}|{dev:?}|{k8s:?}|\
+         {compose_extra:?}"
     );
     // Settings every service's objects share.
     let _ = write!(
@@ -199,7 +200,8 @@ fn signature(model: &Model, service: &Service) -> String {
         model.targets.kubernetes,
         model.targets.compose.as_ref().map(|c| c.pypi_cache.as_ref().map(|p| &p.index_url))
     );
-    out
+    // Spans hide in every spanned value (health checks, compose extras, …).
+    without_spans(&out)
 }
 
 fn k8s_signature(model: &Model, k8s: &K8s) -> String {

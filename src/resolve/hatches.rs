@@ -267,7 +267,7 @@ fn check_instruction(text: &Text, point: Point, owner: Owner, distroless: bool) 
 pub(super) fn check_before_install(config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
     for (decl, image) in config.images.iter().zip(&model.images) {
         let Some(first) = decl.dockerfile_extra.before_install.first() else { continue };
-        if image.groups.iter().any(|g| !model.base.closure.contains(g)) {
+        if image.groups.iter().any(|g| !model.base.closure.contains(&g.value)) {
             continue;
         }
         diagnostics.push(
