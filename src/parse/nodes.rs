@@ -351,6 +351,8 @@ fn patch_value(ctx: &mut Ctx, node: &KdlNode) -> Option<PatchValue> {
             );
             None
         }
+        // Values were written, each already reported.
+        (None, 0) if !node.entries().is_empty() => None,
         (None, 0) => {
             ctx.report(
                 Diagnostic::error(
