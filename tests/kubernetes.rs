@@ -131,11 +131,13 @@ impl Rendered {
         self.out().join(K8S)
     }
 
-    /// File names under k8s/, sorted.
+    /// File names under k8s/ (not its `patches/` folder), sorted.
     fn files(&self) -> Vec<String> {
         let mut files: Vec<String> = fs::read_dir(self.k8s_dir())
             .expect("k8s/ exists")
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
         files
@@ -1229,4 +1231,327 @@ fn the_kubernetes_target_is_opt_in() {
     let model = model.unwrap();
     assert!(model.targets.kubernetes.is_none());
     assert!(model.services[0].k8s.is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// Patches (`kubernetes { patch <kind> <name> { … } }`)
+// ---------------------------------------------------------------------------------------
+
+/// The fixture with patches. Not in [`FIXTURES`]: its `k8s/patches/` files are partial
+/// objects, which the per-file checks (and checkov) would read as whole ones; its built
+/// output is checked below instead.
+const PATCHED: &str = "patched";
+
+/// Where the target writes an object: `namespace.yaml`, else `<name>.<kind>.yaml`.
+fn object_file(object: &gscgen::model::Object) -> String {
+    match object.kind {
+        gscgen::model::ObjectKind::Namespace => "namespace.yaml".to_owned(),
+        kind => format!("{}.{}.yaml", object.name, kind.word()),
+    }
+}
+
+/// Differences between the model's [`Shape`] of an object and its rendered YAML.
+fn shape_differences(shape: &gscgen::model::Shape, yaml: &Value, path: &str, out: &mut Vec<String>) {
+    use gscgen::model::Shape;
+    match shape {
+        Shape::Mapping(entries) => {
+            let Some(map) = yaml.as_object() else {
+                out.push(format!("{path}: the model says a mapping, rendered {yaml}"));
+                return;
+            };
+            for (key, child) in entries {
+                let child_path = format!("{path}.{key}");
+                let rendered = !matches!(child, Shape::Owned { rendered: false, .. });
+                match (map.get(key), rendered) {
+                    (Some(value), true) => {
+                        if let Shape::Keyed(items) = child {
+                            keyed_differences(key, items, value, &child_path, out);
+                        } else {
+                            shape_differences(child, value, &child_path, out);
+                        }
+                    }
+                    (None, false) => {}
+                    (Some(_), false) => out.push(format!("{child_path}: rendered, the model says not")),
+                    (None, true) => out.push(format!("{child_path}: in the model, not rendered")),
+                }
+            }
+            for key in map.keys().filter(|k| !entries.iter().any(|(e, _)| e == *k)) {
+                out.push(format!("{path}.{key}: rendered, not in the model's shape"));
+            }
+        }
+        Shape::Keyed(_) => out.push(format!("{path}: a keyed list outside a mapping")),
+        Shape::Value | Shape::Owned { .. } => {}
+    }
+}
+
+fn keyed_differences(
+    field: &str,
+    items: &[(String, gscgen::model::Shape)],
+    yaml: &Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    let list =
+        gscgen::model::keyed_list(field).unwrap_or_else(|| panic!("{path}: `{field}` is not a keyed list"));
+    let Some(elements) = yaml.as_array() else {
+        out.push(format!("{path}: the model says a list, rendered {yaml}"));
+        return;
+    };
+    let rendered: Vec<&str> = elements.iter().map(|e| e[list.merge_key].as_str().unwrap_or("?")).collect();
+    let modelled: Vec<&str> = items.iter().map(|(k, _)| k.as_str()).collect();
+    if rendered != modelled {
+        out.push(format!("{path}: rendered {rendered:?}, the model says {modelled:?}"));
+        return;
+    }
+    for ((key, item), element) in items.iter().zip(elements) {
+        shape_differences(item, element, &format!("{path}[{key}]"), out);
+    }
+}
+
+/// Resolve checks patches against a shape derived from the model (it never reads rendered
+/// text): that shape must be exactly what the templates render, for every fixture.
+#[test]
+fn object_shapes_from_the_model_match_the_rendered_objects() {
+    let mut rendered = Rendered::all();
+    rendered.push(Rendered::fixture(PATCHED));
+    for fixture in &rendered {
+        let objects = gscgen::model::objects(&fixture.model);
+        let mut files: Vec<String> = objects.iter().map(object_file).collect();
+        files.sort();
+        let mut rendered_files: Vec<String> =
+            fixture.files().into_iter().filter(|f| f.ends_with(".yaml") && f != KUSTOMIZATION).collect();
+        rendered_files.sort();
+        assert_eq!(files, rendered_files, "{}: one object per file", fixture.name);
+        let mut differences = Vec::new();
+        for object in &objects {
+            let yaml = fixture.yaml(&object_file(object));
+            shape_differences(
+                &object.shape,
+                &yaml,
+                &format!("{}/{}", fixture.name, object_file(object)),
+                &mut differences,
+            );
+        }
+        assert!(differences.is_empty(), "{differences:#?}");
+    }
+}
+
+/// Whether `built` holds everything of `original`: every key with a value that holds the
+/// original's, every list element in some element of the built list (patches add elements).
+fn holds(built: &Value, original: &Value) -> bool {
+    match (built, original) {
+        (Value::Object(b), Value::Object(o)) => {
+            o.iter().all(|(k, v)| b.get(k).is_some_and(|bv| holds(bv, v)))
+        }
+        (Value::Array(b), Value::Array(o)) => o.iter().all(|v| b.iter().any(|bv| holds(bv, v))),
+        _ => built == original,
+    }
+}
+
+#[test]
+fn patches_render_as_strategic_merge_patches_that_kustomize_applies_and_that_validate() {
+    let patched = Rendered::fixture(PATCHED);
+    // The files: one per patch, listed by the kustomization in config order; a snapshot.
+    let dir = patched.k8s_dir().join("patches");
+    let mut files: Vec<String> =
+        fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["api-migrate.job.yaml", "api.deployment.yaml", "api.service.yaml", "patched.namespace.yaml"]
+    );
+    let kustomization = patched.yaml(KUSTOMIZATION);
+    assert_eq!(
+        kustomization["patches"],
+        json!([
+            {"path": "patches/patched.namespace.yaml"},
+            {"path": "patches/api.deployment.yaml"},
+            {"path": "patches/api.service.yaml"},
+            {"path": "patches/api-migrate.job.yaml"},
+        ])
+    );
+    let mut combined = format!("==== {K8S}/{KUSTOMIZATION} ====\n{}", patched.text(KUSTOMIZATION));
+    for file in &files {
+        let text = fs::read_to_string(dir.join(file)).unwrap();
+        assert!(text.starts_with("# Generated by gscgen from project.kdl: do not edit."), "{file}");
+        assert!(!text.contains('\r') && !text.contains(" \n") && text.ends_with('\n'), "{file}");
+        // YAML 1.1 and 1.2 readers agree on every patch too.
+        let yaml: Value = serde_yaml_ng::from_str(&text).unwrap();
+        assert_eq!(pyyaml(&dir.join(file)), yaml, "{file}");
+        combined.push_str(&format!("==== {K8S}/patches/{file} ====\n{text}"));
+    }
+    insta::assert_snapshot!(PATCHED, combined);
+    let output = run(support::tool("yamllint")
+        .args(["-c"])
+        .arg(support::repo().join(".yamllint.yaml"))
+        .args(["-f", "parsable"])
+        .arg(patched.k8s_dir()));
+    assert!(output.status.success(), "{}", support::stdout(&output));
+
+    // kustomize applies them: the patched fields are in the built objects...
+    let built = kustomize(&patched.k8s_dir());
+    let documents: Vec<Value> = serde_yaml_ng::Deserializer::from_str(&built)
+        .map(|d| serde::Deserialize::deserialize(d).expect("kustomize output is YAML"))
+        .collect();
+    assert_eq!(documents.len(), patched.objects().len(), "patches add no object");
+    let find = |kind: &str, name: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"] == json!(kind) && d["metadata"]["name"] == json!(name))
+            .unwrap_or_else(|| panic!("no {kind} {name} in the built output"))
+            .clone()
+    };
+    let deployment = find("Deployment", "api");
+    assert_eq!(deployment["metadata"]["annotations"]["example.com/owner"], json!("team-a"));
+    assert_eq!(deployment["spec"]["revisionHistoryLimit"], json!(3));
+    let template = &deployment["spec"]["template"];
+    assert_eq!(template["metadata"]["annotations"]["prometheus.io/scrape"], json!("true"), "a string");
+    let pod = &template["spec"];
+    assert_eq!(pod["priorityClassName"], json!("high"));
+    assert_eq!(pod["terminationGracePeriodSeconds"], json!(60));
+    assert_eq!(
+        pod["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        json!("api")
+    );
+    let container = &pod["containers"][0];
+    assert_eq!(pod["containers"].as_array().unwrap().len(), 1, "a patch adds no container");
+    assert_eq!(container["startupProbe"]["httpGet"], json!({"path": "/health", "port": 8000}));
+    assert_eq!(container["envFrom"][0]["configMapRef"], json!({"name": "api-settings", "optional": true}));
+    let mounts = container["volumeMounts"].as_array().unwrap();
+    assert!(mounts.contains(&json!({"mountPath": "/etc/api", "name": "settings", "readOnly": true})));
+    assert!(mounts.contains(&json!({"mountPath": "/tmp", "name": "tmp"})), "gscgen's mount is kept");
+    let volumes = pod["volumes"].as_array().unwrap();
+    assert!(
+        volumes
+            .contains(&json!({"name": "settings", "configMap": {"name": "api-settings", "optional": true}}))
+    );
+    let service = find("Service", "api");
+    assert_eq!(service["spec"]["type"], json!("LoadBalancer"));
+    assert_eq!(service["spec"]["externalTrafficPolicy"], json!("Local"));
+    let job = find("Job", "api-migrate");
+    assert_eq!(job["spec"]["backoffLimit"], json!(2));
+    assert_eq!(job["spec"]["activeDeadlineSeconds"], json!(600));
+    let namespace = find("Namespace", "patched");
+    assert_eq!(namespace["metadata"]["annotations"]["example.com/team"], json!("platform"));
+    // ...and everything gscgen rendered is still there, unchanged (patches only add), but
+    // the one value a patch may replace here (the Service's type).
+    for (file, mut original) in patched.objects() {
+        let kind = original["kind"].as_str().unwrap().to_owned();
+        let name = original["metadata"]["name"].as_str().unwrap().to_owned();
+        if kind == "Service" {
+            original["spec"]["type"] = json!("LoadBalancer");
+        }
+        assert!(holds(&find(&kind, &name), &original), "{file}: a rendered field changed");
+    }
+
+    // The patched output passes the validators, at the fixture's oldest and the newest version.
+    let path = patched.out().join("kustomized.yaml");
+    fs::write(&path, &built).unwrap();
+    for version in [patched.min_version(), NEWEST.to_owned()] {
+        validate(&version, std::slice::from_ref(&path));
+    }
+}
+
+/// A config with one Deployment `web` (port 8080, a `/data` volume) and `patch` blocks.
+fn patch_config(patches: &str) -> String {
+    format!(
+        "{HEAD}targets {{ kubernetes {{ {patches} }} }}\n\
+         service web from=\"nginx:1.27\" {{ port 8080; volume data \"/data\"; k8s {{ requests cpu=\"50m\"; autoscale min=1 max=3 cpu=80; }} }}\n\
+         service db from=\"postgres:16\" {{ k8s {{ external \"managed\"; }} }}\n"
+    )
+}
+
+fn pod_patch(spec: &str) -> String {
+    format!("patch deployment web {{ spec {{ template {{ spec {{ {spec} }} }} }} }}")
+}
+
+#[test]
+fn patch_rules() {
+    let ok = [
+        // New fields and subtrees anywhere gscgen renders a mapping.
+        pod_patch(
+            "priorityClassName high; affinity { podAntiAffinity { preferredDuringSchedulingIgnoredDuringExecution { - { weight 1; podAffinityTerm { topologyKey \"kubernetes.io/hostname\"; } } } } }",
+        ),
+        pod_patch("containers { web { startupProbe { tcpSocket { port 8080; }; }; }; }"),
+        // A new volume and its mount; a value no option controls.
+        pod_patch(
+            "volumes { cfg { configMap { name cfg; }; }; }; containers { web { volumeMounts { \"/etc/cfg\" { name cfg; }; }; }; }",
+        ),
+        pod_patch("automountServiceAccountToken #true"),
+        "patch service web { spec { type NodePort; }; }".to_owned(),
+        "patch hpa web { spec { behavior { scaleDown { stabilizationWindowSeconds 300; }; }; }; }".to_owned(),
+        "patch namespace demo { metadata { annotations { owner \"x\"; }; labels { team a; }; }; }".to_owned(),
+        // Sequences: several arguments, or `-` items.
+        pod_patch(
+            "imagePullSecrets { - { name regcred; }; }; containers { web { command sh \"-c\" \"exec nginx\"; }; }",
+        ),
+    ];
+    for patch in ok {
+        let codes = codes(&patch_config(&patch));
+        assert!(codes.is_empty(), "{patch}: {codes:?}");
+    }
+    let refused = [
+        ("patch deployment db { spec { paused #true; }; }", "gscgen::kubernetes::patch-target"),
+        ("patch Deployment web { spec { paused #true; }; }", "gscgen::kubernetes::patch-target"),
+        ("patch pdb web { spec { maxUnavailable 1; }; }", "gscgen::kubernetes::patch-target"),
+        ("patch deployment web { spec { replicas 3; }; }", "gscgen::kubernetes::patch-owned"),
+        (
+            "patch deployment web { metadata { labels { \"app.kubernetes.io/name\" x; }; }; }",
+            "gscgen::kubernetes::patch-owned",
+        ),
+        ("patch deployment web { metadata { namespace other; }; }", "gscgen::kubernetes::patch-owned"),
+        ("patch service web { spec { ports { - { port 80; }; }; }; }", "gscgen::kubernetes::patch-owned"),
+        ("patch hpa web { spec { maxReplicas 9; }; }", "gscgen::kubernetes::patch-owned"),
+        ("patch deployment web { spec { template \"x\"; }; }", "gscgen::kubernetes::patch-path"),
+        ("patch service web { spec { type { x y; }; }; }", "gscgen::kubernetes::patch-path"),
+    ];
+    let pod_refused = [
+        ("containers { web { image \"nginx:latest\"; }; }", "gscgen::kubernetes::patch-owned"),
+        ("containers { web { resources { limits { cpu \"1\"; }; }; }; }", "gscgen::kubernetes::patch-owned"),
+        (
+            "containers { web { securityContext { capabilities { add NET_ADMIN; }; }; }; }",
+            "gscgen::kubernetes::patch-owned",
+        ),
+        ("containers { web { env { - { name X; value y; }; }; }; }", "gscgen::kubernetes::patch-owned"),
+        ("securityContext { runAsNonRoot #false; }", "gscgen::kubernetes::patch-owned"),
+        ("hostNetwork #true", "gscgen::kubernetes::patch-owned"),
+        ("initContainers { wait { image busybox; }; }", "gscgen::kubernetes::patch-owned"),
+        ("volumes { tmp { emptyDir { medium Memory; }; }; }", "gscgen::kubernetes::patch-owned"),
+        ("volumes { volume-data { emptyDir { medium Memory; }; }; }", "gscgen::kubernetes::patch-owned"),
+        (
+            "containers { web { volumeMounts { \"/data\" { name x; }; }; }; }",
+            "gscgen::kubernetes::patch-owned",
+        ),
+        ("containers { sidecar { image envoy; }; }", "gscgen::kubernetes::patch-path"),
+        ("containers { - { name web; }; }", "gscgen::kubernetes::patch-path"),
+        ("containers { web \"x\"; }", "gscgen::kubernetes::patch-path"),
+        ("volumes { cfg { name cfg; configMap { name cfg; }; }; }", "gscgen::kubernetes::patch-path"),
+        ("containers { web { startupProbe #null; }; }", "gscgen::config::wrong-type"),
+        ("containers { web { startupProbe { periodSeconds 1.5; }; }; }", "gscgen::config::wrong-type"),
+        ("containers { web { startupProbe; }; }", "gscgen::config::missing-argument"),
+        ("containers { web { command sh { - x; }; }; }", "gscgen::config::unexpected-children"),
+        ("containers { web { command { - sh; x y; }; }; }", "gscgen::config::invalid-value"),
+        ("containers { web { startupProbe periodSeconds=1; }; }", "gscgen::config::unknown-property"),
+    ];
+    for (patch, code) in refused
+        .into_iter()
+        .map(|(p, c)| (p.to_owned(), c))
+        .chain(pod_refused.into_iter().map(|(p, c)| (pod_patch(p), c)))
+    {
+        let codes = codes(&patch_config(&patch));
+        assert_eq!(codes, [code], "{patch}");
+    }
+    // Two patches of one object: one block.
+    let twice = format!("{}; {}", pod_patch("priorityClassName a"), pod_patch("priorityClassName b"));
+    assert_eq!(codes(&patch_config(&twice)), ["gscgen::config::duplicate-node"]);
+    // The help names the option that owns a field, and the Kubernetes spelling of a kind.
+    let (_, diagnostics) = gscgen::app::check_source(&Source::new(
+        "project.kdl",
+        patch_config(
+            "patch Deployment web { spec { paused #true; }; }; patch deployment web { spec { replicas 2; }; }",
+        ),
+    ));
+    let helps: Vec<String> = diagnostics.iter().filter_map(|d| d.help.clone()).collect();
+    assert!(helps.iter().any(|h| h.starts_with("write `deployment`")), "{helps:?}");
+    assert!(helps.iter().any(|h| h.contains("`k8s { replicas … }`")), "{helps:?}");
 }

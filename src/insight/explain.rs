@@ -172,7 +172,7 @@ fn service_facts(model: &Model, plan: &Plan, id: usize, out: &mut String) {
         .filter_map(|kind| output_file(model, plan, &dir.join(format!("{}.{kind}.yaml", k8s.name))))
         .collect();
     for init in k8s.init.iter().filter(|i| i.job) {
-        let name = crate::resolve::kubernetes::init_job_name(&k8s.name, &init.name);
+        let name = crate::model::init_job_name(&k8s.name, &init.name);
         files.extend(output_file(model, plan, &dir.join(format!("{name}.job.yaml"))));
     }
     for file in files {

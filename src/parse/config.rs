@@ -97,6 +97,47 @@ pub struct KubernetesTargetDecl {
     pub tag: Option<Text>,
     /// The oldest Kubernetes minor the manifests must work on (`"1.25"`).
     pub min_version: Option<Text>,
+    /// `patch <kind> <name> { … }`: extra fields merged into one rendered object.
+    pub patches: Vec<PatchDecl>,
+}
+
+/// `patch deployment api { spec { … } }`: a strategic merge patch of one rendered object,
+/// written as nested nodes (see docs/kubernetes.md, "Patches").
+#[derive(Debug, Clone)]
+pub struct PatchDecl {
+    pub span: SourceSpan,
+    /// The object's kind as its file names it: `deployment`, `service`, `hpa`, …
+    pub kind: Text,
+    /// The object's name as rendered (`api_ingestor` → `api-ingestor`).
+    pub name: Text,
+    /// The fields, from the object's root (`metadata`, `spec`).
+    pub fields: Vec<PatchField>,
+}
+
+/// One key of a patch mapping and its value.
+#[derive(Debug, Clone)]
+pub struct PatchField {
+    /// The key; its span is the node's name.
+    pub key: Text,
+    pub value: PatchValue,
+}
+
+/// A value in a patch: what YAML calls a scalar, a sequence or a mapping.
+#[derive(Debug, Clone)]
+pub enum PatchValue {
+    Scalar(Spanned<Scalar>),
+    /// `key a b c`, or `key { - a; - { … } }`; the span covers the node.
+    Sequence(Spanned<Vec<PatchValue>>),
+    /// `key { child …; }`; the span covers the node.
+    Mapping(Spanned<Vec<PatchField>>),
+}
+
+/// A scalar value of a patch, typed as KDL wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scalar {
+    String(String),
+    Integer(i128),
+    Bool(bool),
 }
 
 /// `docker syntax="docker/dockerfile:1" runtime=slim`: Dockerfiles, `.dockerignore` files and

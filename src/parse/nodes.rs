@@ -1,6 +1,6 @@
 //! One reader per node of the language (see docs/language.md for the reference).
 
-use kdl::{KdlDocument, KdlNode};
+use kdl::{KdlDocument, KdlNode, KdlValue};
 
 use super::config::*;
 use super::reader::{Ctx, NodeView, Seen};
@@ -200,23 +200,185 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
 
 /// `kubernetes { … }`: its settings are child nodes (see docs/kubernetes.md).
 fn kubernetes_target(ctx: &mut Ctx, node: &KdlNode) -> KubernetesTargetDecl {
-    const KNOWN: &[&str] = &["namespace", "tag", "min-version"];
+    const KNOWN: &[&str] = &["namespace", "tag", "min-version", "patch"];
+    const SINGLE: &[&str] = &["namespace", "tag", "min-version"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
-    let mut decl = KubernetesTargetDecl { span: node.span(), namespace: None, tag: None, min_version: None };
+    let mut decl = KubernetesTargetDecl {
+        span: node.span(),
+        namespace: None,
+        tag: None,
+        min_version: None,
+        patches: Vec::new(),
+    };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
-        if KNOWN.contains(&child.name().value()) && !seen.first(ctx, child) {
+        if SINGLE.contains(&child.name().value()) && !seen.first(ctx, child) {
             continue;
         }
         match child.name().value() {
             "namespace" => decl.namespace = one_text(ctx, child, "a namespace such as \"gsc-warehouse\""),
             "tag" => decl.tag = one_text(ctx, child, "an image tag such as \"latest\""),
             "min-version" => decl.min_version = one_text(ctx, child, "a Kubernetes version such as \"1.25\""),
+            "patch" => decl.patches.extend(patch(ctx, child)),
             _ => ctx.unknown_node(child, "`kubernetes`", KNOWN),
         }
     }
     decl
+}
+
+/// The node name of a sequence item in a patch (`args { - "x" }`).
+const PATCH_ITEM: &str = "-";
+
+/// `patch <kind> <name> { … }`: the body is free-form, nested nodes read as YAML (mapping
+/// keys, scalars, sequences); resolve checks it against the object gscgen renders.
+fn patch(ctx: &mut Ctx, node: &KdlNode) -> Option<PatchDecl> {
+    let mut view = NodeView::new(ctx, node);
+    let kind =
+        view.arg_text(ctx, "the object's kind (`deployment`, `service`, `hpa`, `pdb`, `job`, `namespace`)");
+    let name = view.arg_text(ctx, "the object's name");
+    view.finish(ctx);
+    let fields = match node.children() {
+        Some(children) => patch_mapping(ctx, children),
+        None => {
+            ctx.report(
+                Diagnostic::error(
+                    Code::MissingArgument,
+                    "`patch` needs a block with the fields to add",
+                    node.name().span(),
+                    "no fields",
+                )
+                .with_help("write the fields as nested nodes: `patch deployment api { spec { … } }`"),
+            );
+            Vec::new()
+        }
+    };
+    Some(PatchDecl { span: node.span(), kind: kind?, name: name?, fields })
+}
+
+/// A block of `key value` / `key { … }` nodes: a mapping, each key once.
+fn patch_mapping(ctx: &mut Ctx, block: &KdlDocument) -> Vec<PatchField> {
+    let mut fields = Vec::new();
+    let mut seen = Seen::default();
+    for node in block.nodes() {
+        if node.name().value() == PATCH_ITEM {
+            ctx.report(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "a block is either a mapping (named keys) or a sequence (`-` items), not both",
+                    node.name().span(),
+                    "sequence item among keys",
+                )
+                .with_help("move the `-` items into a key of their own, or name this entry"),
+            );
+            continue;
+        }
+        if !seen.first(ctx, node) {
+            continue;
+        }
+        if let Some(value) = patch_value(ctx, node) {
+            let key = Spanned::new(node.name().value().to_owned(), node.name().span());
+            fields.push(PatchField { key, value });
+        }
+    }
+    fields
+}
+
+/// The value of one patch node: one argument is a scalar, several a sequence of scalars, a
+/// block a mapping, a block of `-` items a sequence.
+fn patch_value(ctx: &mut Ctx, node: &KdlNode) -> Option<PatchValue> {
+    let mut scalars = Vec::new();
+    for entry in node.entries() {
+        if let Some(key) = entry.name() {
+            ctx.report(
+                Diagnostic::error(
+                    Code::UnknownProperty,
+                    format!("patch values take no properties (`{}=`)", key.value()),
+                    key.span(),
+                    "property",
+                )
+                .with_help(format!(
+                    "write it as a child node: `{} {{ {} … }}`",
+                    node.name().value(),
+                    key.value()
+                )),
+            );
+            continue;
+        }
+        let scalar = match entry.value() {
+            KdlValue::String(s) => Scalar::String(s.clone()),
+            KdlValue::Integer(i) => Scalar::Integer(*i),
+            KdlValue::Float(_) => {
+                // Kubernetes fields take whole numbers or strings (quantities such as "0.5");
+                // and YAML 1.1 and 1.2 readers disagree on some decimal spellings.
+                ctx.report(
+                    Diagnostic::error(
+                        Code::WrongType,
+                        "a patch value must be a string, a whole number or a boolean, found a decimal number",
+                        entry.span(),
+                        "decimal number",
+                    )
+                    .with_help("quote it (quantities are strings: `cpu \"0.5\"`)"),
+                );
+                continue;
+            }
+            KdlValue::Bool(b) => Scalar::Bool(*b),
+            KdlValue::Null => {
+                ctx.report(
+                    Diagnostic::error(
+                        Code::WrongType,
+                        "a patch cannot delete a field (`#null`)",
+                        entry.span(),
+                        "#null",
+                    )
+                    .with_help("patches only add or change fields; leave out what you do not want to change"),
+                );
+                continue;
+            }
+        };
+        scalars.push(PatchValue::Scalar(Spanned::new(scalar, entry.span())));
+    }
+    match (node.children(), scalars.len()) {
+        (Some(children), 0) => {
+            let nodes = children.nodes();
+            if !nodes.is_empty() && nodes.iter().all(|n| n.name().value() == PATCH_ITEM) {
+                let items = nodes.iter().filter_map(|n| patch_value(ctx, n)).collect();
+                Some(PatchValue::Sequence(Spanned::new(items, node.span())))
+            } else {
+                Some(PatchValue::Mapping(Spanned::new(patch_mapping(ctx, children), node.span())))
+            }
+        }
+        (Some(children), _) => {
+            ctx.report(
+                Diagnostic::error(
+                    Code::UnexpectedChildren,
+                    format!("`{}` has values and a block", node.name().value()),
+                    children.span(),
+                    "block after values",
+                )
+                .with_help("a key takes values (a scalar or a sequence) or a block (a mapping), not both"),
+            );
+            None
+        }
+        // Values were written, each already reported.
+        (None, 0) if !node.entries().is_empty() => None,
+        (None, 0) => {
+            ctx.report(
+                Diagnostic::error(
+                    Code::MissingArgument,
+                    format!("`{}` needs a value", node.name().value()),
+                    node.name().span(),
+                    "no value",
+                )
+                .with_help(
+                    "write `key \"value\"`, `key a b` for a sequence, or `key {}` for an empty mapping",
+                ),
+            );
+            None
+        }
+        (None, 1) => scalars.pop(),
+        (None, _) => Some(PatchValue::Sequence(Spanned::new(scalars, node.span()))),
+    }
 }
 
 /// `github-workflow { … }`: its settings are child nodes (see docs/workflow.md).

@@ -13,21 +13,21 @@ use super::builds::{self, Build};
 use super::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{
-    Deploy, EnvSecret, Image, Init, K8s, KubernetesTarget, Model, Resources, Service, ServiceSource,
+    Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch, PodVolumes, Resources,
+    SECRETS_DIR, SECRETS_VOLUME, Service, ServiceSource, UNHEALTHY_POD_EVICTION_MINOR, Yaml, container_ports,
+    health_check, init_job_name,
 };
-use crate::parse::config::{HealthCheckDecl, HealthDecl};
-use crate::resolve::kubernetes::{duration_seconds, init_job_name};
+use crate::parse::config::{HealthCheckDecl, HealthDecl, Scalar};
+use crate::resolve::kubernetes::duration_seconds;
 use crate::resolve::names::dns_name;
 
 /// The folder of every manifest, inside the output folder.
 pub(crate) const DIR: &str = "k8s";
 const NAMESPACE_FILE: &str = "namespace.yaml";
 const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
+/// The folder of the patch files, inside `k8s/`.
+const PATCH_DIR: &str = "patches";
 
-/// Where file secrets are mounted, as Docker and Compose do.
-const SECRETS_DIR: &str = "/run/secrets";
-/// The name of the projected volume that holds a pod's file secrets.
-const SECRETS_VOLUME: &str = "secrets";
 /// The extended resource of NVIDIA's device plugin.
 const GPU_RESOURCE: &str = "nvidia.com/gpu";
 /// Docker's health check defaults, used when `health` leaves a timing out, so a probe
@@ -40,8 +40,6 @@ const DEFAULT_RETRIES: u32 = 3;
 /// 1.2 readers disagree on `0440`.
 const SECRET_MODE_GROUP: u32 = 0o440;
 const SECRET_MODE_ALL: u32 = 0o444;
-/// The first Kubernetes minor with `unhealthyPodEvictionPolicy` on by default (beta).
-const UNHEALTHY_POD_EVICTION_MINOR: u16 = 27;
 
 // ---------------------------------------------------------------------------------------
 // View-models: every string already quoted for YAML
@@ -70,8 +68,28 @@ struct KustomizationFile {
     header: Vec<String>,
     namespace: String,
     resources: Vec<String>,
+    /// The patch files, relative to the kustomization.
+    patches: Vec<String>,
     /// (image name, tag)
     images: Vec<(String, String)>,
+}
+
+/// `patches/<name>.<kind>.yaml`: a strategic merge patch of one object.
+#[derive(Template)]
+#[template(path = "kubernetes/patch.yaml", escape = "none")]
+struct PatchFile {
+    config_name: String,
+    /// `deployment api`, for the comment.
+    target: String,
+    api_version: &'static str,
+    kind: &'static str,
+    name: String,
+    /// `None` for the Namespace, which has none.
+    namespace: Option<String>,
+    /// Lines of the patch's own `metadata` fields, indented under `metadata:`.
+    metadata: Vec<String>,
+    /// Lines of every other field, from the object's root.
+    body: Vec<String>,
 }
 
 #[derive(Template)]
@@ -289,11 +307,22 @@ pub(super) fn plan(
         labels: kube.namespace_labels(),
     };
     planner.render(format!("{DIR}/{NAMESPACE_FILE}"), &namespace, FileMode::Regular)?;
+    let mut patches = Vec::new();
+    for patch in &target.patches {
+        let file = format!("{PATCH_DIR}/{}.{}.yaml", patch.name, patch.kind.word());
+        planner.render(
+            format!("{DIR}/{file}"),
+            &patch_file(&config_name, target, patch),
+            FileMode::Regular,
+        )?;
+        patches.push(yaml_scalar(&file).into_owned());
+    }
     let kustomization = KustomizationFile {
         config_name,
         header: kube.kustomization_header(),
         namespace: yaml_scalar(&target.namespace).into_owned(),
         resources: resources.iter().map(|r| yaml_scalar(r).into_owned()).collect(),
+        patches,
         images: kube
             .deployed_images()
             .into_iter()
@@ -302,6 +331,86 @@ pub(super) fn plan(
     };
     planner.render(format!("{DIR}/{KUSTOMIZATION_FILE}"), &kustomization, FileMode::Regular)?;
     Ok(())
+}
+
+fn patch_file(config_name: &str, target: &KubernetesTarget, patch: &Patch) -> PatchFile {
+    let (api_version, kind) = patch.kind.api();
+    let mut metadata = Vec::new();
+    let mut body = Vec::new();
+    for (key, value) in &patch.fields {
+        match (key.as_str(), value) {
+            // Added to the `metadata:` that names the object (its name and namespace are
+            // the config's: resolve refuses them here).
+            ("metadata", Yaml::Mapping(fields)) => yaml_mapping(&mut metadata, fields, 2),
+            _ => yaml_mapping(&mut body, std::slice::from_ref(&(key.clone(), value.clone())), 0),
+        }
+    }
+    PatchFile {
+        config_name: config_name.to_owned(),
+        target: format!("{} {}", patch.kind.word(), patch.name),
+        api_version,
+        kind,
+        name: yaml_scalar(&patch.name).into_owned(),
+        namespace: (patch.kind != ObjectKind::Namespace).then(|| yaml_scalar(&target.namespace).into_owned()),
+        metadata,
+        body,
+    }
+}
+
+/// YAML lines of a mapping at `indent` spaces: block style, sequences indented under their
+/// key (the style of every other manifest), every key and string through [`yaml_scalar`].
+fn yaml_mapping(out: &mut Vec<String>, entries: &[(String, Yaml)], indent: usize) {
+    let pad = " ".repeat(indent);
+    for (key, value) in entries {
+        let key = yaml_key(key);
+        match value {
+            Yaml::Scalar(scalar) => out.push(format!("{pad}{key}: {}", yaml_scalar_value(scalar))),
+            Yaml::Mapping(fields) if fields.is_empty() => out.push(format!("{pad}{key}: {{}}")),
+            Yaml::Sequence(items) if items.is_empty() => out.push(format!("{pad}{key}: []")),
+            Yaml::Mapping(fields) => {
+                out.push(format!("{pad}{key}:"));
+                yaml_mapping(out, fields, indent + 2);
+            }
+            Yaml::Sequence(items) => {
+                out.push(format!("{pad}{key}:"));
+                yaml_sequence(out, items, indent + 2);
+            }
+        }
+    }
+}
+
+/// YAML lines of a sequence at `indent`: `- item`; a mapping or sequence item starts on
+/// the dash's line.
+fn yaml_sequence(out: &mut Vec<String>, items: &[Yaml], indent: usize) {
+    let pad = " ".repeat(indent);
+    for item in items {
+        match item {
+            Yaml::Scalar(scalar) => out.push(format!("{pad}- {}", yaml_scalar_value(scalar))),
+            Yaml::Mapping(fields) if fields.is_empty() => out.push(format!("{pad}- {{}}")),
+            Yaml::Sequence(nested) if nested.is_empty() => out.push(format!("{pad}- []")),
+            Yaml::Mapping(_) | Yaml::Sequence(_) => {
+                let mut lines = Vec::new();
+                match item {
+                    Yaml::Mapping(fields) => yaml_mapping(&mut lines, fields, indent + 2),
+                    Yaml::Sequence(nested) => yaml_sequence(&mut lines, nested, indent + 2),
+                    Yaml::Scalar(_) => unreachable!("handled above"),
+                }
+                // The first line's indentation becomes the dash.
+                if let Some(first) = lines.first_mut() {
+                    *first = format!("{pad}- {}", &first[indent + 2..]);
+                }
+                out.extend(lines);
+            }
+        }
+    }
+}
+
+fn yaml_scalar_value(scalar: &Scalar) -> String {
+    match scalar {
+        Scalar::String(s) => yaml_scalar(s).into_owned(),
+        Scalar::Integer(i) => i.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+    }
 }
 
 /// Object-safe [`Planner::render`], so one closure renders (and lists) every kind of file.
@@ -373,13 +482,6 @@ impl<'a> Kube<'a> {
         }
     }
 
-    fn built(&self, service: &Service) -> Option<&'a Image> {
-        match service.source {
-            ServiceSource::Image(id) => self.model.images.get(id),
-            ServiceSource::Prebuilt(_) => None,
-        }
-    }
-
     /// The recommended `app.kubernetes.io/*` labels.
     fn labels(&self, app: &str, instance: &str, component: &str) -> Vec<(String, String)> {
         [
@@ -413,14 +515,7 @@ impl<'a> Kube<'a> {
 
     /// The container ports: the service's, then those its image exposes.
     fn port_numbers(&self, service: &Service) -> Vec<u16> {
-        let mut ports: Vec<u16> = Vec::new();
-        let exposed = self.built(service).map(|i| i.expose.as_slice()).unwrap_or_default();
-        for port in service.ports.iter().map(|p| p.container).chain(exposed.iter().copied()) {
-            if !ports.contains(&port) {
-                ports.push(port);
-            }
-        }
-        ports
+        container_ports(self.model, service)
     }
 
     fn ports(&self, service: &Service) -> Vec<PortView> {
@@ -431,9 +526,7 @@ impl<'a> Kube<'a> {
     }
 
     fn health(&self, service: &'a Service) -> Option<&'a HealthDecl> {
-        let health =
-            service.health.as_ref().or_else(|| self.built(service).and_then(|i| i.health.as_ref()))?;
-        health.check.as_ref().map(|_| health)
+        health_check(self.model, service)
     }
 
     /// Readiness and liveness probes from the health check; a TCP readiness probe on the
@@ -788,80 +881,41 @@ impl<'a> Kube<'a> {
     }
 }
 
-/// The volumes of one pod: an `emptyDir` per writable path and per named volume, named
-/// after the path or volume, unique within the pod.
+/// The volumes of one pod, named by the model ([`PodVolumes`]), with their mounts.
 #[derive(Default)]
 struct Volumes {
-    /// (key: `path:<path>` or `volume:<name>`, volume name), in order of first use.
-    entries: Vec<(String, String)>,
+    names: PodVolumes,
 }
 
 impl Volumes {
-    fn claim(&mut self, key: String, base: &str) -> String {
-        if let Some((_, name)) = self.entries.iter().find(|(k, _)| *k == key) {
-            return name.clone();
-        }
-        let taken = |name: &str, entries: &[(String, String)]| {
-            name == SECRETS_VOLUME || entries.iter().any(|(_, n)| n == name)
-        };
-        let mut name = base.to_owned();
-        let mut n = 2;
-        while taken(&name, &self.entries) {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
-        self.entries.push((key, name.clone()));
-        name
-    }
-
     fn writable(&mut self, path: &str) -> MountView {
-        let name = self.claim(format!("path:{path}"), &volume_base(path));
         MountView {
-            name: yaml_scalar(&name).into_owned(),
+            name: yaml_scalar(&self.names.writable(path)).into_owned(),
             path: yaml_scalar(path).into_owned(),
             read_only: false,
         }
     }
 
     fn named(&mut self, volume: &str, target: &str) -> MountView {
-        let name = self.claim(format!("volume:{volume}"), &format!("volume-{}", volume_base(volume)));
         MountView {
-            name: yaml_scalar(&name).into_owned(),
+            name: yaml_scalar(&self.names.named(volume)).into_owned(),
             path: yaml_scalar(target).into_owned(),
             read_only: false,
         }
     }
 
     fn into_views(self) -> Vec<VolumeView> {
-        self.entries
-            .into_iter()
-            .map(|(_, name)| VolumeView { name: yaml_scalar(&name).into_owned(), secrets: None })
+        self.names
+            .names()
+            .map(|name| VolumeView { name: yaml_scalar(name).into_owned(), secrets: None })
             .collect()
     }
-}
-
-/// A DNS-1123 label made from a path or name (`/var/lib/x` → `var-lib-x`), at most 50
-/// characters so a `-<n>` suffix still fits in 63.
-fn volume_base(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let mut out: String = out.chars().take(50).collect();
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() { "root".to_owned() } else { out }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::volume_base;
 
     #[test]
     fn immutable_tags_are_commit_shas() {

@@ -15,7 +15,7 @@ use super::names;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{
     Autoscale, DEFAULT_TAG, Deploy, Gpu, Init, K8s, KubernetesTarget, Model, NEWEST_KUBERNETES_MINOR,
-    OLDEST_KUBERNETES_MINOR, Resources, Security, ServiceSource, Toleration, User,
+    OLDEST_KUBERNETES_MINOR, Resources, Security, ServiceSource, Toleration, User, init_job_name,
 };
 use crate::parse::config::{
     Config, EnvSecretDecl, HealthCheckDecl, ImageDecl, InitDecl, K8sDecl, ResourcesDecl, ServiceDecl, Text,
@@ -113,6 +113,8 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<K
         ),
         tag: decl.tag.as_ref().map_or_else(|| DEFAULT_TAG.to_owned(), |t| t.value.clone()),
         min_minor,
+        // Checked against the rendered objects once the services are resolved (`patches`).
+        patches: Vec::new(),
     })
 }
 
@@ -722,11 +724,6 @@ fn check_init_env(init: &InitDecl, diagnostics: &mut Diagnostics) {
         "keep one of them",
         diagnostics,
     );
-}
-
-/// The name of the Job an `init … job=#true` becomes: `<service>-<init>`.
-pub(crate) fn init_job_name(service: &str, init: &str) -> String {
-    format!("{service}-{init}")
 }
 
 /// Every service's [`K8s`], defaults applied. Runs on a model without errors.

@@ -7,6 +7,7 @@ pub(crate) mod docker;
 pub(crate) mod dockerignore;
 mod groups;
 mod hatches;
+mod k8s_patch;
 pub(crate) mod kubernetes;
 pub(crate) mod names;
 mod workflow;
@@ -239,6 +240,8 @@ impl Resolver<'_> {
         };
         if model.targets.kubernetes.is_some() {
             kubernetes::apply(config, &mut model);
+            // Patches are checked against the objects, which need every service resolved.
+            k8s_patch::resolve(config, &mut model, self.diagnostics);
         }
         // Rules across the Dockerfiles, `.dockerignore` and scripts need the closures.
         docker::check(config, &model, self.diagnostics);
