@@ -6,6 +6,7 @@ pub(crate) mod compose;
 mod docker;
 pub mod inputs;
 pub(crate) mod kubernetes;
+mod path_filters;
 pub(crate) mod quote;
 mod requirements;
 pub(crate) mod workflow;
