@@ -127,6 +127,9 @@ pub struct GithubWorkflowTarget {
     pub pull_request_branches: Vec<String>,
     /// Pin each action by full commit SHA (with a `# vX.Y.Z` comment), else by major tag.
     pub pin_actions: bool,
+    /// Pull requests build only the images whose build inputs ([`crate::plan::inputs`])
+    /// they change; pushes and manual runs build everything.
+    pub build_affected: bool,
     /// The registry host the workflow logs in to: the host of the project's `registry`, or
     /// the target's `registry` (default `ghcr.io`) when the project names none. Then images
     /// go to `<host>/<owner>/<repository>`, lowercased when the workflow runs.

@@ -83,6 +83,8 @@ pub struct GithubWorkflowTargetDecl {
     pub pull_request_branches: Vec<Text>,
     /// Pin each action by full commit SHA (default) or use its major tag.
     pub pin_actions: Option<Spanned<bool>>,
+    /// Pull requests build only the images whose build inputs they change.
+    pub build_affected: Option<Spanned<bool>>,
     /// The registry host to push to when the project names no registry (`ghcr.io`).
     pub registry: Option<Text>,
 }

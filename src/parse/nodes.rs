@@ -63,6 +63,15 @@ fn one_text(ctx: &mut Ctx, node: &KdlNode, what: &str) -> Option<Text> {
     value
 }
 
+/// A child node whose one argument is a boolean: `pin-actions #true`.
+fn one_bool(ctx: &mut Ctx, node: &KdlNode) -> Option<Spanned<bool>> {
+    let mut view = NodeView::new(ctx, node);
+    let value = view.arg_bool(ctx, "a boolean (#true or #false)");
+    ctx.no_children(node);
+    view.finish(ctx);
+    value
+}
+
 fn one_uint<T: TryFrom<i128>>(ctx: &mut Ctx, node: &KdlNode, what: &str) -> Option<Spanned<T>> {
     let mut view = NodeView::new(ctx, node);
     let value = view.arg_uint(ctx, what);
@@ -383,7 +392,8 @@ fn patch_value(ctx: &mut Ctx, node: &KdlNode) -> Option<PatchValue> {
 
 /// `github-workflow { … }`: its settings are child nodes (see docs/workflow.md).
 fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
-    const KNOWN: &[&str] = &["branches", "pull-request-branches", "pin-actions", "registry"];
+    const KNOWN: &[&str] =
+        &["branches", "pull-request-branches", "pin-actions", "build-affected", "registry"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
     let mut decl = GithubWorkflowTargetDecl {
@@ -391,6 +401,7 @@ fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
         branches: Vec::new(),
         pull_request_branches: Vec::new(),
         pin_actions: None,
+        build_affected: None,
         registry: None,
     };
     let mut seen = Seen::default();
@@ -403,12 +414,8 @@ fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
             "pull-request-branches" => {
                 decl.pull_request_branches = texts(ctx, child, "branch name or pattern");
             }
-            "pin-actions" => {
-                let mut view = NodeView::new(ctx, child);
-                decl.pin_actions = view.arg_bool(ctx, "a boolean (#true or #false)");
-                ctx.no_children(child);
-                view.finish(ctx);
-            }
+            "pin-actions" => decl.pin_actions = one_bool(ctx, child),
+            "build-affected" => decl.build_affected = one_bool(ctx, child),
             "registry" => decl.registry = one_text(ctx, child, "a registry host such as \"ghcr.io\""),
             _ => ctx.unknown_node(child, "`github-workflow`", KNOWN),
         }

@@ -19,7 +19,8 @@ pub enum InputKind {
     Source,
 }
 
-/// One input path, relative to the project root, `/`-separated.
+/// One input path, relative to the project root, `/`-separated, in the form git lists
+/// changed files (no `./`, no trailing or doubled `/`; the whole root is `.`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
     pub kind: InputKind,
@@ -57,7 +58,7 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
         if !inputs.iter().any(|i: &Input| i.planned.as_ref() == Some(&planned)) {
             inputs.push(Input {
                 kind: InputKind::Generated,
-                path: model.project.output.join(&planned),
+                path: clean(model.project.output.join(&planned).as_str()),
                 planned: Some(planned),
             });
         }
@@ -75,12 +76,18 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
         }
     }
     for copy in &image.copies {
-        let path = Utf8PathBuf::from(copy.source.value.as_str());
+        let path = clean(&copy.source.value);
         if !inputs.iter().any(|i| i.path == path) {
             inputs.push(Input { kind: InputKind::Source, path, planned: None });
         }
     }
     ImageInputs { image: id, inputs }
+}
+
+/// `path` as git lists it: `./app/` is `app`; the project root itself is `.`.
+fn clean(path: &str) -> Utf8PathBuf {
+    let clean = crate::resolve::names::clean_relative(path);
+    Utf8PathBuf::from(if clean.is_empty() { "." } else { clean.as_str() })
 }
 
 /// Whether a changed file (relative to the project root, `/`-separated) lies under an
@@ -126,6 +133,14 @@ mod tests {
         assert!(!covers(&source("ingestors/api"), "ingestors/api_v2/main.py"));
         assert!(!covers(&source("ingestors/api"), "ingestors"));
         assert!(covers(&source("."), "anything/at/all"));
+    }
+
+    #[test]
+    fn paths_are_written_as_git_lists_them() {
+        assert_eq!(clean("./app/"), "app");
+        assert_eq!(clean("a//b/./c"), "a/b/c");
+        assert_eq!(clean("./"), ".");
+        assert_eq!(clean("."), ".");
     }
 
     #[test]

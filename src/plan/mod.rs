@@ -7,6 +7,7 @@ mod dependency_groups;
 mod docker;
 pub mod inputs;
 pub(crate) mod kubernetes;
+mod path_filters;
 pub(crate) mod quote;
 mod requirements;
 pub(crate) mod workflow;

@@ -6,6 +6,8 @@
 //! images exist, which Dockerfile and stage each one builds, or which build arguments it
 //! takes. What the workflow adds is CI policy: SHA tags, `latest` only on the default
 //! branch, a registry build cache, no push on pull requests, and the base of the same run.
+//! With `build-affected #true`, a first job ([`super::path_filters`]) selects the images a
+//! pull request builds from their build inputs.
 //!
 //! Every value is computed and quoted here (through [`super::quote`]); the template in
 //! `templates/workflow/` only lays out. docs/workflow.md explains each decision.
@@ -13,6 +15,7 @@
 use askama::Template;
 
 use super::builds::{self, BUILDCACHE_TAG, Build, LATEST};
+use super::path_filters;
 use super::quote::{gha_string, gha_value, shell_word, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{GithubWorkflowTarget, Model};
@@ -156,6 +159,8 @@ struct Workflow {
     image_args: Vec<String>,
     buildcache: &'static str,
     image_cache_to: String,
+    /// `build-affected #true`: the `changes` job's script, indented for its `run: |` block.
+    changes_script: Option<String>,
 }
 
 /// Where a job pushes: a registry path known when rendering (the project's `registry`), or
@@ -338,6 +343,7 @@ fn workflow(
     }
 
     let mut images = Vec::with_capacity(image_builds.len());
+    let mut filter_entries = Vec::with_capacity(image_builds.len());
     let mut image_args: Option<Vec<String>> = None;
     for build in &image_builds {
         let args = map_args(build)?;
@@ -352,6 +358,16 @@ fn workflow(
                 )));
             }
         }
+        filter_entries.push(path_filters::Entry {
+            name: &build.name,
+            dockerfile: build.dockerfile.as_str(),
+            target: build.target,
+            // The full repository, or the part after the registry path the script computes.
+            repository: match images_path {
+                RegistryPath::Literal(_) => images_path.plain(&relative(&build.repository)?),
+                RegistryPath::Computed(_) => relative(&build.repository)?,
+            },
+        });
         images.push(MatrixEntry {
             name: yaml_scalar(&build.name).into_owned(),
             dockerfile: yaml_scalar(build.dockerfile.as_str()).into_owned(),
@@ -392,6 +408,28 @@ fn workflow(
         Some(registry) => registry.clone(),
         None => format!("{}/<owner>/<repository> (lowercased)", target.registry_host),
     };
+    let changes_script = if target.build_affected {
+        let host = model.project.registry.is_none().then_some(target.registry_host.as_str());
+        let script = path_filters::script(model, &filter_entries, host)?;
+        // Ten spaces: the `run: |` block of the changes job. Empty lines stay empty; the
+        // last one separates the job from the next.
+        let mut indented = String::new();
+        for line in script.lines() {
+            if !line.is_empty() {
+                indented.push_str("          ");
+                indented.push_str(line);
+            }
+            indented.push('\n');
+        }
+        Some(indented)
+    } else {
+        None
+    };
+    let pull_requests = if target.build_affected {
+        "Pull requests build the images whose inputs they change and push nothing."
+    } else {
+        "Pull requests build everything and push nothing."
+    };
     let config_name: String =
         context.config_name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     Ok(Workflow {
@@ -401,10 +439,7 @@ fn workflow(
             ),
             "Builds the shared base image, then every image FROM the base of the same run, and".to_owned(),
             format!("pushes them to {where_to}, tagged with the commit SHA and, on"),
-            format!(
-                "{}, `latest`. Pull requests build everything and push nothing.",
-                model.project.default_branch
-            ),
+            format!("{}, `latest`. {pull_requests}", model.project.default_branch),
             "GitHub runs workflows from the repository's .github/workflows/ only: render with output \".\","
                 .to_owned(),
             "or copy this file there. Each decision is explained in docs/workflow.md.".to_owned(),
@@ -449,6 +484,7 @@ fn workflow(
             ),
         ))
         .into_owned(),
+        changes_script,
     })
 }
 

@@ -112,6 +112,7 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<G
         },
         branches,
         pin_actions: decl.pin_actions.as_ref().is_none_or(|p| p.value),
+        build_affected: decl.build_affected.as_ref().is_some_and(|b| b.value),
         registry_host: match (project_registry, &decl.registry) {
             (Some(registry), _) => host_of(&registry.value).to_owned(),
             (None, Some(host)) => host.value.clone(),
