@@ -152,6 +152,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
     },
+    /// Resolve each image's requirements with uv and report package counts and download
+    /// sizes against the `all` group. Needs network access to PyPI; cached in .gscgen/.
+    Footprint {
+        /// The platform to resolve wheels for, as uv names it (python:*-slim images are
+        /// Debian 12, glibc 2.36: manylinux_2_28 wheels install there).
+        #[arg(long, default_value = "x86_64-manylinux_2_28")]
+        platform: String,
+        /// Resolve again instead of reading the cache (new releases on the index).
+        #[arg(long)]
+        refresh: bool,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
     /// Print a KDL 1 configuration converted to KDL 2.

@@ -17,7 +17,7 @@ use crate::model::Model;
 use crate::source::Source;
 
 /// What the insight commands need: the compiled project, or the finished error output.
-fn compiled(config: &Utf8Path, deny_warnings: bool) -> Result<Compiled, Output> {
+pub(super) fn compiled(config: &Utf8Path, deny_warnings: bool) -> Result<Compiled, Output> {
     let source = read_source(config)?;
     let name = config.file_name().unwrap_or("project.kdl").to_owned();
     match compile(source, &name, deny_warnings, &mut Timings::new(false)) {

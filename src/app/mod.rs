@@ -45,6 +45,7 @@ pub struct Environment {
 }
 
 mod fmt;
+mod footprint;
 mod init;
 mod insight;
 mod report;
@@ -126,6 +127,9 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
         Command::Graph { format } => return insight::graph(&cli.config, cli.deny_warnings, *format),
         Command::Affected { since, files, format } => {
             return insight::affected(&cli.config, cli.deny_warnings, since.as_deref(), files, *format);
+        }
+        Command::Footprint { platform, refresh, format } => {
+            return footprint::footprint(&cli.config, cli.deny_warnings, platform, *refresh, *format);
         }
         Command::ConvertKdl1 { file } => return convert_kdl1(file.as_deref().unwrap_or(&cli.config)),
         Command::Synth { services, groups, seed, chain } => {

@@ -52,6 +52,20 @@ struct CacheFile {
     manifest_sha256: String,
 }
 
+/// gscgen's local state folder next to the config (`.gscgen/`), created on first use with a
+/// `.gitignore` that ignores everything in it; `None` when it cannot be made.
+pub fn state_dir(config_dir: &Utf8Path) -> Option<Utf8PathBuf> {
+    let state = config_dir.join(STATE_DIR);
+    if fs::symlink_metadata(&state).is_ok_and(|m| !m.is_dir()) || fs::create_dir_all(&state).is_err() {
+        return None;
+    }
+    let ignore = state.join(".gitignore");
+    if !ignore.exists() {
+        let _ = fs::write(&ignore, "# gscgen's local cache: never committed.\n*\n");
+    }
+    Some(state)
+}
+
 fn cache_path(config_dir: &Utf8Path, config_name: &str) -> Utf8PathBuf {
     config_dir.join(STATE_DIR).join(format!("{config_name}.cache.json"))
 }
@@ -86,13 +100,8 @@ pub fn fresh_files(config_dir: &Utf8Path, key: &CacheKey) -> Option<(Utf8PathBuf
 /// Records that `key` produces the manifest now on disk. Best effort: a failure to write
 /// the cache never fails the command.
 pub fn store(config_dir: &Utf8Path, key: &CacheKey, root: &Utf8Path, manifest: &Manifest) {
-    let state = config_dir.join(STATE_DIR);
-    if fs::symlink_metadata(&state).is_ok_and(|m| !m.is_dir()) || fs::create_dir_all(&state).is_err() {
+    if state_dir(config_dir).is_none() {
         return;
-    }
-    let ignore = state.join(".gitignore");
-    if !ignore.exists() {
-        let _ = fs::write(&ignore, "# gscgen's local cache: never committed.\n*\n");
     }
     let cache = CacheFile {
         key: key.clone(),

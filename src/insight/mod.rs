@@ -4,6 +4,7 @@
 
 pub mod affected;
 pub mod explain;
+pub mod footprint;
 pub mod graph;
 pub mod why;
 

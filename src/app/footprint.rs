@@ -1,0 +1,112 @@
+//! `gscgen footprint`: resolves each image's requirements with uv (network: PyPI, or the
+//! index uv is configured for) and reports package counts and download sizes against the
+//! baseline. The only command that needs the network; its answers are cached in
+//! `.gscgen/footprint/`, keyed by everything that decides a resolution except time (new
+//! releases on PyPI): `--refresh` resolves again.
+
+use std::io::Write as _;
+use std::process::{Command as Process, Stdio};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Output, config_dir, exit, failure};
+use crate::cli::ReportFormat;
+use crate::emit::cache::state_dir;
+use crate::insight::footprint::{self, Footprint, RequirementSet};
+use crate::model::PythonVersion;
+
+#[derive(Serialize)]
+struct FootprintJson<'a> {
+    python: String,
+    platform: &'a str,
+    images: &'a [Footprint],
+}
+
+pub(super) fn footprint(
+    config: &Utf8Path,
+    deny_warnings: bool,
+    platform: &str,
+    refresh: bool,
+    format: ReportFormat,
+) -> Output {
+    let compiled = match super::insight::compiled(config, deny_warnings) {
+        Ok(c) => c,
+        Err(output) => return output,
+    };
+    let python = compiled.model.project.python;
+    let Some(cache) = state_dir(&config_dir(config)).map(|s| s.join("footprint")) else {
+        return failure(exit::IO, format!("error: cannot create {}/.gscgen\n", config_dir(config)));
+    };
+    if let Err(e) = std::fs::create_dir_all(&cache) {
+        return failure(exit::IO, format!("error: cannot create {cache}: {e}\n"));
+    }
+    let mut rows = Vec::new();
+    for set in footprint::requirement_sets(&compiled.model) {
+        let lock = match resolve(&cache, &set, python, platform, refresh) {
+            Ok(lock) => lock,
+            Err(message) => return failure(exit::IO, format!("error: {message}\n")),
+        };
+        match footprint::read_lock(&set.name, set.baseline, &lock, python) {
+            Ok(row) => rows.push(row),
+            Err(message) => return failure(exit::IO, format!("error: {}: {message}\n", set.name)),
+        }
+    }
+    let stdout = match format {
+        ReportFormat::Text => footprint::text(&rows, platform, python),
+        ReportFormat::Json => {
+            let json = FootprintJson { python: python.to_string(), platform, images: &rows };
+            let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+    };
+    Output { code: exit::SUCCESS, stdout, stderr: String::new() }
+}
+
+/// uv's PEP 751 lock of one requirement set, from the cache or from uv.
+fn resolve(
+    cache: &Utf8Path,
+    set: &RequirementSet,
+    python: PythonVersion,
+    platform: &str,
+    refresh: bool,
+) -> Result<String, String> {
+    let input = set.lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let mut hash = Sha256::new();
+    hash.update(format!("python {python}\nplatform {platform}\n{input}"));
+    let key: String = hash.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+    // uv insists on the PEP 751 file name: `pylock.<name>.toml`.
+    let path: Utf8PathBuf = cache.join(format!("pylock.{key}.toml"));
+    if !refresh && let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(text);
+    }
+    let partial = cache.join(format!("pylock.{key}partial.toml"));
+    let mut child = Process::new("uv")
+        .args(["pip", "compile", "-", "--quiet", "--no-header", "--format", "pylock.toml"])
+        .args(["--python-version", &python.to_string(), "--python-platform", platform])
+        .arg("--output-file")
+        .arg(partial.as_str())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("cannot run uv ({e}); footprint resolves with uv: install it (`pip install uv`) and put it on PATH")
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).map_err(|e| format!("cannot talk to uv: {e}"))?;
+    }
+    let output = child.wait_with_output().map_err(|e| format!("uv failed: {e}"))?;
+    if !output.status.success() {
+        let _ = std::fs::remove_file(&partial);
+        return Err(format!(
+            "uv could not resolve {} (footprint needs network access to PyPI):\n{}",
+            set.name,
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        ));
+    }
+    std::fs::rename(&partial, &path).map_err(|e| format!("cannot write {path}: {e}"))?;
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))
+}
