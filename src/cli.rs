@@ -22,8 +22,8 @@ Examples:
 
 Exit status:
   0  success (check: everything fresh)
-  1  check found drift, or render refused to overwrite a file edited by hand;
-     why: the package is not installed
+  1  check found drift, render refused to overwrite a file edited by hand,
+     or render --exit-code changed a file; why: the package is not installed
   2  invalid configuration or usage (diagnostics on stderr)
   3  I/O failure (unreadable config, unwritable output folder, lock held)";
 
@@ -92,6 +92,11 @@ pub enum Command {
         /// Overwrite or delete generated files that were edited by hand.
         #[arg(long)]
         force: bool,
+        /// Exit 1 when any file was written, removed or had its mode changed (like
+        /// `git diff --exit-code`): a render that fixed something fails, as pre-commit's
+        /// fixers do. Exit 0 when nothing changed.
+        #[arg(long)]
+        exit_code: bool,
     },
     /// Compare the output folder with what would be rendered; exit 1 on any drift.
     Check {

@@ -83,6 +83,36 @@ fn deleted_file_is_missing_and_render_restores_it() {
 }
 
 #[test]
+fn render_exit_code_fails_after_it_changed_something() {
+    let dir = support::rendered_copy();
+    // Fresh: nothing to write, exit 0 (also through the freshness cache).
+    let output = run_in(dir.path(), &["render", "--exit-code"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // A missing file is written back, and the run says so with exit 1, even when quiet.
+    let api = dir.path().join("generated/requirements/api.txt");
+    let before = fs::read(&api).unwrap();
+    fs::remove_file(&api).unwrap();
+    let output = run_in(dir.path(), &["render", "--exit-code", "-q"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(fs::read(&api).unwrap(), before);
+    let output = run_in(dir.path(), &["render", "--exit-code"]);
+    assert_eq!(output.status.code(), Some(0), "the second run finds nothing to do: {}", stdout(&output));
+    assert_eq!(run_in(dir.path(), &["check"]).status.code(), Some(0));
+    // A config change that removes a group: the stale file is removed, exit 1.
+    let config = fs::read_to_string(dir.path().join("project.kdl")).unwrap();
+    let start = config.find("group dev {").unwrap();
+    let end = start + config[start..].find("\n}\n").unwrap() + 3;
+    fs::write(dir.path().join("project.kdl"), format!("{}{}", &config[..start], &config[end..])).unwrap();
+    let output = run_in(dir.path(), &["render", "--exit-code"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stdout(&output).contains("removed"), "{}", stdout(&output));
+    assert_eq!(run_in(dir.path(), &["render", "--exit-code"]).status.code(), Some(0));
+    // Without the flag a render that wrote files still succeeds.
+    fs::remove_file(&api).unwrap();
+    assert_eq!(run_in(dir.path(), &["render", "-q"]).status.code(), Some(0));
+}
+
+#[test]
 fn removed_group_is_stale_then_removed_and_foreign_files_stay() {
     let dir = support::rendered_copy();
     let foreign = dir.path().join("generated/requirements/notes.txt");

@@ -97,7 +97,7 @@ impl Timings {
 
 /// What a command does with the compiled plan.
 enum Action {
-    Render { force: bool },
+    Render { force: bool, exit_code: bool },
     Check { format: Format },
     Diff,
 }
@@ -107,7 +107,9 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     let color_out = use_color(cli.color, environment, environment.stdout_is_terminal);
     let color_err = use_color(cli.color, environment, environment.stderr_is_terminal);
     let (out, action) = match &cli.command {
-        Command::Render { out, force } => (out, Action::Render { force: *force }),
+        Command::Render { out, force, exit_code } => {
+            (out, Action::Render { force: *force, exit_code: *exit_code })
+        }
         Command::Check { out, format } => (out, Action::Check { format: *format }),
         Command::Diff { out } => (out, Action::Diff),
         Command::Init { from_requirements } => return init::run(&cli.config, from_requirements.as_deref()),
@@ -155,7 +157,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     timings.lap("read");
     let config_name = cli.config.file_name().unwrap_or("project.kdl").to_owned();
     let cache_key = CacheKey::new(&config_name, &source.text, out.as_deref());
-    let force = matches!(action, Action::Render { force: true });
+    let force = matches!(action, Action::Render { force: true, .. });
     if !force && let Some((root, files)) = cache::fresh_files(&config_dir(&cli.config), &cache_key) {
         // The output folder is exactly what this configuration renders: no parsing needed.
         timings.lap("cache");
@@ -216,6 +218,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     }
     let root = out.clone().unwrap_or_else(|| config_dir(&cli.config).join(&compiled.model.project.output));
     let file_count = compiled.plan.files.len() + 1;
+    // Check and diff: nothing drifted; render: the output folder now matches the plan.
     let mut no_drift = false;
     let result = match action {
         Action::Check { format } => emit::check(&compiled.plan, &root).map(|drift| {
@@ -260,18 +263,21 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
             }
             exit::SUCCESS
         }),
-        Action::Render { force } => {
-            emit::write(&compiled.plan, &root, WriteOptions { force, fail_after_writes: None })
-                .map(|report| report_write(&mut output, &report, &root, file_count, cli.quiet, color_err))
-        }
+        Action::Render { force, exit_code } => emit::write(
+            &compiled.plan,
+            &root,
+            WriteOptions { force, fail_after_writes: None },
+        )
+        .map(|report| {
+            no_drift = report.refused.is_empty();
+            let code = report_write(&mut output, &report, &root, file_count, cli.quiet, color_err);
+            if exit_code && code == exit::SUCCESS && !report.applied.is_empty() { exit::DRIFT } else { code }
+        }),
     };
     timings.lap("emit");
     // A clean, fresh result is remembered, so the next check need not parse (emit/cache.rs).
-    let fresh = match action {
-        Action::Render { .. } => result.as_ref().is_ok_and(|code| *code == exit::SUCCESS),
-        Action::Check { .. } | Action::Diff => no_drift,
-    };
-    if fresh && compiled.warnings.is_empty() {
+    // (`render --exit-code` exits 1 after a successful write: that result is fresh too.)
+    if result.is_ok() && no_drift && compiled.warnings.is_empty() {
         cache::store(
             &config_dir(&cli.config),
             &cache_key,
