@@ -36,10 +36,23 @@ pub fn parse(source: &Source) -> (Option<Config>, Diagnostics) {
     match parse_kdl(&source.text, &scan.node_ends) {
         Ok(document) => {
             let (config, diagnostics) = nodes::read_document(&document);
+            drop_in_background(document);
             (Some(config), diagnostics)
         }
         Err(error) => (None, syntax_diagnostics(source, &error)),
     }
+}
+
+/// Frees a large document on another thread: a KDL document holds several small strings
+/// per token, and freeing them is a measurable part of a large check, which need not wait
+/// for it (a process that exits first simply returns the memory to the system).
+fn drop_in_background(document: KdlDocument) {
+    if document.nodes().len() < 256 {
+        return;
+    }
+    // When no thread can be made, `spawn` drops the closure, and the document with it,
+    // right here: the same as not trying.
+    let _ = std::thread::Builder::new().name("kdl-drop".into()).spawn(move || drop(document));
 }
 
 /// Stack for the KDL parser's thread. The parser recurses per nesting level and, while
