@@ -7,6 +7,7 @@ pub mod cache;
 pub mod diff;
 pub mod manifest;
 
+use std::borrow::Cow;
 use std::fs;
 use std::io::{self, Write as _};
 
@@ -207,43 +208,83 @@ fn load_manifest(root: &Utf8Path) -> Result<Option<Manifest>, EmitError> {
 }
 
 /// The plan plus the manifest that describes it: the manifest is itself a generated file.
-fn with_manifest(plan: &Plan) -> Vec<(Utf8PathBuf, Vec<u8>, FileMode)> {
-    let mut files: Vec<_> = plan.files.iter().map(|f| (f.path.clone(), f.bytes.clone(), f.mode)).collect();
-    files.push((Utf8PathBuf::from(MANIFEST_NAME), Manifest::of(plan).to_bytes(), FileMode::Regular));
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+/// The drift of one wanted file, if any.
+fn compare_one(
+    root: &Utf8Path,
+    path: &Utf8Path,
+    rendered: &[u8],
+    mode: FileMode,
+    previous: Option<&Manifest>,
+) -> Result<Option<Drift>, EmitError> {
+    let recorded = previous.and_then(|m| m.files.get(path));
+    let entry = |status, disk: Vec<u8>, disk_mode| Drift {
+        path: path.to_owned(),
+        status,
+        disk,
+        rendered: rendered.to_vec(),
+        disk_mode,
+        rendered_mode: Some(mode.bits()),
+    };
+    Ok(match read_inside(root, path)? {
+        Found::Nothing => Some(entry(FileStatus::Missing, Vec::new(), None)),
+        Found::File { bytes, mode: disk_mode } => {
+            if bytes != rendered {
+                let status = match recorded {
+                    Some(r) if r.sha256 != sha256_hex(&bytes) => FileStatus::EditedByHand,
+                    None if path != MANIFEST_NAME => FileStatus::NotGenerated,
+                    _ => FileStatus::Changed,
+                };
+                Some(entry(status, bytes, Some(disk_mode)))
+            } else if !same_mode(disk_mode, mode) {
+                Some(entry(FileStatus::Mode, bytes, Some(disk_mode)))
+            } else {
+                None
+            }
+        }
+    })
+}
+
+/// Every file the output folder should hold: the plan's and the manifest, sorted by path.
+fn with_manifest(plan: &Plan) -> Vec<(&Utf8Path, Cow<'_, [u8]>, FileMode)> {
+    let mut files: Vec<_> =
+        plan.files.iter().map(|f| (f.path.as_path(), Cow::Borrowed(f.bytes.as_slice()), f.mode)).collect();
+    files.push((Utf8Path::new(MANIFEST_NAME), Cow::Owned(Manifest::of(plan).to_bytes()), FileMode::Regular));
+    files.sort_by(|a, b| a.0.cmp(b.0));
     files
 }
 
 /// Compares the output folder with the plan. Nothing is written.
 pub fn check(plan: &Plan, root: &Utf8Path) -> Result<Vec<Drift>, EmitError> {
     let previous = load_manifest(root)?;
-    let mut drift = Vec::new();
     let wanted = with_manifest(plan);
-    for (path, rendered, mode) in &wanted {
-        let recorded = previous.as_ref().and_then(|m| m.files.get(path));
-        let entry = |status, disk: Vec<u8>, disk_mode| Drift {
-            path: path.clone(),
-            status,
-            disk,
-            rendered: rendered.clone(),
-            disk_mode,
-            rendered_mode: Some(mode.bits()),
-        };
-        match read_inside(root, path)? {
-            Found::Nothing => drift.push(entry(FileStatus::Missing, Vec::new(), None)),
-            Found::File { bytes, mode: disk_mode } => {
-                if bytes != *rendered {
-                    let status = match recorded {
-                        Some(r) if r.sha256 != sha256_hex(&bytes) => FileStatus::EditedByHand,
-                        None if path != MANIFEST_NAME => FileStatus::NotGenerated,
-                        _ => FileStatus::Changed,
-                    };
-                    drift.push(entry(status, bytes, Some(disk_mode)));
-                } else if !same_mode(disk_mode, *mode) {
-                    drift.push(entry(FileStatus::Mode, bytes, Some(disk_mode)));
-                }
+    // Reading and comparing thousands of files is independent work: one slice per core.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
+    let per_thread = wanted.len().div_ceil(threads).max(64);
+    let compare = |slice: &[(&Utf8Path, Cow<'_, [u8]>, FileMode)]| -> Result<Vec<Drift>, EmitError> {
+        let mut drift = Vec::new();
+        for (path, rendered, mode) in slice {
+            if let Some(d) = compare_one(root, path, rendered, *mode, previous.as_ref())? {
+                drift.push(d);
             }
         }
+        Ok(drift)
+    };
+    let results: Vec<Result<Vec<Drift>, EmitError>> = if wanted.len() <= per_thread {
+        vec![compare(&wanted)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                wanted.chunks(per_thread).map(|slice| scope.spawn(move || compare(slice))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
+    };
+    let mut drift = Vec::new();
+    // The first error in path order, so the message does not depend on thread timing.
+    for result in results {
+        drift.extend(result?);
     }
     if let Some(previous) = &previous {
         for path in previous.files.keys() {
