@@ -152,7 +152,9 @@ pub enum Command {
         #[arg(long, value_name = "REF", required_unless_present = "files")]
         since: Option<String>,
         /// The changed files (relative to the current folder), instead of asking git.
-        #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with = "since")]
+        /// An empty list (`--files` alone, e.g. from an empty `$(git diff --name-only …)`)
+        /// reports nothing to do.
+        #[arg(long, value_name = "PATH", num_args = 0.., conflicts_with = "since")]
         files: Vec<Utf8PathBuf>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,

@@ -70,10 +70,33 @@ fn footprint_counts_what_uv_resolves_and_caches_it() {
     assert!(size("plain") > 10_000 && size("plain") < size("web"), "{report}");
     assert_eq!(size("web"), size("all (group)"));
 
-    // Cached: the same answer without uv on PATH.
-    let (code, again, errors) = json(dir.path(), Some(""));
+    // Cached: the same answer when uv can no longer resolve anything. The stand-in answers
+    // `uv --version` as the real one does (the version is part of the cache key) and fails
+    // every resolution.
+    let real_uv = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|p| p.join("uv"))
+        .find(|p| p.is_file())
+        .unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let stand_in = bin.path().join("uv");
+    std::fs::write(
+        &stand_in,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec '{}' --version; fi\necho 'no resolving in this test' >&2\nexit 2\n",
+            real_uv.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stand_in, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (code, again, errors) = json(dir.path(), Some(bin.path().to_str().unwrap()));
     assert_eq!(code, Some(0), "{errors}");
     assert_eq!(again, report);
+    // With --refresh it must resolve again, and the stand-in refuses.
+    let mut command = support::gscgen();
+    command.current_dir(dir.path()).args(["footprint", "--refresh"]).env("PATH", bin.path());
+    let refreshed = command.output().unwrap();
+    assert_eq!(refreshed.status.code(), Some(3));
+    assert!(stderr(&refreshed).contains("no resolving in this test"), "{}", stderr(&refreshed));
     assert!(dir.path().join(".gscgen/footprint").is_dir());
     assert_eq!(
         std::fs::read_to_string(dir.path().join(".gscgen/.gitignore")).unwrap().lines().last(),

@@ -374,3 +374,126 @@ fn command_pages_show_real_output() {
         }
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// affected: what one service's settings do to another, build settings, git edge cases.
+// ------------------------------------------------------------------------------------------
+
+/// Edits project.kdl in the repository (the edit must apply).
+fn edit_config(dir: &Path, from: &str, to: &str) {
+    let config = dir.join("project.kdl");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let edited = text.replacen(from, to, 1);
+    assert_ne!(edited, text, "`{from}` is not in project.kdl");
+    std::fs::write(&config, edited).unwrap();
+}
+
+#[test]
+fn affected_a_dependency_health_check_redeploys_the_services_that_wait_for_it() {
+    let dir = project_repo();
+    // celery_worker waits for redis to be healthy; without redis's health check it waits
+    // for redis to start: celery_worker's own Compose entry changes.
+    edit_config(dir.path(), "    health redis-cli ping interval=\"10s\" timeout=\"5s\" retries=5\n", "");
+    let json = affected_json(dir.path(), &["--since", "HEAD"]);
+    assert_eq!(names(&json, "images"), Vec::<String>::new());
+    assert_eq!(names(&json, "services"), ["celery_worker", "redis"], "{json}");
+}
+
+#[test]
+fn affected_an_init_container_image_redeploys_its_service() {
+    let dir = project_repo();
+    // insights_api runs image transformer as its db-migrations init container.
+    std::fs::write(dir.path().join("transform/main.py"), "changed\n").unwrap();
+    let json = affected_json(dir.path(), &["--since", "HEAD"]);
+    assert_eq!(names(&json, "images"), ["scheduler", "transformer"]);
+    let services = names(&json, "services");
+    assert!(services.contains(&"insights_api".to_owned()), "{json}");
+    let insights_api =
+        json["services"].as_array().unwrap().iter().find(|s| s["name"] == "insights_api").unwrap();
+    assert_eq!(insights_api["reasons"][0], serde_json::json!({"kind": "image", "image": "transformer"}));
+}
+
+#[test]
+fn affected_a_new_platform_rebuilds_every_image() {
+    let dir = project_repo();
+    edit_config(dir.path(), "platforms \"linux/amd64\" \"linux/arm64\"", "platforms \"linux/amd64\"");
+    let json = affected_json(dir.path(), &["--since", "HEAD"]);
+    assert_eq!(names(&json, "images"), all_images());
+    assert!(json["images"][0]["reasons"].to_string().contains("\"build\""), "{json}");
+}
+
+#[test]
+fn affected_works_for_a_project_in_a_subfolder_and_sees_deletions() {
+    let outer = tempfile::tempdir().unwrap();
+    let project = support::rendered_copy();
+    let sub = outer.path().join("deploy");
+    std::fs::create_dir_all(&sub).unwrap();
+    for entry in ["project.kdl", "generated"] {
+        let status = Command::new("cp").arg("-r").arg(project.path().join(entry)).arg(&sub).status().unwrap();
+        assert!(status.success());
+    }
+    std::fs::create_dir_all(sub.join("mcp")).unwrap();
+    std::fs::write(sub.join("mcp/main.py"), "x\n").unwrap();
+    std::fs::write(outer.path().join("README.md"), "outside the project\n").unwrap();
+    git(outer.path(), &["init", "-q", "-b", "main"]);
+    // A user setting that would make `git diff` print project-relative paths.
+    git(outer.path(), &["config", "diff.relative", "true"]);
+    git(outer.path(), &["add", "-A"]);
+    git(outer.path(), &["commit", "-q", "-m", "project"]);
+    std::fs::remove_file(sub.join("mcp/main.py")).unwrap();
+    std::fs::write(outer.path().join("README.md"), "changed\n").unwrap();
+    let output = support::gscgen()
+        .current_dir(outer.path())
+        .args(["--config", "deploy/project.kdl", "affected", "--since", "HEAD", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["changed_files"], serde_json::json!(["mcp/main.py"]), "{json}");
+    assert_eq!(names(&json, "images"), ["mcp"]);
+}
+
+#[test]
+fn affected_without_the_config_at_the_revision_counts_everything() {
+    let dir = project_repo();
+    git(dir.path(), &["mv", "project.kdl", "old.kdl"]);
+    git(dir.path(), &["commit", "-qm", "rename"]);
+    git(dir.path(), &["mv", "old.kdl", "project.kdl"]);
+    let output = run_in(dir.path(), &["affected", "--since", "HEAD", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stderr(&output).contains("does not exist at HEAD"), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(names(&json, "images"), all_images());
+}
+
+#[test]
+fn affected_with_an_empty_file_list_reports_nothing() {
+    let output = run(&["affected", "--files"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "nothing to rebuild or redeploy\n");
+}
+
+#[test]
+fn why_refuses_what_is_not_a_package_name() {
+    let output = run(&["why", "celery_worker", "prophet>=1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is not a package name"), "{}", stderr(&output));
+}
+
+#[test]
+fn graph_declares_the_base_image_even_without_base_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("project.kdl"),
+        "project p {\n    python \"3.12\"\n}\ntargets {\n    requirements\n    docker\n}\ngroup web {\n    require \"idna>=3\"\n}\nimage web {\n    groups web\n}\nservice web image=web\n",
+    )
+    .unwrap();
+    let dot = stdout(&run_in(dir.path(), &["graph", "--format", "dot"]));
+    assert!(dot.contains("\"base-image\" [label=\"base image\""), "{dot}");
+    let file = dir.path().join("g.dot");
+    std::fs::write(&file, &dot).unwrap();
+    let svg = tool("dot").arg("-Tsvg").arg(&file).output().unwrap();
+    assert!(svg.status.success() && svg.stderr.is_empty(), "{}", String::from_utf8_lossy(&svg.stderr));
+    let mermaid = stdout(&run_in(dir.path(), &["graph", "--format", "mermaid"]));
+    assert!(mermaid.contains("base[[\"base image\"]]"), "{mermaid}");
+}

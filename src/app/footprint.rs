@@ -42,9 +42,15 @@ pub(super) fn footprint(
     if let Err(e) = std::fs::create_dir_all(&cache) {
         return failure(exit::IO, format!("error: cannot create {cache}: {e}\n"));
     }
+    let uv = match uv_identity() {
+        Ok(uv) => uv,
+        Err(message) => return failure(exit::IO, format!("error: {message}\n")),
+    };
+    let project_root = config_dir(config);
     let mut rows = Vec::new();
     for set in footprint::requirement_sets(&compiled.model) {
-        let lock = match resolve(&cache, &set, python, platform, refresh) {
+        let context = Resolution { cache: &cache, project_root: &project_root, uv: &uv, python, platform };
+        let lock = match resolve(&context, &set, refresh) {
             Ok(lock) => lock,
             Err(message) => return failure(exit::IO, format!("error: {message}\n")),
         };
@@ -65,17 +71,45 @@ pub(super) fn footprint(
     Output { code: exit::SUCCESS, stdout, stderr: String::new() }
 }
 
-/// uv's PEP 751 lock of one requirement set, from the cache or from uv.
-fn resolve(
-    cache: &Utf8Path,
-    set: &RequirementSet,
+/// Everything besides the requirement lines that decides a resolution.
+struct Resolution<'a> {
+    cache: &'a Utf8Path,
+    /// uv runs here, so it finds the project's own `uv.toml` / `pyproject.toml` settings.
+    project_root: &'a Utf8Path,
+    /// uv's version and the index settings from the environment (see [`uv_identity`]).
+    uv: &'a str,
     python: PythonVersion,
-    platform: &str,
-    refresh: bool,
-) -> Result<String, String> {
+    platform: &'a str,
+}
+
+/// uv's version and the environment variables that choose its index: part of the cache key,
+/// so another uv or another index resolves again.
+fn uv_identity() -> Result<String, String> {
+    let output = Process::new("uv").arg("--version").output().map_err(|e| {
+        format!("cannot run uv ({e}); footprint resolves with uv: install it (`pip install uv`) and put it on PATH")
+    })?;
+    let mut identity = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    for variable in [
+        "UV_INDEX",
+        "UV_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "UV_EXTRA_INDEX_URL",
+        "UV_FIND_LINKS",
+        "UV_CONFIG_FILE",
+    ] {
+        if let Some(value) = std::env::var_os(variable) {
+            identity.push_str(&format!("\n{variable}={}", value.to_string_lossy()));
+        }
+    }
+    Ok(identity)
+}
+
+/// uv's PEP 751 lock of one requirement set, from the cache or from uv.
+fn resolve(context: &Resolution<'_>, set: &RequirementSet, refresh: bool) -> Result<String, String> {
+    let Resolution { cache, project_root, uv, python, platform } = context;
     let input = set.lines.iter().map(|l| format!("{l}\n")).collect::<String>();
     let mut hash = Sha256::new();
-    hash.update(format!("python {python}\nplatform {platform}\n{input}"));
+    hash.update(format!("{uv}\npython {python}\nplatform {platform}\n{input}"));
     let key: String = hash.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
     // uv insists on the PEP 751 file name: `pylock.<name>.toml`.
     let path: Utf8PathBuf = cache.join(format!("pylock.{key}.toml"));
@@ -84,25 +118,26 @@ fn resolve(
     }
     let partial = cache.join(format!("pylock.{key}partial.toml"));
     let mut child = Process::new("uv")
+        .current_dir(if project_root.as_str().is_empty() { Utf8Path::new(".") } else { project_root })
         .args(["pip", "compile", "-", "--quiet", "--no-header", "--format", "pylock.toml"])
         .args(["--python-version", &python.to_string(), "--python-platform", platform])
         .arg("--output-file")
-        .arg(partial.as_str())
+        .arg(
+            std::path::absolute(partial.as_std_path())
+                .map_err(|e| format!("cannot locate {partial}: {e}"))?,
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            format!("cannot run uv ({e}); footprint resolves with uv: install it (`pip install uv`) and put it on PATH")
-        })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).map_err(|e| format!("cannot talk to uv: {e}"))?;
-    }
+        .map_err(|e| format!("cannot run uv ({e})"))?;
+    // A failed write means uv stopped reading (it exited early): its stderr says why.
+    let written = child.stdin.take().map(|mut stdin| stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().map_err(|e| format!("uv failed: {e}"))?;
-    if !output.status.success() {
+    if !output.status.success() || matches!(written, Some(Err(_))) {
         let _ = std::fs::remove_file(&partial);
         return Err(format!(
-            "uv could not resolve {} (footprint needs network access to PyPI):\n{}",
+            "uv could not resolve {} (it needs network access to the package index):\n{}",
             set.name,
             String::from_utf8_lossy(&output.stderr).trim_end()
         ));

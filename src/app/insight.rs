@@ -62,10 +62,14 @@ pub(super) fn why(config: &Utf8Path, deny_warnings: bool, name: &str, package: &
         Err(output) => return output,
     };
     match subject(&compiled.model, name) {
-        Ok(subject) => {
-            let (stdout, found) = why::why(&compiled.model, &compiled.source, subject, package);
-            Output { code: if found { exit::SUCCESS } else { exit::DRIFT }, stdout, stderr: String::new() }
-        }
+        Ok(subject) => match why::why(&compiled.model, &compiled.source, subject, package) {
+            Ok((stdout, found)) => Output {
+                code: if found { exit::SUCCESS } else { exit::DRIFT },
+                stdout,
+                stderr: String::new(),
+            },
+            Err(message) => failure(exit::INVALID, format!("error: {message}\n")),
+        },
         Err(output) => output,
     }
 }
@@ -119,6 +123,12 @@ pub(super) fn affected(
                 Err(message) => return failure(exit::INVALID, format!("error: {message}\n")),
             };
             let result = match repository.old_config(reference) {
+                Ok(Some(text)) if text.len() as u64 > super::MAX_CONFIG_BYTES => {
+                    stderr.push_str(&format!(
+                        "warning: {config} at {reference} is larger than gscgen reads; everything counts as affected\n"
+                    ));
+                    everything(&compiled.model)
+                }
                 Ok(Some(text)) => {
                     let source = Source::new(config.as_str(), text);
                     let name = config.file_name().unwrap_or("project.kdl");
@@ -135,7 +145,12 @@ pub(super) fn affected(
                         }
                     }
                 }
-                Ok(None) => everything(&compiled.model),
+                Ok(None) => {
+                    stderr.push_str(&format!(
+                        "warning: {config} does not exist at {reference}; everything counts as affected\n"
+                    ));
+                    everything(&compiled.model)
+                }
                 Err(message) => return failure(exit::INVALID, format!("error: {message}\n")),
             };
             (result, changed)
@@ -233,8 +248,11 @@ impl Repository {
         }
         git(&self.root, &["rev-parse", "--verify", "--quiet", &format!("{reference}^{{commit}}")])
             .map_err(|_| format!("`{reference}` is not a commit in this repository"))?;
-        let mut listed =
-            git(&self.root, &["diff", "--name-only", "--no-renames", "-z", reference, "--", "."])?;
+        // `--no-relative`: paths from the top of the repository whatever `diff.relative` says.
+        let mut listed = git(
+            &self.root,
+            &["diff", "--name-only", "--no-relative", "--no-renames", "-z", reference, "--", "."],
+        )?;
         listed.push_str(&git(
             &self.root,
             &["ls-files", "--others", "--exclude-standard", "-z", "--full-name", "--", "."],
@@ -261,7 +279,19 @@ impl Repository {
         if !exists.status.success() {
             return Ok(None);
         }
-        git(&self.root, &["show", &spec]).map(Some)
+        // The blob's bytes as committed: `cat-file blob` applies no textconv or filter.
+        let output = Process::new("git")
+            .current_dir(&self.root)
+            .args(["cat-file", "blob", &spec])
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "git cannot read {spec}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        String::from_utf8(output.stdout).map(Some).map_err(|_| format!("{spec} is not UTF-8 text"))
     }
 }
 

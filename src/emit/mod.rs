@@ -273,11 +273,17 @@ pub fn check(plan: &Plan, root: &Utf8Path) -> Result<Vec<Drift>, EmitError> {
         vec![compare(&wanted)]
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                wanted.chunks(per_thread).map(|slice| scope.spawn(move || compare(slice))).collect();
+            let handles: Vec<_> = wanted
+                .chunks(per_thread)
+                .map(|slice| (slice, std::thread::Builder::new().spawn_scoped(scope, move || compare(slice))))
+                .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .map(|(slice, handle)| match handle {
+                    Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    // No thread to be had (a constrained sandbox): compare this slice here.
+                    Err(_) => compare(slice),
+                })
                 .collect()
         })
     };

@@ -9,16 +9,24 @@
 //!   group, which is an input of exactly the images whose closure contains it; a comment
 //!   edit changes no bytes at all.
 //!
-//! A service is affected when its image is, or when its deployment (compose and Kubernetes
-//! settings, compared by value, without source positions) changed.
+//! - the config changed how the image is built or where it goes: platforms, repository,
+//!   tags, build arguments (a new platform must be built even if no file changed).
+//!
+//! A service is affected when an image it runs (its own, or one of its Kubernetes init
+//! containers') is, or when its deployment changed: its entries in the Compose files and
+//! its Kubernetes objects and patches, as rendered. Comparing rendered output rather than
+//! settings catches what one service's settings do to another (a dependency's health check
+//! decides a `depends_on` condition; profiles are inherited along `depends_on`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::model::{Init, K8s, Model, Service, ServiceSecret, ServiceSource};
+use crate::model::{ImageId, Model, Service, ServiceSource};
 use crate::plan::Plan;
+use crate::plan::builds::{Build, builds};
+use crate::plan::compose;
 use crate::plan::inputs::{InputKind, covers, image_inputs};
 use crate::resolve::dockerignore::IgnoreRules;
 
@@ -38,6 +46,8 @@ pub enum Reason {
     Config { path: String },
     /// This file (a build input, or inside one) changed.
     File { path: String },
+    /// How the image is built or published changed (platforms, repository, tags, arguments).
+    Build,
     /// The service runs an image that is rebuilt.
     Image { image: String },
     /// The service's deployment settings changed.
@@ -50,7 +60,8 @@ impl std::fmt::Display for Reason {
             Reason::New => write!(f, "new in the configuration"),
             Reason::Config { path } => write!(f, "config change renders {path} differently"),
             Reason::File { path } => write!(f, "{path} changed"),
-            Reason::Image { image } => write!(f, "its image {image} is rebuilt"),
+            Reason::Build => write!(f, "its build settings (platforms, repository, tags) changed"),
+            Reason::Image { image } => write!(f, "runs image {image}, which is rebuilt"),
             Reason::Deployment => write!(f, "its deployment settings changed"),
         }
     }
@@ -103,26 +114,30 @@ pub fn affected(old: Option<Snapshot<'_>>, new: Snapshot<'_>, changed: &[String]
                 }
             }
         }
+        if let Some(old) = old
+            && !reasons.contains(&Reason::New)
+            && build_settings(old.model, &image.name.value) != build_settings(model, &image.name.value)
+        {
+            reasons.push(Reason::Build);
+        }
         if !reasons.is_empty() {
             result.images.push(Entry { name: image.name.value.clone(), reasons });
         }
     }
-    for service in &model.services {
+    let deployments = deployments(new);
+    let old_deployments = old.map(deployments_by_name);
+    for (id, service) in model.services.iter().enumerate() {
         let mut reasons = Vec::new();
-        let before = old.and_then(|old| old.model.service(&service.name.value).map(|s| (old.model, s)));
-        match before {
-            None if old.is_some() => reasons.push(Reason::New),
-            Some((old_model, old_service))
-                if signature(old_model, old_service) != signature(model, service) =>
-            {
-                reasons.push(Reason::Deployment);
-            }
+        match old_deployments.as_ref().map(|old| old.iter().find(|(name, _)| *name == service.name.value)) {
+            Some(None) => reasons.push(Reason::New),
+            Some(Some((_, before))) if *before != deployments[id] => reasons.push(Reason::Deployment),
             _ => {}
         }
-        if let ServiceSource::Image(id) = service.source {
-            let name = &model.images[id].name.value;
-            if result.images.iter().any(|e| &e.name == name) {
-                reasons.push(Reason::Image { image: name.clone() });
+        for image in images_run(service) {
+            let name = &model.images[image].name.value;
+            let reason = Reason::Image { image: name.clone() };
+            if result.images.iter().any(|e| &e.name == name) && !reasons.contains(&reason) {
+                reasons.push(reason);
             }
         }
         if !reasons.is_empty() {
@@ -146,111 +161,67 @@ pub fn affected(old: Option<Snapshot<'_>>, new: Snapshot<'_>, changed: &[String]
     result
 }
 
-/// Everything that shapes a service's deployment, by value: names instead of indices (an
-/// image added above it shifts every index) and no source positions (a comment added
-/// above it shifts every span). The destructuring is exhaustive on purpose: a field added
-/// to [`Service`] or [`K8s`] does not compile until it is considered here.
-fn signature(model: &Model, service: &Service) -> String {
-    let Service {
-        name: _,
-        source,
-        profiles,
-        cmd,
-        ports,
-        env,
-        env_secrets,
-        secrets,
-        depends_on,
-        health,
-        volumes,
-        mounts,
-        restart,
-        oneshot,
-        limits_memory,
-        limits_cpus,
-        dev,
-        k8s,
-        compose_extra,
-    } = service;
-    let source = match source {
-        ServiceSource::Image(id) => format!("image {}", model.images[*id].name.value),
-        ServiceSource::Prebuilt(reference) => format!("prebuilt {reference}"),
-    };
-    let secrets: Vec<(String, String, &String)> = secrets
-        .iter()
-        .map(|ServiceSecret { secret, target }| {
-            let secret = &model.secrets[*secret];
-            (secret.name.value.clone(), secret.file.clone(), target)
-        })
-        .collect();
-    let depends_on: Vec<&str> = depends_on.iter().map(|s| model.services[*s].name.value.as_str()).collect();
-    let k8s = k8s.as_ref().map(|k| k8s_signature(model, k));
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "{source}|{profiles:?}|{cmd:?}|{ports:?}|{env:?}|{env_secrets:?}|{secrets:?}|{depends_on:?}|{health:?}|\
-         {volumes:?}|{mounts:?}|{restart}|{oneshot}|{limits_memory:?}|{limits_cpus:?}|{dev:?}|{k8s:?}|\
-         {compose_extra:?}"
-    );
-    // Settings every service's objects share.
-    let _ = write!(
-        out,
-        "|{:?}|{:?}|{:?}",
-        model.project,
-        model.targets.kubernetes,
-        model.targets.compose.as_ref().map(|c| c.pypi_cache.as_ref().map(|p| &p.index_url))
-    );
-    // Spans hide in every spanned value (health checks, compose extras, …).
-    without_spans(&out)
-}
-
-fn k8s_signature(model: &Model, k8s: &K8s) -> String {
-    let K8s {
-        deploy,
-        name,
-        replicas,
-        requests,
-        limits,
-        autoscale,
-        min_available,
-        gpu,
-        init,
-        run_as_user,
-        writable,
-        security,
-    } = k8s;
-    let init: Vec<String> = init
-        .iter()
-        .map(|Init { name, job, image, cmd, env, env_secrets, run_as_user, writable }| {
-            format!(
-                "{name}|{job}|{}|{cmd:?}|{env:?}|{env_secrets:?}|{run_as_user:?}|{writable:?}",
-                model.images[*image].name.value
-            )
-        })
-        .collect();
-    format!(
-        "{deploy:?}|{name}|{replicas:?}|{requests:?}|{limits:?}|{autoscale:?}|{min_available:?}|{gpu:?}|\
-         {init:?}|{run_as_user:?}|{writable:?}|{security:?}"
-    )
-}
-
-/// A `Debug` form with every `SourceSpan { … }` removed: the value without its position.
-fn without_spans(debug: &str) -> String {
-    const MARK: &str = "SourceSpan {";
-    let mut out = String::with_capacity(debug.len());
-    let mut rest = debug;
-    while let Some(start) = rest.find(MARK) {
-        out.push_str(&rest[..start]);
-        rest = &rest[start + MARK.len()..];
-        // A span's fields hold no braces: the first `}` closes it.
-        match rest.find('}') {
-            Some(end) => rest = &rest[end + 1..],
-            None => rest = "",
-        }
-        out.push('_');
+/// The images a service's containers run: its own, then its init containers' (config order).
+fn images_run(service: &Service) -> Vec<ImageId> {
+    let mut images = Vec::new();
+    if let ServiceSource::Image(id) = service.source {
+        images.push(id);
     }
-    out.push_str(rest);
-    out
+    for init in service.k8s.iter().flat_map(|k| &k.init) {
+        if !images.contains(&init.image) {
+            images.push(init.image);
+        }
+    }
+    images
+}
+
+/// How an image is built and published: its build (Dockerfile, stage, repository, tags,
+/// arguments) and the project's platforms. `None` when the image does not exist.
+fn build_settings(model: &Model, image: &str) -> Option<(Build, Vec<String>)> {
+    let build = builds(model).into_iter().find(|b| b.name == image)?;
+    Some((build, model.project.platforms.clone()))
+}
+
+/// What each service's deployment renders to, in service order: its Compose entries, and
+/// the bytes of its Kubernetes objects and of the patches aimed at them, with the
+/// settings every object shares (namespace, tag).
+fn deployments(snapshot: Snapshot<'_>) -> Vec<String> {
+    let model = snapshot.model;
+    let compose = model.targets.compose.as_ref().map(|t| compose::service_fingerprints(model, t));
+    model
+        .services
+        .iter()
+        .enumerate()
+        .map(|(id, service)| {
+            let mut out = compose.as_ref().map(|c| c[id].clone()).unwrap_or_default();
+            if let (Some(target), Some(k8s)) = (&model.targets.kubernetes, &service.k8s) {
+                let _ = write!(
+                    out,
+                    "\nnamespace {} tag {} min 1.{}",
+                    target.namespace, target.tag, target.min_minor
+                );
+                let mut names = vec![k8s.name.clone()];
+                names.extend(k8s.init.iter().map(|i| crate::model::init_job_name(&k8s.name, &i.name)));
+                for file in &snapshot.plan.files {
+                    let Some(object) = file.path.as_str().strip_prefix("k8s/") else { continue };
+                    let object = object.strip_prefix("patches/").unwrap_or(object);
+                    if names
+                        .iter()
+                        .any(|n| object.strip_prefix(n.as_str()).is_some_and(|rest| rest.starts_with('.')))
+                    {
+                        let _ = write!(out, "\n{}\n", file.path);
+                        out.push_str(&String::from_utf8_lossy(&file.bytes));
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+fn deployments_by_name(snapshot: Snapshot<'_>) -> Vec<(String, String)> {
+    let names = snapshot.model.services.iter().map(|s| s.name.value.clone());
+    names.zip(deployments(snapshot)).collect()
 }
 
 /// The report `gscgen affected` prints.
@@ -282,19 +253,4 @@ pub fn text(affected: &Affected) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_spans;
-
-    #[test]
-    fn spans_are_dropped_from_debug_forms() {
-        let debug = "Some(HealthDecl { span: SourceSpan { offset: SourceOffset(12), length: 3 }, retries: \
-                     Some(Spanned { value: 3, span: SourceSpan { offset: SourceOffset(40), length: 1 } }) })";
-        assert_eq!(
-            without_spans(debug),
-            "Some(HealthDecl { span: _, retries: Some(Spanned { value: 3, span: _ }) })"
-        );
-    }
 }

@@ -45,7 +45,8 @@ fn dot(model: &Model) -> String {
         );
     }
     let _ = writeln!(out, "  }}");
-    if !model.base.groups.is_empty() {
+    // Every image builds FROM the shared base image, even one that installs no group.
+    if !model.images.is_empty() || !model.base.groups.is_empty() {
         let _ = writeln!(out, "  \"base-image\" [label=\"base image\", shape=component, style=bold];");
     }
     for image in &model.images {
@@ -107,7 +108,7 @@ fn mermaid(model: &Model) -> String {
     for (id, group) in model.groups.iter().enumerate() {
         let _ = writeln!(out, "  g{id}[{}]", mermaid_label(&group.name.value));
     }
-    if !model.base.groups.is_empty() {
+    if !model.images.is_empty() || !model.base.groups.is_empty() {
         let _ = writeln!(out, "  base[[\"base image\"]]");
     }
     for (id, image) in model.images.iter().enumerate() {

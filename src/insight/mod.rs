@@ -229,22 +229,10 @@ pub fn location(source: &Source, span: SourceSpan) -> String {
     format!("{}:{line}:{column}", source.name)
 }
 
-/// PEP 503 normalisation, the form gscgen stores requirement names in.
-pub fn normalize_package(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-        } else {
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+/// A package name as gscgen stores requirement names: PEP 503 normalised by pep508_rs,
+/// the same parser that read the configuration. `None` when it is not a valid name.
+pub fn normalize_package(name: &str) -> Option<String> {
+    pep508_rs::PackageName::new(name.trim().to_owned()).ok().map(|n| n.to_string())
 }
 
 #[cfg(test)]
@@ -253,9 +241,11 @@ mod tests {
 
     #[test]
     fn package_names_normalise_like_pep_503() {
-        assert_eq!(normalize_package("APScheduler"), "apscheduler");
-        assert_eq!(normalize_package("google_auth"), "google-auth");
-        assert_eq!(normalize_package("ruamel.yaml"), "ruamel-yaml");
-        assert_eq!(normalize_package("a__-.b"), "a-b");
+        assert_eq!(normalize_package("APScheduler").as_deref(), Some("apscheduler"));
+        assert_eq!(normalize_package("google_auth").as_deref(), Some("google-auth"));
+        assert_eq!(normalize_package("ruamel.yaml").as_deref(), Some("ruamel-yaml"));
+        assert_eq!(normalize_package("a__-.b").as_deref(), Some("a-b"));
+        assert_eq!(normalize_package("-foo"), None);
+        assert_eq!(normalize_package("prophet>=1"), None);
     }
 }

@@ -10,9 +10,21 @@ use crate::source::Source;
 use super::{IncludePath, Root, Subject, location, normalize_package, paths_to};
 
 /// The report and whether the package is installed (the exit status follows it, like
-/// `grep`: 0 found, 1 not found).
-pub fn why(model: &Model, source: &Source, subject: Subject, package: &str) -> (String, bool) {
-    let wanted = normalize_package(package);
+/// `grep`: 0 found, 1 not found); an error when `package` is not a package name.
+pub fn why(
+    model: &Model,
+    source: &Source,
+    subject: Subject,
+    package: &str,
+) -> Result<(String, bool), String> {
+    let wanted = normalize_package(package).ok_or_else(|| {
+        format!("`{package}` is not a package name (write the name alone, e.g. `prophet`, without a version)")
+    })?;
+    Ok(report(model, source, subject, package, &wanted))
+}
+
+fn report(model: &Model, source: &Source, subject: Subject, package: &str, wanted: &str) -> (String, bool) {
+    let wanted = wanted.to_owned();
     let mut out = String::new();
     let Some(image) = subject.image(model) else {
         let _ = writeln!(

@@ -127,18 +127,26 @@ fn parse_pieces(text: &str, cuts: &[usize]) -> Result<KdlDocument, kdl::KdlError
     }
     let mut documents = documents.into_iter();
     let mut whole = documents.next().unwrap_or_default();
+    // What follows the last node so far (whitespace, comments, slashdashed nodes): in a
+    // whole parse it leads the next node, or trails the document.
+    let mut carry = whole.format().map(|f| f.trailing.clone()).unwrap_or_default();
     for (mut document, start) in documents.zip(cuts) {
         let mut nodes = std::mem::take(document.nodes_mut());
-        // The first node's leading whitespace includes the blanked text before the piece:
-        // keep only what the whole parse would have seen.
-        if let Some(format) = nodes.first_mut().and_then(|n| n.format_mut()) {
-            format.leading = format.leading.get(*start..).unwrap_or_default().to_owned();
+        // Formatting text of this piece starts with the blanked text before it: drop that.
+        let own_trailing = document.format().map(|f| f.trailing.clone()).unwrap_or_default();
+        match nodes.first_mut() {
+            Some(first) => {
+                if let Some(format) = first.format_mut() {
+                    format.leading = format!("{carry}{}", format.leading.get(*start..).unwrap_or_default());
+                }
+                carry = own_trailing;
+            }
+            None => carry.push_str(own_trailing.get(*start..).unwrap_or_default()),
         }
         whole.nodes_mut().extend(nodes);
-        // Whitespace after the last node belongs to the document.
-        if let (Some(format), Some(last)) = (whole.format_mut(), document.format()) {
-            format.trailing.clone_from(&last.trailing);
-        }
+    }
+    if let Some(format) = whole.format_mut() {
+        format.trailing = carry;
     }
     Ok(whole)
 }
@@ -296,6 +304,16 @@ fn scan(text: &str) -> Scan {
                     continue;
                 }
             }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // Multi-line string: runs to the next unescaped `"""`; lone quotes and
+                // whole lines such as `}` inside it are text.
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 3;
+                continue;
+            }
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
@@ -393,6 +411,36 @@ mod tests {
                     assert_eq!(x.span(), y.span());
                 }
             }
+        }
+    }
+
+    /// Every cut the scanner offers gives exactly the whole parse, on a text with the
+    /// constructs that could mislead it: multi-line strings with lone quotes and `}` lines,
+    /// raw strings, comments, slashdash, line continuations, non-ASCII text and CRLF.
+    #[test]
+    fn every_offered_cut_gives_the_whole_document() {
+        let text = concat!(
+            "a \"\"\"\n}\nx \" y\n\"\"\"\n",
+            "b {\n  c \"}\\\"\"\n}\n",
+            "d #\"\"\"\n}\n\" {\n\"\"\"#\n",
+            "/* { */ e {\n}\n",
+            "/- f {\n  g\n}\n",
+            "h 1 \\ // tail\n  2\n",
+            "i {\r\n  j \"é}\"\r\n}\r\n",
+            "k {\n  l \"\"\"\n  }\n  \"\"\"\n}\n",
+            "m {\n}\n",
+        );
+        let whole = KdlDocument::parse_v2(text).expect("the test text is KDL 2");
+        let ends = scan(text).node_ends;
+        assert!(ends.len() >= 4, "{ends:?}");
+        for cut in &ends {
+            if *cut >= text.len() {
+                continue;
+            }
+            let pieces = parse_pieces(text, &[*cut]).unwrap();
+            assert!(pieces.to_string() == whole.to_string(), "cut at {cut}: {:?}", &text[..*cut]);
+            // The cut itself is a real node boundary: both halves parse on their own.
+            assert!(KdlDocument::parse_v2(&text[..*cut]).is_ok(), "cut at {cut}: {:?}", &text[..*cut]);
         }
     }
 

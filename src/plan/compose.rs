@@ -34,7 +34,7 @@ struct ComposeFile {
 }
 
 /// One service entry, every field already quoted.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct ServiceView {
     key: String,
     image: Option<String>,
@@ -57,6 +57,7 @@ struct ServiceView {
     extra: Vec<String>,
 }
 
+#[derive(Debug)]
 struct BuildView {
     context: String,
     dockerfile: String,
@@ -67,6 +68,7 @@ struct BuildView {
     platforms: Vec<String>,
 }
 
+#[derive(Debug)]
 struct EnvView {
     key: String,
     /// `None`: no value in the file; Compose passes the variable through from its own
@@ -74,6 +76,7 @@ struct EnvView {
     value: Option<String>,
 }
 
+#[derive(Debug)]
 struct VolumeView {
     kind: &'static str,
     source: String,
@@ -81,6 +84,7 @@ struct VolumeView {
     read_only: bool,
 }
 
+#[derive(Debug)]
 struct HealthView {
     test: Vec<String>,
     interval: Option<String>,
@@ -89,6 +93,7 @@ struct HealthView {
     retries: Option<String>,
 }
 
+#[derive(Debug)]
 struct LimitsView {
     cpus: Option<String>,
     memory: Option<String>,
@@ -167,6 +172,27 @@ pub(super) fn plan(
     );
     planner.render(PROD_FILE, &prod, FileMode::Regular)?;
     Ok(())
+}
+
+/// Each service's entries in the three files (base, dev, prod), as one value per service
+/// in config order. `gscgen affected` compares them: a service must be redeployed when
+/// what Compose is told about it changed, including what depends on other services (its
+/// `depends_on` conditions, the profiles it inherits).
+pub(crate) fn service_fingerprints(model: &Model, target: &ComposeTarget) -> Vec<String> {
+    let compose = Compose::new(model, target);
+    model
+        .services
+        .iter()
+        .enumerate()
+        .map(|(id, s)| {
+            format!(
+                "{:?}\n{:?}\n{:?}",
+                compose.base_service(id, s),
+                compose.dev_service(id, s),
+                compose.prod_service(id, s)
+            )
+        })
+        .collect()
 }
 
 /// Facts shared by the three files.

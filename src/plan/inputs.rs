@@ -101,7 +101,8 @@ pub fn covers(input: &Input, changed: &str) -> bool {
         // COPY sources are globs (Go's filepath.Match); a folder matched by the glob brings
         // everything inside it.
         let Ok(glob) = globset::GlobBuilder::new(path).literal_separator(true).build() else {
-            return false;
+            // Resolve refuses such a source; should one get here, over-reporting is the safe side.
+            return true;
         };
         let matcher = glob.compile_matcher();
         let mut prefix = changed;
