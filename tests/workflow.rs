@@ -43,13 +43,7 @@ struct Rendered {
 
 impl Rendered {
     fn new(kdl: &str) -> Self {
-        let (model, diags) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
-        let model = model
-            .unwrap_or_else(|| panic!("fixture does not compile: {:?}", diags.iter().collect::<Vec<_>>()));
-        let dir = tempfile::tempdir().expect("temp dir");
-        fs::write(dir.path().join("project.kdl"), kdl).expect("write project.kdl");
-        let output = support::run_in(dir.path(), &["render", "-q"]);
-        assert_eq!(output.status.code(), Some(0), "render failed: {}", support::stderr(&output));
+        let (dir, model) = support::render_project(kdl);
         Self { dir, model }
     }
 
