@@ -9,12 +9,14 @@
 
 mod support;
 
+use support::Rendered;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::process::Output;
 
-use gscgen::model::{Model, ServiceSource};
+use gscgen::model::ServiceSource;
 use gscgen::source::Source;
 use serde_json::{Value, json};
 
@@ -36,25 +38,9 @@ fn fixture_text(name: &str) -> String {
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A project rendered into a temporary folder.
-struct Rendered {
-    dir: tempfile::TempDir,
-    model: Model,
-}
-
 impl Rendered {
-    fn new(kdl: &str) -> Self {
-        let (dir, model) = support::render_project(kdl);
-        Self { dir, model }
-    }
-
     fn fixture(name: &str) -> Self {
         Self::new(&fixture_text(name))
-    }
-
-    /// The folder of the compose files (the output folder).
-    fn out(&self) -> PathBuf {
-        self.dir.path().join(self.model.project.output.as_str())
     }
 
     fn text(&self, file: &str) -> String {

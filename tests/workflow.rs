@@ -11,6 +11,8 @@
 
 mod support;
 
+use support::Rendered;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,25 +37,9 @@ fn fixture_text(name: &str) -> String {
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A project rendered into a temporary folder.
-struct Rendered {
-    dir: tempfile::TempDir,
-    model: Model,
-}
-
 impl Rendered {
-    fn new(kdl: &str) -> Self {
-        let (dir, model) = support::render_project(kdl);
-        Self { dir, model }
-    }
-
     fn fixture(name: &str) -> Self {
         Self::new(&fixture_text(name))
-    }
-
-    /// The output folder.
-    fn out(&self) -> PathBuf {
-        self.dir.path().join(self.model.project.output.as_str())
     }
 
     fn path(&self) -> PathBuf {

@@ -15,12 +15,13 @@
 
 mod support;
 
+use support::Rendered;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gscgen::model::Model;
 use gscgen::plan::inputs::{covers, image_inputs};
 use serde_json::{Value, json};
 
@@ -47,18 +48,7 @@ fn fixture_text(name: &str) -> String {
     }
 }
 
-/// A project rendered into a temporary folder (its root is the repository root).
-struct Rendered {
-    dir: tempfile::TempDir,
-    model: Model,
-}
-
 impl Rendered {
-    fn new(kdl: &str) -> Self {
-        let (dir, model) = support::render_project(kdl);
-        Self { dir, model }
-    }
-
     fn fixture(name: &str) -> Self {
         Self::new(&fixture_text(name))
     }

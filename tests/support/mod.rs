@@ -59,15 +59,30 @@ pub fn generated(path: &str) -> String {
         .unwrap_or_else(|e| panic!("generated/{path}: {e}"))
 }
 
-/// Compiles `kdl` in memory (its model, for assertions) and renders it into a fresh folder
-/// as `project.kdl`; panics with the diagnostics when it does not compile.
-pub fn render_project(kdl: &str) -> (tempfile::TempDir, gscgen::model::Model) {
-    let (model, diagnostics) = gscgen::app::check_source(&gscgen::source::Source::new("project.kdl", kdl));
-    let model = model
-        .unwrap_or_else(|| panic!("project does not compile: {:?}", diagnostics.iter().collect::<Vec<_>>()));
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("project.kdl"), kdl).expect("write project.kdl");
-    let output = run_in(dir.path(), &["render", "-q"]);
-    assert_eq!(output.status.code(), Some(0), "render failed: {}", stderr(&output));
-    (dir, model)
+/// A project compiled in memory (its model, for assertions) and rendered into a fresh
+/// folder as `project.kdl`. Test files add their own accessors in `impl Rendered` blocks.
+pub struct Rendered {
+    pub dir: tempfile::TempDir,
+    pub model: gscgen::model::Model,
+}
+
+impl Rendered {
+    /// Panics with the diagnostics when `kdl` does not compile, or when render fails.
+    pub fn new(kdl: &str) -> Self {
+        let (model, diagnostics) =
+            gscgen::app::check_source(&gscgen::source::Source::new("project.kdl", kdl));
+        let model = model.unwrap_or_else(|| {
+            panic!("project does not compile: {:?}", diagnostics.iter().collect::<Vec<_>>())
+        });
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("project.kdl"), kdl).expect("write project.kdl");
+        let output = run_in(dir.path(), &["render", "-q"]);
+        assert_eq!(output.status.code(), Some(0), "render failed: {}", stderr(&output));
+        Self { dir, model }
+    }
+
+    /// The output folder.
+    pub fn out(&self) -> PathBuf {
+        self.dir.path().join(self.model.project.output.as_str())
+    }
 }
