@@ -128,17 +128,22 @@ impl<'a> NodeView<'a> {
         self.node.name().span()
     }
 
+    /// `` `node` needs {what} ``, on the node's name: every required argument that is not there.
+    fn missing_argument(&self, what: &str) -> Diagnostic {
+        Diagnostic::error(
+            Code::MissingArgument,
+            format!("`{}` needs {what}", self.name()),
+            self.name_span(),
+            format!("{what} missing"),
+        )
+    }
+
     /// A required string argument at the next position.
     pub(crate) fn arg_text(&mut self, ctx: &mut Ctx, what: &str) -> Option<Text> {
         let Some(entry) = self.args.get(self.args_used).copied() else {
             ctx.report(
-                Diagnostic::error(
-                    Code::MissingArgument,
-                    format!("`{}` needs {what}", self.name()),
-                    self.name_span(),
-                    format!("{what} missing"),
-                )
-                .with_help(format!("write it after the node name: `{} \"…\"`", self.name())),
+                self.missing_argument(what)
+                    .with_help(format!("write it after the node name: `{} \"…\"`", self.name())),
             );
             return None;
         };
@@ -178,19 +183,11 @@ impl<'a> NodeView<'a> {
     /// A required boolean argument at the next position.
     pub(crate) fn arg_bool(&mut self, ctx: &mut Ctx, what: &str) -> Option<Spanned<bool>> {
         let Some(entry) = self.args.get(self.args_used).copied() else {
-            ctx.report(
-                Diagnostic::error(
-                    Code::MissingArgument,
-                    format!("`{}` needs {what}", self.name()),
-                    self.name_span(),
-                    format!("{what} missing"),
-                )
-                .with_help(format!(
-                    "write `{} #true` or `{} #false`",
-                    self.name(),
-                    self.name()
-                )),
-            );
+            ctx.report(self.missing_argument(what).with_help(format!(
+                "write `{} #true` or `{} #false`",
+                self.name(),
+                self.name()
+            )));
             return None;
         };
         self.args_used += 1;
@@ -206,12 +203,7 @@ impl<'a> NodeView<'a> {
     /// A required unsigned integer argument at the next position.
     pub(crate) fn arg_uint<T: TryFrom<i128>>(&mut self, ctx: &mut Ctx, what: &str) -> Option<Spanned<T>> {
         let Some(entry) = self.args.get(self.args_used).copied() else {
-            ctx.report(Diagnostic::error(
-                Code::MissingArgument,
-                format!("`{}` needs {what}", self.name()),
-                self.name_span(),
-                format!("{what} missing"),
-            ));
+            ctx.report(self.missing_argument(what));
             return None;
         };
         self.args_used += 1;

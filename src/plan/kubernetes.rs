@@ -413,6 +413,11 @@ fn yaml_scalar_value(scalar: &Scalar) -> String {
     }
 }
 
+/// The read-only mount of the pod's secrets volume, in every container that reads a secret.
+fn secrets_mount() -> MountView {
+    MountView { name: SECRETS_VOLUME.to_owned(), path: SECRETS_DIR.to_owned(), read_only: true }
+}
+
 /// Object-safe [`Planner::render`], so one closure renders (and lists) every kind of file.
 trait DynTemplate {
     fn render_into(&self, planner: &mut Planner, path: String) -> Result<(), PlanError>;
@@ -707,11 +712,7 @@ impl<'a> Kube<'a> {
         let mut mounts: Vec<MountView> = k8s.writable.iter().map(|path| volumes.writable(path)).collect();
         mounts.extend(service.volumes.iter().map(|(name, target)| volumes.named(name, target)));
         if !secrets.is_empty() {
-            mounts.push(MountView {
-                name: SECRETS_VOLUME.to_owned(),
-                path: SECRETS_DIR.to_owned(),
-                read_only: true,
-            });
+            mounts.push(secrets_mount());
         }
         ContainerView {
             name: yaml_scalar(&k8s.name).into_owned(),
@@ -743,11 +744,7 @@ impl<'a> Kube<'a> {
         let (image, pull_policy) = self.built_image(init.image);
         let mut mounts: Vec<MountView> = init.writable.iter().map(|path| volumes.writable(path)).collect();
         if !secrets.is_empty() {
-            mounts.push(MountView {
-                name: SECRETS_VOLUME.to_owned(),
-                path: SECRETS_DIR.to_owned(),
-                read_only: true,
-            });
+            mounts.push(secrets_mount());
         }
         ContainerView {
             name: yaml_scalar(&init.name).into_owned(),
