@@ -10,12 +10,14 @@
 use askama::Template;
 
 use super::builds::{self, Build};
+use super::k8s_objects::{
+    PodVolumes, SECRETS_DIR, SECRETS_VOLUME, UNHEALTHY_POD_EVICTION_MINOR, container_ports, health_check,
+};
 use super::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{
-    Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch, PodVolumes, Resources,
-    SECRETS_DIR, SECRETS_VOLUME, Service, ServiceSource, UNHEALTHY_POD_EVICTION_MINOR, Yaml, container_ports,
-    health_check, init_job_name,
+    Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch, Resources, Service,
+    ServiceSource, Yaml, init_job_name,
 };
 use crate::parse::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::resolve::kubernetes::duration_seconds;
@@ -912,7 +914,7 @@ impl Volumes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::volume_base;
+    use crate::plan::k8s_objects::volume_base;
 
     #[test]
     fn immutable_tags_are_commit_shas() {

@@ -6,6 +6,7 @@ pub(crate) mod compose;
 mod dependency_groups;
 mod docker;
 pub mod inputs;
+pub mod k8s_objects;
 pub(crate) mod kubernetes;
 mod path_filters;
 pub(crate) mod quote;
