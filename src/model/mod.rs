@@ -354,11 +354,4 @@ impl Model {
             None => repository_name.to_owned(),
         }
     }
-
-    /// Path, relative to the output folder, of a group's requirements file, when the
-    /// requirements target is on.
-    pub fn requirements_path(&self, group: GroupId) -> Option<Utf8PathBuf> {
-        let target = self.targets.requirements.as_ref()?;
-        Some(target.dir.join(format!("{}.txt", self.groups[group].name.value)))
-    }
 }

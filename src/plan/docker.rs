@@ -237,7 +237,7 @@ fn header(context: &PlanContext, target: &DockerTarget, what: &[&str]) -> Vec<St
 
 /// Context-relative path of a group's requirements file.
 fn requirements_source(model: &Model, group: usize, path: &Utf8Path) -> Result<String, PlanError> {
-    let file = model.requirements_path(group).ok_or_else(|| {
+    let file = super::requirements::requirements_path(model, group).ok_or_else(|| {
         error(path, "the docker target needs the requirements target (resolve checks this)")
     })?;
     Ok(model.project.output.join(file).into_string())

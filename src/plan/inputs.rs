@@ -71,7 +71,7 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
     generated(&mut inputs, Utf8PathBuf::from(format!("{own}.dockerignore")));
     generated(&mut inputs, own);
     for group in model.base.closure.iter().chain(&image.closure) {
-        if let Some(path) = model.requirements_path(*group) {
+        if let Some(path) = super::requirements::requirements_path(model, *group) {
             generated(&mut inputs, path);
         }
     }

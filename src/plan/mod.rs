@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::model::Model;
 
 pub use builds::{base_dockerfile_path, dockerfile_path};
+pub use requirements::requirements_path;
 
 /// Unix permission class of a generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -725,7 +725,7 @@ impl<'a> Ignore<'a> {
         groups.sort_unstable();
         groups.dedup();
         for group in groups {
-            let Some(path) = model.requirements_path(group) else { continue };
+            let Some(path) = crate::plan::requirements_path(model, group) else { continue };
             let path = model.project.output.join(path);
             let verdict = self.rules.verdict(path.as_str());
             if !verdict.excluded {
