@@ -230,7 +230,8 @@ pub fn location(source: &Source, span: SourceSpan) -> String {
 }
 
 /// A package name as gscgen stores requirement names: PEP 503 normalised by pep508_rs,
-/// the same parser that read the configuration. `None` when it is not a valid name.
+/// the same parser that read the configuration (and that normalises dependency-group
+/// names). `None` when it is not a valid name.
 pub fn normalize_package(name: &str) -> Option<String> {
     pep508_rs::PackageName::new(name.trim().to_owned()).ok().map(|n| n.to_string())
 }

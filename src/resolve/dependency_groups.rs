@@ -34,21 +34,10 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<D
 }
 
 /// PEP 503 normalisation, which PEP 735 prescribes for group names: `Api__X.y` → `api-x-y`.
+/// pep508_rs, which already normalises requirement names, does it; a name it refuses is
+/// reported by the name checks, and is compared lower-cased here.
 pub(crate) fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_run {
-                out.push('-');
-            }
-            in_run = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_run = false;
-        }
-    }
-    out
+    pep508_rs::PackageName::new(name.to_owned()).map_or_else(|_| name.to_lowercase(), |n| n.to_string())
 }
 
 fn check_names(config: &Config, diagnostics: &mut Diagnostics) {
