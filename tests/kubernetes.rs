@@ -1244,10 +1244,7 @@ const PATCHED: &str = "patched";
 
 /// Where the target writes an object: `namespace.yaml`, else `<name>.<kind>.yaml`.
 fn object_file(object: &gscgen::plan::k8s_objects::Object) -> String {
-    match object.kind {
-        gscgen::model::ObjectKind::Namespace => "namespace.yaml".to_owned(),
-        kind => format!("{}.{}.yaml", object.name, kind.word()),
-    }
+    object.kind.file_name(&object.name)
 }
 
 /// Differences between the model's [`Shape`] of an object and its rendered YAML.

@@ -6,10 +6,11 @@ use std::fmt::Write as _;
 
 use camino::Utf8Path;
 
-use crate::model::{Deploy, ImageId, Model, ServiceSource};
+use crate::model::{Deploy, ImageId, Model, ObjectKind, ServiceSource};
 use crate::plan::Plan;
 use crate::plan::builds::{base_dockerfile_path, dockerfile_path};
 use crate::plan::inputs::{InputKind, image_inputs};
+use crate::plan::k8s_objects::objects;
 use crate::source::Source;
 
 use super::{Subject, location, shortest_paths};
@@ -154,7 +155,7 @@ fn service_facts(model: &Model, plan: &Plan, id: usize, out: &mut String) {
         );
     }
     let Some(k8s) = &service.k8s else { return };
-    let objects = match &k8s.deploy {
+    match &k8s.deploy {
         Deploy::External { reason } => {
             let _ = writeln!(out, "  kubernetes  not rendered: provided by the cluster ({reason})");
             return;
@@ -163,18 +164,18 @@ fn service_facts(model: &Model, plan: &Plan, id: usize, out: &mut String) {
             let _ = writeln!(out, "  kubernetes  not deployed (every profile is dev)");
             return;
         }
-        Deploy::Deployment => ["deployment", "service", "hpa", "pdb"].as_slice(),
-        Deploy::Job => ["job"].as_slice(),
-    };
-    let dir = Utf8Path::new(crate::plan::kubernetes::DIR);
-    let mut files: Vec<String> = objects
-        .iter()
-        .filter_map(|kind| output_file(model, plan, &dir.join(format!("{}.{kind}.yaml", k8s.name))))
-        .collect();
-    for init in k8s.init.iter().filter(|i| i.job) {
-        let name = crate::model::init_job_name(&k8s.name, &init.name);
-        files.extend(output_file(model, plan, &dir.join(format!("{name}.job.yaml"))));
+        Deploy::Deployment | Deploy::Job => {}
     }
+    // The service's objects as the plan lays them out: its own, then its init Jobs.
+    let mut names = vec![k8s.name.clone()];
+    names.extend(k8s.init.iter().filter(|i| i.job).map(|i| crate::model::init_job_name(&k8s.name, &i.name)));
+    let dir = Utf8Path::new(crate::plan::kubernetes::DIR);
+    let objects = objects(model);
+    let files: Vec<String> = names
+        .iter()
+        .flat_map(|name| objects.iter().filter(move |o| &o.name == name && o.kind != ObjectKind::Namespace))
+        .filter_map(|o| output_file(model, plan, &dir.join(o.kind.file_name(&o.name))))
+        .collect();
     for file in files {
         let _ = writeln!(out, "  kubernetes  {file}");
     }

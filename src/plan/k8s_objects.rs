@@ -11,6 +11,14 @@ use crate::parse::config::HealthDecl;
 pub const UNHEALTHY_POD_EVICTION_MINOR: u16 = 27;
 
 impl ObjectKind {
+    /// Its file in the `k8s/` folder: `namespace.yaml`, else `<name>.<kind>.yaml`.
+    pub fn file_name(self, name: &str) -> String {
+        match self {
+            ObjectKind::Namespace => "namespace.yaml".to_owned(),
+            kind => format!("{name}.{}.yaml", kind.word()),
+        }
+    }
+
     /// `(apiVersion, kind)` as the manifests write them.
     pub fn api(self) -> (&'static str, &'static str) {
         match self {

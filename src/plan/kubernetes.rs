@@ -25,7 +25,6 @@ use crate::resolve::names::dns_name;
 
 /// The folder of every manifest, inside the output folder.
 pub(crate) const DIR: &str = "k8s";
-const NAMESPACE_FILE: &str = "namespace.yaml";
 const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 /// The folder of the patch files, inside `k8s/`.
 const PATCH_DIR: &str = "patches";
@@ -229,7 +228,8 @@ pub(super) fn plan(
 ) -> Result<(), PlanError> {
     let kube = Kube::new(model, target);
     let config_name = context.config_name.clone();
-    let mut resources: Vec<String> = vec![NAMESPACE_FILE.to_owned()];
+    let namespace_file = ObjectKind::Namespace.file_name(&target.namespace);
+    let mut resources: Vec<String> = vec![namespace_file.clone()];
     let mut render =
         |file: String, template: &dyn DynTemplate, planner: &mut Planner| -> Result<(), PlanError> {
             template.render_into(planner, format!("{DIR}/{file}"))?;
@@ -249,7 +249,7 @@ pub(super) fn plan(
                     selector: selector.clone(),
                     pod: kube.pod(service, k8s, &k8s.name, "service", None),
                 };
-                render(format!("{}.deployment.yaml", k8s.name), &deployment, planner)?;
+                render(ObjectKind::Deployment.file_name(&k8s.name), &deployment, planner)?;
                 let ports = kube.ports(service);
                 if !ports.is_empty() {
                     let file = ServiceFile {
@@ -258,7 +258,7 @@ pub(super) fn plan(
                         selector: selector.clone(),
                         ports,
                     };
-                    render(format!("{}.service.yaml", k8s.name), &file, planner)?;
+                    render(ObjectKind::Service.file_name(&k8s.name), &file, planner)?;
                 }
                 if let Some(autoscale) = k8s.autoscale {
                     let file = HpaFile {
@@ -269,7 +269,7 @@ pub(super) fn plan(
                         max: autoscale.max,
                         cpu_percent: autoscale.cpu_percent,
                     };
-                    render(format!("{}.hpa.yaml", k8s.name), &file, planner)?;
+                    render(ObjectKind::Hpa.file_name(&k8s.name), &file, planner)?;
                 }
                 if let Some(min_available) = k8s.min_available {
                     let file = PdbFile {
@@ -279,7 +279,7 @@ pub(super) fn plan(
                         selector,
                         always_allow_unhealthy: target.min_minor >= UNHEALTHY_POD_EVICTION_MINOR,
                     };
-                    render(format!("{}.pdb.yaml", k8s.name), &file, planner)?;
+                    render(ObjectKind::Pdb.file_name(&k8s.name), &file, planner)?;
                 }
             }
             Deploy::Job => {
@@ -288,7 +288,7 @@ pub(super) fn plan(
                     meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "job"),
                     pod: kube.pod(service, k8s, &k8s.name, "job", None),
                 };
-                render(format!("{}.job.yaml", k8s.name), &job, planner)?;
+                render(ObjectKind::Job.file_name(&k8s.name), &job, planner)?;
             }
             Deploy::External { .. } | Deploy::DevOnly => continue,
         }
@@ -299,7 +299,7 @@ pub(super) fn plan(
                 meta: kube.meta(&name, &k8s.name, &name, "init"),
                 pod: kube.pod(service, k8s, &name, "init", Some(init)),
             };
-            render(format!("{name}.job.yaml"), &job, planner)?;
+            render(ObjectKind::Job.file_name(&name), &job, planner)?;
         }
     }
 
@@ -308,7 +308,7 @@ pub(super) fn plan(
         name: yaml_scalar(&target.namespace).into_owned(),
         labels: kube.namespace_labels(),
     };
-    planner.render(format!("{DIR}/{NAMESPACE_FILE}"), &namespace, FileMode::Regular)?;
+    planner.render(format!("{DIR}/{namespace_file}"), &namespace, FileMode::Regular)?;
     let mut patches = Vec::new();
     for patch in &target.patches {
         let file = format!("{PATCH_DIR}/{}.{}.yaml", patch.name, patch.kind.word());
