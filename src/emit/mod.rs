@@ -96,6 +96,11 @@ pub enum EmitError {
     Symlink {
         path: Utf8PathBuf,
     },
+    /// The output folder, or a folder on the way to it below the project, is a symlink.
+    SymlinkedOutput {
+        output: Utf8PathBuf,
+        link: Utf8PathBuf,
+    },
     /// Something that is not a regular file sits where a file goes.
     NotAFile {
         path: Utf8PathBuf,
@@ -123,6 +128,18 @@ impl std::fmt::Display for EmitError {
                 "refusing to write through the symlink {path}: it could point outside the output folder; \
                  replace it with a real folder or file"
             ),
+            EmitError::SymlinkedOutput { output, link } => {
+                let what = if output == link {
+                    "the output folder".to_owned()
+                } else {
+                    format!("{link}, on the way to the output folder {output},")
+                };
+                write!(
+                    f,
+                    "refusing to write into {output}: {what} is a symlink, so its files could land anywhere; \
+                     replace the link with a real folder (or pass --out to one); nothing was written"
+                )
+            }
             EmitError::NotAFile { path } => {
                 write!(f, "{path} is not a regular file; move it away and render again")
             }
@@ -177,11 +194,110 @@ fn read_inside(root: &Utf8Path, relative: &Utf8Path) -> Result<Found, EmitError>
             return Err(EmitError::NotAFile { path: current });
         }
         if last {
-            let bytes = fs::read(&current).map_err(io_error("read", &current))?;
+            let bytes = read_nofollow(&current)?;
             return Ok(Found::File { bytes, mode: mode_of(&metadata) });
         }
     }
     Ok(Found::Nothing)
+}
+
+/// `O_NOFOLLOW` where the platform has it: opening a symlink then fails (`ELOOP`) instead of
+/// opening whatever it points to, so a link swapped in after a check is not followed either.
+fn no_follow(options: &mut fs::OpenOptions) -> &mut fs::OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+    }
+    #[cfg(not(unix))]
+    {
+        options
+    }
+}
+
+/// Whether an open failed because the path is a symlink (`O_NOFOLLOW` gives `ELOOP`).
+fn is_symlink_error(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        error.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = error;
+        false
+    }
+}
+
+/// Reads a file, refusing to follow a symlink at its last component.
+fn read_nofollow(path: &Utf8Path) -> Result<Vec<u8>, EmitError> {
+    use std::io::Read as _;
+    let mut file = no_follow(fs::OpenOptions::new().read(true)).open(path).map_err(|source| {
+        if is_symlink_error(&source) {
+            EmitError::Symlink { path: path.to_owned() }
+        } else {
+            EmitError::Io { action: "read", path: path.to_owned(), source }
+        }
+    })?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io_error("read", path))?;
+    Ok(bytes)
+}
+
+/// A new, empty temporary file in `folder` for `file_name`, named `.<file_name>.gscgen-<random>.tmp`.
+/// The name cannot be predicted (a per-process random key hashed with a counter, the pid
+/// and the time), and the file is created with `O_EXCL` (`create_new`) and `O_NOFOLLOW`:
+/// whatever already sits at the name — a file, a symlink planted by a repository, a
+/// dangling link — makes the open fail and another name is tried; nothing is followed.
+pub(crate) fn create_temporary(
+    folder: &Utf8Path,
+    file_name: &str,
+) -> Result<(Utf8PathBuf, fs::File), EmitError> {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    const ATTEMPTS: u32 = 16;
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        hasher.write_u32(std::process::id());
+        if let Ok(since) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            hasher.write_u128(since.as_nanos());
+        }
+        let path = folder.join(format!(".{file_name}{TEMP_MARK}{:016x}{TEMP_SUFFIX}", hasher.finish()));
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match no_follow(&mut options).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists || is_symlink_error(&e) => last = Some(e),
+            Err(source) => return Err(EmitError::Io { action: "create", path, source }),
+        }
+    }
+    Err(EmitError::Io {
+        action: "create a temporary file in",
+        path: folder.to_owned(),
+        source: last.unwrap_or_else(|| io::Error::other("no free temporary name")),
+    })
+}
+
+/// Creates a file that must not exist yet, with `O_EXCL` and `O_NOFOLLOW`: an existing file
+/// or symlink (dangling or not) at `path` makes it fail with `AlreadyExists`.
+pub(crate) fn create_new_nofollow(path: &Utf8Path) -> io::Result<fs::File> {
+    no_follow(fs::OpenOptions::new().write(true).create_new(true)).open(path)
+}
+
+/// Temporary names: `.<file>.gscgen-<16 hex digits>.tmp`.
+const TEMP_MARK: &str = ".gscgen-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Whether a file name is one of gscgen's temporary names (this build's or an older one's).
+pub(crate) fn is_temporary_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(TEMP_SUFFIX) && name.contains(TEMP_MARK)
 }
 
 #[cfg(unix)]
@@ -313,6 +429,40 @@ pub fn check(plan: &Plan, root: &Utf8Path) -> Result<Vec<Drift>, EmitError> {
     Ok(drift)
 }
 
+/// Refuses an output folder that is, or lies below, a symlink anywhere under `base` (the
+/// project's folder): writing through it would put generated files — and the lock — wherever
+/// the link points. Folders that do not exist yet are fine (they will be created as real
+/// folders). An output folder outside `base` (`--out /elsewhere`) has only itself checked.
+pub fn guard_output(base: &Utf8Path, root: &Utf8Path) -> Result<(), EmitError> {
+    use camino::Utf8Component;
+    let below = match root.strip_prefix(base) {
+        Ok(rest) => Some((base.to_owned(), rest)),
+        Err(_) if root.is_relative() => Some((Utf8PathBuf::new(), root)),
+        Err(_) => None,
+    };
+    let inspect = |path: &Utf8Path| match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            Err(EmitError::SymlinkedOutput { output: root.to_owned(), link: path.to_owned() })
+        }
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(EmitError::Io { action: "inspect", path: path.to_owned(), source }),
+    };
+    let Some((mut current, rest)) = below else {
+        return inspect(root).map(|_| ());
+    };
+    for component in rest.components() {
+        current.push(component.as_str());
+        if let Utf8Component::Normal(_) = component
+            && !inspect(&current)?
+        {
+            // Nothing exists from here on: it will be created as real folders.
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Options of a write.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
@@ -333,6 +483,11 @@ pub struct WriteReport {
 
 /// Makes the output folder match the plan.
 pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<WriteReport, EmitError> {
+    // The folders above it are the caller's to check (`guard_output`); the folder itself is
+    // checked here too, before anything (the lock file included) is created in it.
+    if fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(EmitError::SymlinkedOutput { output: root.to_owned(), link: root.to_owned() });
+    }
     fs::create_dir_all(root).map_err(io_error("create", root))?;
     let _lock = Lock::acquire(root)?;
     remove_leftover_temporaries(root, plan)?;
@@ -469,8 +624,9 @@ fn remove_leftover_temporaries(root: &Utf8Path, plan: &Plan) -> Result<(), EmitE
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let is_ours = name.starts_with('.') && name.ends_with(".tmp") && name.contains(".gscgen-");
-            if is_ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            // A symlink under one of gscgen's temporary names is removed too (unlinking a
+            // link never touches what it points to): it can only be a trap.
+            if is_temporary_name(&name) && entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()) {
                 let path = folder.join(name.as_ref());
                 fs::remove_file(&path).map_err(io_error("remove", &path))?;
             }
@@ -511,9 +667,8 @@ fn stage(
     let target = root.join(relative);
     let parent = target.parent().map_or_else(|| root.to_owned(), Utf8Path::to_owned);
     let file_name = relative.file_name().unwrap_or("file");
-    let temporary = parent.join(format!(".{file_name}.gscgen-{}.tmp", std::process::id()));
+    let (temporary, mut file) = create_temporary(&parent, file_name)?;
     let result = (|| {
-        let mut file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
         file.write_all(bytes).map_err(io_error("write", &temporary))?;
         set_mode(&file, mode).map_err(io_error("set the mode of", &temporary))?;
         file.sync_all().map_err(io_error("sync", &temporary))
@@ -568,12 +723,15 @@ impl Lock {
         if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(EmitError::Symlink { path });
         }
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let file = no_follow(fs::OpenOptions::new().create(true).truncate(false).write(true))
             .open(&path)
-            .map_err(io_error("open", &path))?;
+            .map_err(|source| {
+                if is_symlink_error(&source) {
+                    EmitError::Symlink { path: path.clone() }
+                } else {
+                    EmitError::Io { action: "open", path: path.clone(), source }
+                }
+            })?;
         // A lock can be held for a moment by a process that is exiting, or by a child that
         // inherited the descriptor between fork and exec: retry briefly before giving up.
         for _ in 0..LOCK_ATTEMPTS {
@@ -616,10 +774,8 @@ fn write_then_rename(
     permissions: Option<fs::Permissions>,
 ) -> Result<(), EmitError> {
     let parent = path.parent().filter(|p| !p.as_str().is_empty()).unwrap_or(Utf8Path::new("."));
-    let temporary =
-        parent.join(format!(".{}.gscgen-{}.tmp", path.file_name().unwrap_or("file"), std::process::id()));
+    let (temporary, mut file) = create_temporary(parent, path.file_name().unwrap_or("file"))?;
     let result = (|| {
-        let mut file = fs::File::create(&temporary).map_err(io_error("create", &temporary))?;
         file.write_all(bytes).map_err(io_error("write", &temporary))?;
         if let Some(permissions) = permissions {
             file.set_permissions(permissions).map_err(io_error("set the mode of", &temporary))?;
@@ -635,8 +791,7 @@ fn write_then_rename(
 
 /// Creates a file that must not exist yet (`init`): never overwrites.
 pub fn create_new_file(path: &Utf8Path, bytes: &[u8]) -> Result<(), EmitError> {
-    let mut file =
-        fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(io_error("create", path))?;
+    let mut file = create_new_nofollow(path).map_err(io_error("create", path))?;
     file.write_all(bytes).map_err(io_error("write", path))?;
     file.sync_all().map_err(io_error("sync", path))
 }
