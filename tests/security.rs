@@ -235,3 +235,45 @@ fn a_lock_file_symlink_is_refused() {
     assert!(support::stderr(&output).contains("refusing to write through the symlink"));
     assert_untouched(&victim);
 }
+
+/// Point 2: a value at an instruction's argument position can never be read as a flag.
+/// Each payload is refused (exit 2, nothing rendered) whatever form it takes, including
+/// `./-x`, which path cleaning would otherwise turn back into `-x`.
+#[test]
+fn values_that_look_like_flags_are_refused() {
+    let project = |line: &str| {
+        format!(
+            "project demo {{\n    python \"3.12\"\n}}\ngroup base {{\n    require \"requests\"\n}}\n\
+             image api {{\n    groups base\n    {line}\n}}\nservice api image=api\n"
+        )
+    };
+    let cases = [
+        ("copy \"--from=alpine:3\" \"/app/x\"", "gscgen::docker::flag"),
+        ("copy \"--chmod=4777\" \"/app/x\"", "gscgen::docker::flag"),
+        ("copy \"--link\" \"/app/x\"", "gscgen::docker::flag"),
+        ("copy \"-rf\" \"/app/x\"", "gscgen::docker::flag"),
+        ("copy \"./-rf\" \"/app/x\"", "gscgen::docker::flag"),
+        ("copy \"././--link\" \"/app/x\"", "gscgen::docker::flag"),
+        ("copy \"api\" \"--chmod=4777\"", "gscgen::docker::flag"),
+    ];
+    for (line, code) in cases {
+        let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", project(line)));
+        assert!(model.is_none(), "{line}: accepted");
+        assert!(diagnostics.iter().any(|d| d.code.as_str() == code), "{line}: {diagnostics:?}");
+    }
+    // A dash inside a name is fine.
+    let (model, diagnostics) =
+        gscgen::app::check_source(&Source::new("project.kdl", project("copy \"my-app\" \"/app/my-app\"")));
+    assert!(model.is_some(), "{diagnostics:?}");
+    let services = "project demo {\n    python \"3.12\"\n}\ngroup base {\n    require \"requests\"\n}\n\
+                    image api {\n    groups base\n}\nservice api image=api\n";
+    for from in ["--platform=linux/arm64", "postgres:16\nRUN id", "-x", ".hidden"] {
+        let text = format!("{services}service db from=\"{}\"\n", from.escape_default());
+        let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", text));
+        assert!(model.is_none(), "from={from:?} accepted");
+        assert!(
+            diagnostics.iter().any(|d| d.code.as_str() == "gscgen::config::invalid-value"),
+            "{diagnostics:?}"
+        );
+    }
+}
