@@ -97,6 +97,10 @@ pub fn fresh_files(config_dir: &Utf8Path, key: &CacheKey) -> Option<(Utf8PathBuf
             return None;
         }
     }
+    // Temporary files left by an interrupted render are drift too: the full check reports them.
+    if !super::leftover_temporaries_among(root, manifest.files.keys().map(Utf8PathBuf::as_path)).is_empty() {
+        return None;
+    }
     Some((cache.root, manifest.files.into_keys().collect()))
 }
 
