@@ -115,3 +115,25 @@ fn include_chain_100k(bencher: divan::Bencher) {
     let source = Source::new("chain.kdl", gscgen::synth::include_chain(100_000));
     bencher.bench(|| gscgen::app::check_source(&source));
 }
+
+/// Issue 21: 10,000 errors (each of 10,000 groups includes a group that does not exist) must
+/// stay linear: every "did you mean" examines a bounded number of names and every help line
+/// lists at most a few. Before, each hint listed all 10,000 groups (28 s, 905 MB).
+fn ten_thousand_bad_includes() -> Source {
+    use std::fmt::Write as _;
+    let mut text = String::from("project demo {\n    python \"3.12\"\n}\n");
+    for i in 0..10_000 {
+        let _ = writeln!(text, "group g{i} {{\n    include \"missing{i}\"\n}}");
+    }
+    Source::new("project.kdl", text)
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn diagnostics_10000_bad_includes(bencher: divan::Bencher) {
+    let source = ten_thousand_bad_includes();
+    bencher.bench(|| {
+        let (model, diagnostics) = gscgen::app::check_source(divan::black_box(&source));
+        assert!(model.is_none() && diagnostics.error_count() >= 10_000);
+        gscgen::diagnostics::render(&source, &diagnostics, gscgen::diagnostics::RenderOptions::default())
+    });
+}

@@ -75,6 +75,7 @@ codes! {
     ExtraUnknownKey => "gscgen::compose::extra-unknown-key",
     ExtraGeneratedKey => "gscgen::compose::extra-generated-key",
     DockerValue => "gscgen::docker::unrepresentable",
+    DockerFlag => "gscgen::docker::flag",
     BatchValue => "gscgen::docker::batch-unrepresentable",
     InvalidPackage => "gscgen::docker::invalid-package",
     DistrolessPython => "gscgen::docker::distroless-python",
@@ -373,11 +374,27 @@ pub fn summary(diagnostics: &Diagnostics) -> String {
     )
 }
 
-/// The closest names to `wanted` among `known`, for "did you mean" help lines.
+/// At most this many candidates get an edit distance per lookup: a configuration with
+/// thousands of unknown names among thousands of declared ones stays linear (issue 21).
+const MAX_EXAMINED: usize = 200;
+
+/// The closest names to `wanted` among `known` (at most three), for "did you mean" help
+/// lines. A candidate whose length alone puts it out of reach costs one comparison; at most
+/// [`MAX_EXAMINED`] of the rest get an edit distance.
 pub fn suggest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let wanted_lower = wanted.to_lowercase();
+    let wanted_len = wanted.len();
     let mut scored: Vec<(usize, &str)> = known
         .into_iter()
+        // Byte lengths bound character counts from above, so this only skips names whose
+        // edit distance is certainly over the limit (a third of the longer name, at least 1).
+        .filter(|candidate| {
+            let longer = wanted_len.max(candidate.len());
+            wanted_len.abs_diff(candidate.len()) <= longer / 3 + 1
+                || !candidate.is_ascii()
+                || !wanted.is_ascii()
+        })
+        .take(MAX_EXAMINED)
         .filter_map(|candidate| {
             let distance = edit_distance(&wanted_lower, &candidate.to_lowercase());
             let limit = (wanted.chars().count().max(candidate.chars().count()) / 3).max(1);
@@ -387,6 +404,16 @@ pub fn suggest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Ve
     scored.sort();
     scored.dedup();
     scored.into_iter().take(3).map(|(_, name)| name).collect()
+}
+
+/// A help line's list of names, cut to the first few: "a, b, c, d, e and 995 more".
+pub fn some_of(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    if names.len() <= SHOWN + 1 {
+        names.join(", ")
+    } else {
+        format!("{} and {} more", names[..SHOWN].join(", "), names.len() - SHOWN)
+    }
 }
 
 /// "did you mean `a` or `b`?" for a non-empty suggestion list.
@@ -440,6 +467,15 @@ mod tests {
         assert_eq!(suggest("Base", ["base"]), vec!["base"]);
         assert_eq!(suggest("bsae", ["base", "api"]), vec!["base"]);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn lists_in_help_lines_stay_short() {
+        assert_eq!(some_of(&["a", "b"]), "a, b");
+        let many: Vec<String> = (0..1000).map(|i| format!("g{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(some_of(&many), "g0, g1, g2, g3, g4 and 995 more");
+        assert_eq!(suggest("g5000", many.iter().copied()).len(), 3, "at most three suggestions");
     }
 
     #[test]

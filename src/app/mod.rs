@@ -158,7 +158,10 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     let config_name = cli.config.file_name().unwrap_or("project.kdl").to_owned();
     let cache_key = CacheKey::new(&config_name, &source.text, out.as_deref());
     let force = matches!(action, Action::Render { force: true, .. });
-    if !force && let Some((root, files)) = cache::fresh_files(&config_dir(&cli.config), &cache_key) {
+    if !force
+        && let Some((root, files)) = cache::fresh_files(&config_dir(&cli.config), &cache_key)
+        && emit::guard_output(&config_dir(&cli.config), &root).is_ok()
+    {
         // The output folder is exactly what this configuration renders: no parsing needed.
         timings.lap("cache");
         output.code = exit::SUCCESS;
@@ -220,59 +223,70 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     let file_count = compiled.plan.files.len() + 1;
     // Check and diff: nothing drifted; render: the output folder now matches the plan.
     let mut no_drift = false;
-    let result = match action {
-        Action::Check { format } => emit::check(&compiled.plan, &root).map(|drift| {
-            no_drift = drift.is_empty();
-            let status = if drift.is_empty() { "fresh" } else { "drift" };
-            match format {
-                Format::Json => {
-                    output.stdout =
-                        report::json(&compiled.source, &compiled.warnings, &drift, Some(&root), status);
-                }
-                Format::Human | Format::Github => {
-                    if format == Format::Human {
-                        report_drift(&mut output, &drift, color_out);
+    // A symlinked output folder (or a link on the way to it) is refused before anything is
+    // read or written: its files, the lock included, could land anywhere.
+    let result = match emit::guard_output(&config_dir(&cli.config), &root) {
+        Err(error) => Err(error),
+        Ok(()) => match action {
+            Action::Check { format } => emit::check(&compiled.plan, &root).map(|drift| {
+                no_drift = drift.is_empty();
+                let status = if drift.is_empty() { "fresh" } else { "drift" };
+                match format {
+                    Format::Json => {
+                        output.stdout =
+                            report::json(&compiled.source, &compiled.warnings, &drift, Some(&root), status);
                     }
-                    if annotate {
-                        output.stdout.push_str(&report::github_drift(&root, &drift));
-                    }
-                    if drift.is_empty() {
-                        if !cli.quiet {
-                            if cli.verbose > 0 {
-                                for file in &compiled.plan.files {
-                                    output.stdout.push_str(&format!("   fresh {}\n", root.join(&file.path)));
-                                }
-                            }
-                            output.stdout.push_str(&format!("{root}: {file_count} files fresh\n"));
+                    Format::Human | Format::Github => {
+                        if format == Format::Human {
+                            report_drift(&mut output, &drift, color_out);
                         }
-                    } else {
-                        output.stderr.push_str(&format!(
-                            "error: {} of the generated files are out of date; run `gscgen render`\n",
-                            drift.len()
-                        ));
+                        if annotate {
+                            output.stdout.push_str(&report::github_drift(&root, &drift));
+                        }
+                        if drift.is_empty() {
+                            if !cli.quiet {
+                                if cli.verbose > 0 {
+                                    for file in &compiled.plan.files {
+                                        output
+                                            .stdout
+                                            .push_str(&format!("   fresh {}\n", root.join(&file.path)));
+                                    }
+                                }
+                                output.stdout.push_str(&format!("{root}: {file_count} files fresh\n"));
+                            }
+                        } else {
+                            output.stderr.push_str(&format!(
+                                "error: {} of the generated files are out of date; run `gscgen render`\n",
+                                drift.len()
+                            ));
+                        }
                     }
                 }
+                if drift.is_empty() { exit::SUCCESS } else { exit::DRIFT }
+            }),
+            Action::Diff => emit::check(&compiled.plan, &root).map(|drift| {
+                no_drift = drift.is_empty();
+                report_drift(&mut output, &drift, color_out);
+                if drift.is_empty() && !cli.quiet {
+                    output.stdout.push_str("no changes\n");
+                }
+                exit::SUCCESS
+            }),
+            Action::Render { force, exit_code } => {
+                emit::write(&compiled.plan, &root, WriteOptions { force, fail_after_writes: None }).map(
+                    |report| {
+                        no_drift = report.refused.is_empty();
+                        let code =
+                            report_write(&mut output, &report, &root, file_count, cli.quiet, color_err);
+                        if exit_code && code == exit::SUCCESS && !report.applied.is_empty() {
+                            exit::DRIFT
+                        } else {
+                            code
+                        }
+                    },
+                )
             }
-            if drift.is_empty() { exit::SUCCESS } else { exit::DRIFT }
-        }),
-        Action::Diff => emit::check(&compiled.plan, &root).map(|drift| {
-            no_drift = drift.is_empty();
-            report_drift(&mut output, &drift, color_out);
-            if drift.is_empty() && !cli.quiet {
-                output.stdout.push_str("no changes\n");
-            }
-            exit::SUCCESS
-        }),
-        Action::Render { force, exit_code } => emit::write(
-            &compiled.plan,
-            &root,
-            WriteOptions { force, fail_after_writes: None },
-        )
-        .map(|report| {
-            no_drift = report.refused.is_empty();
-            let code = report_write(&mut output, &report, &root, file_count, cli.quiet, color_err);
-            if exit_code && code == exit::SUCCESS && !report.applied.is_empty() { exit::DRIFT } else { code }
-        }),
+        },
     };
     timings.lap("emit");
     // A clean, fresh result is remembered, so the next check need not parse (emit/cache.rs).

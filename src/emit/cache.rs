@@ -59,9 +59,12 @@ pub fn state_dir(config_dir: &Utf8Path) -> Option<Utf8PathBuf> {
     if fs::symlink_metadata(&state).is_ok_and(|m| !m.is_dir()) || fs::create_dir_all(&state).is_err() {
         return None;
     }
-    let ignore = state.join(".gitignore");
-    if !ignore.exists() {
-        let _ = fs::write(&ignore, "# gscgen's local cache: never committed.\n*\n");
+    // Created only if nothing is there, never through a symlink: `O_EXCL` fails on any
+    // existing name, a dangling link included, so a committed `.gitignore` link cannot make
+    // gscgen create its target.
+    if let Ok(mut file) = super::create_new_nofollow(&state.join(".gitignore")) {
+        use std::io::Write as _;
+        let _ = file.write_all(b"# gscgen's local cache: never committed.\n*\n");
     }
     Some(state)
 }
@@ -93,6 +96,10 @@ pub fn fresh_files(config_dir: &Utf8Path, key: &CacheKey) -> Option<(Utf8PathBuf
         if sha256_hex(&bytes) != entry.sha256 || !same_mode(mode, wanted) {
             return None;
         }
+    }
+    // Temporary files left by an interrupted render are drift too: the full check reports them.
+    if !super::leftover_temporaries_among(root, manifest.files.keys().map(Utf8PathBuf::as_path)).is_empty() {
+        return None;
     }
     Some((cache.root, manifest.files.into_keys().collect()))
 }

@@ -13,6 +13,15 @@ use crate::plan::{FileMode, Plan};
 /// The manifest's file name inside the output folder.
 pub const MANIFEST_NAME: &str = ".gscgen-manifest.json";
 
+/// The journal's file name inside the output folder: the manifest of a render whose files
+/// are being renamed into place, removed once the manifest itself is replaced. After a
+/// crash it tells gscgen's own half-finished work from a hand edit (`emit::write`).
+pub const JOURNAL_NAME: &str = ".gscgen-journal.json";
+
+/// Largest manifest (or journal) gscgen reads: the one of a 10,000-service project is
+/// about 4 MB.
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManifestEntry {
     pub sha256: String,
@@ -64,6 +73,29 @@ impl Manifest {
     }
 
     pub fn parse(bytes: &[u8]) -> Option<Self> {
-        serde_json::from_slice(bytes).ok()
+        Self::parse_checked(bytes).ok()
+    }
+
+    /// Parses and validates a manifest read from disk: every path relative and inside the
+    /// output folder, every hash 64 hex digits, every mode `0644` or `0755`. The error says
+    /// what is wrong, for a diagnostic that names the manifest.
+    pub fn parse_checked(bytes: &[u8]) -> Result<Self, String> {
+        let manifest: Self =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a gscgen manifest: {e}"))?;
+        for (path, entry) in &manifest.files {
+            if !crate::plan::is_safe_relative(path) {
+                return Err(format!(
+                    "it lists the path {:?}, which is not inside the output folder",
+                    path.as_str()
+                ));
+            }
+            if entry.sha256.len() != 64 || !entry.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("the hash of {path} is not a SHA-256"));
+            }
+            if entry.mode != "0644" && entry.mode != "0755" {
+                return Err(format!("the mode of {path} is {:?}, not \"0644\" or \"0755\"", entry.mode));
+            }
+        }
+        Ok(manifest)
     }
 }

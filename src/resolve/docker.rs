@@ -539,7 +539,26 @@ fn is_env_name(s: &str) -> bool {
 /// than half-escape them, only characters with no meaning to any of these are accepted.
 fn check_docker_path(diagnostics: &mut Diagnostics, what: &str, path: &Text) {
     let allowed = |c: char| c.is_alphanumeric() || "_./-+@,=:%~".contains(c);
-    if let Some(bad) = path.value.chars().find(|c| !allowed(*c)) {
+    // `./-x` is cleaned to `-x` before it is written: look at the first real component.
+    if path.value.split('/').find(|c| !c.is_empty() && *c != ".").is_some_and(|c| c.starts_with('-'))
+        && !path.value.starts_with('/')
+    {
+        // `COPY --from=alpine:3 /app/x`: an argument that starts with `-` is read as a flag.
+        diagnostics.push(
+            Diagnostic::error(
+                Code::DockerFlag,
+                format!(
+                    "{what} `{}` starts with `-`, so Docker would read it as a flag",
+                    path.value.escape_debug()
+                ),
+                path.span,
+                "read as a flag",
+            )
+            .with_help(
+                "rename the file or folder so that its name starts with a letter, a digit, `_` or `.`",
+            ),
+        );
+    } else if let Some(bad) = path.value.chars().find(|c| !allowed(*c)) {
         diagnostics.push(
             Diagnostic::error(
                 Code::DockerValue,
@@ -556,8 +575,10 @@ fn check_docker_path(diagnostics: &mut Diagnostics, what: &str, path: &Text) {
 }
 
 /// An image reference (`python:3.11-slim`, `gcr.io/x/y@sha256:…`, `docker/dockerfile:1`).
-fn check_reference(diagnostics: &mut Diagnostics, what: &str, reference: &Text) -> bool {
-    let valid = !reference.value.is_empty()
+/// It starts with a letter or digit, as every registry host and repository name does, so
+/// `FROM`, `image:` and `# syntax=` can never receive a flag (`--platform=…`).
+pub(crate) fn check_reference(diagnostics: &mut Diagnostics, what: &str, reference: &Text) -> bool {
+    let valid = reference.value.starts_with(|c: char| c.is_ascii_alphanumeric())
         && reference.value.chars().all(|c| c.is_ascii_alphanumeric() || "._/:@-".contains(c));
     if !valid {
         diagnostics.push(

@@ -13,7 +13,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
 use crate::model::{Group, GroupId, Requirement};
 use crate::parse::config::{GroupDecl, Spanned, Text};
 
@@ -71,7 +71,7 @@ pub(crate) fn lookup(
             format!(
                 "declare it with `group {} {{ … }}`, or use one of: {}",
                 name.value,
-                known_in_order.join(", ")
+                some_of(known_in_order)
             )
         }),
     );

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
 use crate::model::*;
 use crate::parse::config::*;
 pub(crate) use groups::closure;
@@ -542,7 +542,8 @@ impl Resolver<'_> {
                         None
                     }
                 },
-                (None, Some(from)) => Some(ServiceSource::Prebuilt(from.value.clone())),
+                (None, Some(from)) => docker::check_reference(self.diagnostics, "pre-built image", from)
+                    .then(|| ServiceSource::Prebuilt(from.value.clone())),
                 (Some(image), Some(from)) => {
                     self.diagnostics.push(
                         Diagnostic::error(
@@ -686,7 +687,7 @@ impl Resolver<'_> {
             if known.is_empty() {
                 format!("no {kind} is declared yet: declare `{kind} {} {{ … }}`", name.value)
             } else {
-                format!("known {kind}s: {}", known.join(", "))
+                format!("known {kind}s: {}", some_of(known))
             }
         });
         self.diagnostics.push(
