@@ -124,7 +124,11 @@ fn keep(document: &KdlDocument, out: &mut Vec<Kept>) {
                     )
                 })
                 .collect(),
-            closing: node.children().and_then(KdlDocument::format).map(|f| f.trailing.clone()).unwrap_or_default(),
+            closing: node
+                .children()
+                .and_then(KdlDocument::format)
+                .map(|f| f.trailing.clone())
+                .unwrap_or_default(),
         });
         if let Some(children) = node.children() {
             keep(children, out);

@@ -209,7 +209,9 @@ fn parser_failure(text: &str) -> kdl::KdlError {
 /// characters no shell treats specially, else in single quotes.
 fn shell_word(name: &str) -> String {
     let plain = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+' | ':' | ','));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+' | ':' | ','));
     if plain { name.to_owned() } else { format!("'{}'", name.replace('\'', r"'\''")) }
 }
 
