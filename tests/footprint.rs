@@ -111,6 +111,9 @@ fn footprint_without_uv_says_what_it_needs() {
     assert_eq!(code, Some(3));
     assert!(errors.contains("cannot run uv"), "{errors}");
     assert!(errors.contains("pip install uv"), "{errors}");
+    // Issue 20: a newcomer's only uv is the validators' one; the hint names the folder.
+    assert!(errors.contains("target/validators/venv/bin:$PATH\""), "{errors}");
+    assert!(errors.contains("hint: "), "{errors}");
 }
 
 #[test]

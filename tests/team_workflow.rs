@@ -143,6 +143,27 @@ fn fmt_keeps_comments_and_is_idempotent() {
     assert_eq!(run_in(dir.path(), &["fmt", "--check"]).status.code(), Some(0));
 }
 
+/// Issue 20: the formatter changes whitespace only. A blank line after a section comment,
+/// quoted and bare words, slashdashed arguments and comments between entries all stay.
+#[test]
+fn fmt_keeps_the_authors_comment_layout_and_quoting() {
+    let dir = tempfile::tempdir().unwrap();
+    let messy = "// header\n\n\nproject   demo{\n\n  python \"3.12\"   // the version\n  platforms \"linux/amd64\" /-\"linux/arm64\"\n  image-prefix \"gsc\"\n  network   gsc_network\n}\n\n\n// ----\n// Groups\n// ----\n\ngroup base {\n      require   /* pinned */ \"requests==2.31\"\n   // nothing after this\n}\n";
+    let expected = "// header\n\nproject demo {\n    python \"3.12\" // the version\n    platforms \"linux/amd64\" /-\"linux/arm64\"\n    image-prefix \"gsc\"\n    network gsc_network\n}\n\n// ----\n// Groups\n// ----\n\ngroup base {\n    require /* pinned */ \"requests==2.31\"\n    // nothing after this\n}\n";
+    fs::write(dir.path().join("project.kdl"), messy).unwrap();
+    assert_eq!(run_in(dir.path(), &["fmt"]).status.code(), Some(0));
+    assert_eq!(fs::read_to_string(dir.path().join("project.kdl")).unwrap(), expected);
+    let output = run_in(dir.path(), &["fmt", "--check"]);
+    assert_eq!(output.status.code(), Some(0), "idempotent: {}", stdout(&output));
+}
+
+/// Issue 20: the repo's own configuration is formatted (CI runs the same check).
+#[test]
+fn the_repos_project_kdl_is_formatted() {
+    let output = run_in(&support::repo(), &["fmt", "--check"]);
+    assert_eq!(output.status.code(), Some(0), "run `gscgen fmt`:\n{}{}", stdout(&output), stderr(&output));
+}
+
 #[test]
 fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {

@@ -85,9 +85,7 @@ struct Resolution<'a> {
 /// uv's version and the environment variables that choose its index: part of the cache key,
 /// so another uv or another index resolves again.
 fn uv_identity() -> Result<String, String> {
-    let output = Process::new("uv").arg("--version").output().map_err(|e| {
-        format!("cannot run uv ({e}); footprint resolves with uv: install it (`pip install uv`) and put it on PATH")
-    })?;
+    let output = Process::new("uv").arg("--version").output().map_err(|e| missing_uv(&e))?;
     let mut identity = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     for variable in [
         "UV_INDEX",
@@ -102,6 +100,33 @@ fn uv_identity() -> Result<String, String> {
         }
     }
     Ok(identity)
+}
+
+/// Why uv could not run, and exactly what to run about it. A gscgen built in a checkout
+/// (`<repo>/target/<profile>/gscgen`) whose validators are installed has a uv in
+/// `<repo>/target/validators/venv/bin`: the hint names that folder. It is not used behind
+/// the user's back: which uv resolves is part of the answer (and of the cache key).
+fn missing_uv(error: &std::io::Error) -> String {
+    let mut message = format!(
+        "cannot run uv ({error}); footprint resolves with uv, which must be on PATH\n\
+         hint: install it: `pip install uv` (the tests pin uv==0.13.9, scripts/validators.txt)"
+    );
+    let validators = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("validators/venv/bin")))
+        .filter(|bin| bin.join("uv").is_file());
+    if let Some(bin) = validators {
+        message.push_str(&format!(
+            "\nhint: or use the uv of this checkout's validators: export PATH=\"{}:$PATH\"",
+            bin.display()
+        ));
+    } else {
+        message.push_str(
+            "\nhint: in a gscgen checkout, `scripts/install-validators` installs one into \
+             target/validators/venv/bin: export PATH=\"$PWD/target/validators/venv/bin:$PATH\"",
+        );
+    }
+    message
 }
 
 /// uv's PEP 751 lock of one requirement set, from the cache or from uv.

@@ -205,6 +205,16 @@ fn parser_failure(text: &str) -> kdl::KdlError {
     }
 }
 
+/// A file name as one shell word, for a command in a help line: as it is when it holds only
+/// characters no shell treats specially, else in single quotes.
+fn shell_word(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+' | ':' | ','));
+    if plain { name.to_owned() } else { format!("'{}'", name.replace('\'', r"'\''")) }
+}
+
 fn syntax_diagnostics(source: &Source, error: &kdl::KdlError) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
     if KdlDocument::parse_v1(&source.text).is_ok() {
@@ -215,10 +225,11 @@ fn syntax_diagnostics(source: &Source, error: &kdl::KdlError) -> Diagnostics {
                 SourceSpan::from(0..0),
                 "KDL 1 document",
             )
-            .with_help(
-                "convert it with `gscgen convert-kdl1 project.kdl`, or by hand: KDL 2 writes \
+            .with_help(format!(
+                "convert it with `gscgen convert-kdl1 {}`, or by hand: KDL 2 writes \
                  true/false/null as #true/#false/#null and raw strings as #\"…\"#",
-            ),
+                shell_word(&source.name)
+            )),
         );
         return diagnostics;
     }
