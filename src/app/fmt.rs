@@ -64,6 +64,10 @@ pub(super) fn format_text(text: &str) -> Option<String> {
     Some(formatted)
 }
 
+/// One entry's property key and type annotation as spelt, and the comment before it with
+/// its value's text.
+type KeptEntry = (Option<String>, Option<String>, Option<(String, String)>);
+
 /// What autoformat would lose of one node, taken before it runs.
 struct Kept {
     /// The comments and blank lines before the node, as written.
@@ -78,7 +82,7 @@ struct Kept {
     ty: Option<String>,
     /// Per entry: its property key's and type annotation's spelling, and the comment
     /// before it and its value's text.
-    entries: Vec<(Option<String>, Option<String>, Option<(String, String)>)>,
+    entries: Vec<KeptEntry>,
     /// The comments after the last child, before `}`.
     closing: String,
 }
