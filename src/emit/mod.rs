@@ -244,16 +244,23 @@ fn is_symlink_error(error: &io::Error) -> bool {
     }
 }
 
-/// Reads a file, refusing to follow a symlink at its last component.
-fn read_nofollow(path: &Utf8Path) -> Result<Vec<u8>, EmitError> {
-    use std::io::Read as _;
-    let mut file = no_follow(fs::OpenOptions::new().read(true)).open(path).map_err(|source| {
+/// The error of a `no_follow` open: a symlink at the path is `EmitError::Symlink`, anything
+/// else an I/O error of `action`.
+fn open_error<'p>(action: &'static str, path: &'p Utf8Path) -> impl FnOnce(io::Error) -> EmitError + 'p {
+    move |source| {
         if is_symlink_error(&source) {
             EmitError::Symlink { path: path.to_owned() }
         } else {
-            EmitError::Io { action: "read", path: path.to_owned(), source }
+            EmitError::Io { action, path: path.to_owned(), source }
         }
-    })?;
+    }
+}
+
+/// Reads a file, refusing to follow a symlink at its last component.
+fn read_nofollow(path: &Utf8Path) -> Result<Vec<u8>, EmitError> {
+    use std::io::Read as _;
+    let mut file =
+        no_follow(fs::OpenOptions::new().read(true)).open(path).map_err(open_error("read", path))?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(io_error("read", path))?;
     Ok(bytes)
@@ -639,17 +646,7 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
 
 /// Writes the journal (the manifest of `plan`) atomically, synced, before any rename.
 fn write_journal(root: &Utf8Path, plan: &Plan) -> Result<(), EmitError> {
-    let (temporary, mut file) = create_temporary(root, JOURNAL_NAME)?;
-    let target = root.join(JOURNAL_NAME);
-    let result = (|| {
-        file.write_all(&Manifest::of(plan).to_bytes()).map_err(io_error("write", &temporary))?;
-        file.sync_all().map_err(io_error("sync", &temporary))?;
-        fs::rename(&temporary, &target).map_err(io_error("replace", &target))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result
+    write_then_rename(&root.join(JOURNAL_NAME), &Manifest::of(plan).to_bytes(), None)
 }
 
 fn remove_journal(root: &Utf8Path) -> Result<(), EmitError> {
@@ -860,13 +857,7 @@ impl Lock {
         }
         let file = no_follow(fs::OpenOptions::new().create(true).truncate(false).write(true))
             .open(&path)
-            .map_err(|source| {
-                if is_symlink_error(&source) {
-                    EmitError::Symlink { path: path.clone() }
-                } else {
-                    EmitError::Io { action: "open", path: path.clone(), source }
-                }
-            })?;
+            .map_err(open_error("open", &path))?;
         // A lock can be held for a moment by a process that is exiting, or by a child that
         // inherited the descriptor between fork and exec: retry briefly before giving up.
         for _ in 0..LOCK_ATTEMPTS {
