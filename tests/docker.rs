@@ -11,8 +11,8 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use gscgen::config::{HealthCheckDecl, HealthDecl};
 use gscgen::model::{DockerfileExtra, Image, Model, User};
-use gscgen::parse::config::{HealthCheckDecl, HealthDecl};
 use gscgen::plan::{Plan, PlanContext};
 use gscgen::source::Source;
 

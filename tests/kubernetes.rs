@@ -787,7 +787,7 @@ fn probes_use_declared_ports_and_follow_the_health_check() {
             let deployment = rendered.object("Deployment", &k8s.name);
             let container = &deployment["spec"]["template"]["spec"]["containers"][0];
             match health.and_then(|h| h.check.as_ref()) {
-                Some(gscgen::parse::config::HealthCheckDecl::Http { path, port }) => {
+                Some(gscgen::config::HealthCheckDecl::Http { path, port }) => {
                     for probe in ["readinessProbe", "livenessProbe"] {
                         assert_eq!(
                             container[probe]["httpGet"],
@@ -795,7 +795,7 @@ fn probes_use_declared_ports_and_follow_the_health_check() {
                         );
                     }
                 }
-                Some(gscgen::parse::config::HealthCheckDecl::Exec(command)) => {
+                Some(gscgen::config::HealthCheckDecl::Exec(command)) => {
                     let args: Vec<&str> = command.args.iter().map(|a| a.value.as_str()).collect();
                     for probe in ["readinessProbe", "livenessProbe"] {
                         assert_eq!(

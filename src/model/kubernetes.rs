@@ -195,7 +195,7 @@ impl ObjectKind {
 /// is the merge key, as a strategic merge patch writes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Yaml {
-    Scalar(crate::parse::config::Scalar),
+    Scalar(crate::config::Scalar),
     Sequence(Vec<Yaml>),
     Mapping(Vec<(String, Yaml)>),
 }

@@ -4,7 +4,7 @@
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
-use crate::parse::config::{HealthDecl, Spanned, YamlEntry};
+use crate::config::{HealthDecl, Spanned, YamlEntry};
 
 mod kubernetes;
 pub use kubernetes::*;

@@ -11,8 +11,8 @@
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use super::config::{Spanned, YamlEntry, YamlScalar, YamlValue};
 use super::reader::Ctx;
+use crate::config::{Spanned, YamlEntry, YamlScalar, YamlValue};
 use crate::diagnostics::{Code, Diagnostic};
 
 /// The name of the children that are sequence items.

@@ -1,9 +1,9 @@
-//! Parse: KDL text → [`config::Config`], the typed configuration with a span on every value.
+//! Parse: KDL text → [`Config`], the typed configuration with a span on every value
+//! (its types live in [`crate::config`], which resolve reads).
 //!
 //! Nothing here applies defaults or looks names up: that is resolve's job. Every problem is
 //! recorded as a diagnostic and parsing goes on, so one run reports them all.
 
-pub mod config;
 mod extra;
 mod nodes;
 mod reader;
@@ -11,9 +11,9 @@ mod reader;
 use kdl::KdlDocument;
 use miette::SourceSpan;
 
+use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::source::Source;
-use config::Config;
 
 /// Parses the source into a typed configuration. The configuration is usable as far as it
 /// could be read; the diagnostics say what could not. `None` when the text is not KDL 2 at

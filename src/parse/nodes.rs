@@ -2,8 +2,8 @@
 
 use kdl::{KdlDocument, KdlNode, KdlValue};
 
-use super::config::*;
 use super::reader::{Ctx, NodeView, Seen};
+use crate::config::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 const TOP_LEVEL: &[&str] =

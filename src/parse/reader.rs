@@ -5,7 +5,7 @@
 use kdl::{KdlEntry, KdlNode, KdlValue};
 use miette::SourceSpan;
 
-use super::config::{Spanned, Text};
+use crate::config::{Spanned, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 
 /// What a reader needs while walking a document: the place to put diagnostics.

@@ -10,8 +10,8 @@ use askama::Template;
 use super::builds::{self, ARG_BASE_BUILDER, ARG_BASE_RUNTIME, ARG_PIP_INDEX_URL, Build, LATEST};
 use super::quote::{compose_value, json_string, yaml_key, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
+use crate::config::{HealthCheckDecl, HealthDecl, YamlEntry, YamlScalar, YamlValue};
 use crate::model::{ComposeTarget, Image, Model, Mount, Service, ServiceSource};
-use crate::parse::config::{HealthCheckDecl, HealthDecl, YamlEntry, YamlScalar, YamlValue};
 
 /// Output paths, relative to the output folder.
 pub(crate) const BASE_FILE: &str = "docker-compose.yml";

@@ -10,8 +10,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::builds::{self, Build};
 use super::quote::{batch_word, dockerfile_env_value, dockerfile_exec_form, json_string, shell_word};
 use super::{FileMode, PlanContext, PlanError, Planner};
+use crate::config::{HealthCheckDecl, HealthDecl};
 use crate::model::{DockerRuntime, DockerTarget, Image, Model, User};
-use crate::parse::config::{HealthCheckDecl, HealthDecl};
 use crate::resolve::docker::{BASE_USER, distroless_of, home, user_spec};
 
 /// The virtual environment every image runs from.

@@ -4,8 +4,8 @@
 //! the model) to check patches, and `tests/kubernetes.rs` compares it with the rendered
 //! YAML of every fixture.
 
+use crate::config::HealthDecl;
 use crate::model::{Deploy, Image, Init, K8s, Model, ObjectKind, Service, ServiceSource, init_job_name};
-use crate::parse::config::HealthDecl;
 
 /// The first Kubernetes minor with `unhealthyPodEvictionPolicy` on by default (beta).
 pub const UNHEALTHY_POD_EVICTION_MINOR: u16 = 27;

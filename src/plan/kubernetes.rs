@@ -15,11 +15,11 @@ use super::k8s_objects::{
 };
 use super::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
+use crate::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::model::{
     Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch, Resources, Service,
     ServiceSource, Yaml, init_job_name,
 };
-use crate::parse::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::resolve::kubernetes::duration_seconds;
 use crate::resolve::names::dns_name;
 
@@ -553,7 +553,7 @@ impl<'a> Kube<'a> {
             });
             return (tcp, None);
         };
-        let seconds = |d: &Option<crate::parse::config::Text>, default: u32| {
+        let seconds = |d: &Option<crate::config::Text>, default: u32| {
             d.as_ref().and_then(|t| duration_seconds(&t.value)).unwrap_or(default)
         };
         let timing = (

@@ -14,9 +14,9 @@ use miette::SourceSpan;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::config::{Config, HealthCheckDecl, ServiceDecl, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{ComposeTarget, PypiCache};
-use crate::parse::config::{Config, HealthCheckDecl, ServiceDecl, Text};
 
 /// The simple index of devpi's PyPI mirror (`root/pypi`), the seed's Option B.
 const DEFAULT_PYPI_INDEX: &str = "/root/pypi/+simple/";

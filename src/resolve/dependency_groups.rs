@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use camino::Utf8PathBuf;
 
 use super::names;
+use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::DependencyGroupsTarget;
-use crate::parse::config::Config;
 
 /// Resolves `targets { dependency-groups … }`. `None` when the target is off, which it is
 /// unless listed.

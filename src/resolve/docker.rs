@@ -8,9 +8,9 @@
 use miette::SourceSpan;
 
 use super::dockerignore::IgnoreRules;
+use crate::config::{Config, HealthCheckDecl, HealthDecl, Spanned, Text, UserDecl};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::{DockerRuntime, DockerTarget, Model, PythonVersion, User};
-use crate::parse::config::{Config, HealthCheckDecl, HealthDecl, Spanned, Text, UserDecl};
 use crate::plan::quote;
 
 /// A distroless Python image gscgen knows, with the Python it ships. The builder stages

@@ -13,9 +13,9 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+use crate::config::{GroupDecl, Spanned, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
 use crate::model::{Group, GroupId, Requirement};
-use crate::parse::config::{GroupDecl, Spanned, Text};
 
 /// The resolved groups plus what later stages need to compute closures.
 pub(crate) struct ResolvedGroups {

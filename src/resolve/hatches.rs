@@ -3,9 +3,9 @@
 //! generated files as written, so each is checked here with its span: a hatch may add what
 //! gscgen has no option for, never undo what it generates or break the file around it.
 
+use crate::config::{Config, DockerfileExtraDecl, ServiceDecl, Text, YamlEntry};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{DockerRuntime, DockerTarget, DockerfileExtra, Model};
-use crate::parse::config::{Config, DockerfileExtraDecl, ServiceDecl, Text, YamlEntry};
 
 /// Where an extra instruction goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -467,7 +467,7 @@ fn check_key(service: &ServiceDecl, entry: &YamlEntry, diagnostics: &mut Diagnos
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::config::Spanned;
+    use crate::config::Spanned;
     use miette::SourceSpan;
 
     fn verdict(text: &str, point: Point, owner: Owner, distroless: bool) -> Option<Code> {

@@ -13,7 +13,7 @@ use miette::SourceSpan;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{Model, ObjectKind, Patch, Yaml};
 // The plan's description of the objects it renders: a pure function of the model.
-use crate::parse::config::{Config, PatchDecl, PatchField, PatchValue};
+use crate::config::{Config, PatchDecl, PatchField, PatchValue};
 use crate::plan::k8s_objects::{KeyedList, Object, Shape, keyed_list, objects};
 
 /// Checks every patch and stores the valid ones in the model's kubernetes target.
@@ -262,10 +262,8 @@ impl Walk<'_> {
                 );
                 continue;
             }
-            let mut mapping = vec![(
-                list.merge_key.to_owned(),
-                Yaml::Scalar(crate::parse::config::Scalar::String(key.clone())),
-            )];
+            let mut mapping =
+                vec![(list.merge_key.to_owned(), Yaml::Scalar(crate::config::Scalar::String(key.clone())))];
             mapping.extend(self.mapping(&fields.value, existing, &path));
             out.push(Yaml::Mapping(mapping));
         }

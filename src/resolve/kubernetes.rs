@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use miette::SourceSpan;
 
 use super::names;
+use crate::config::{
+    Config, EnvSecretDecl, HealthCheckDecl, ImageDecl, InitDecl, K8sDecl, ResourcesDecl, ServiceDecl, Text,
+};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{
     Autoscale, DEFAULT_TAG, Deploy, Gpu, Init, K8s, KubernetesTarget, Model, NEWEST_KUBERNETES_MINOR,
     OLDEST_KUBERNETES_MINOR, Resources, Security, ServiceSource, Toleration, User, init_job_name,
-};
-use crate::parse::config::{
-    Config, EnvSecretDecl, HealthCheckDecl, ImageDecl, InitDecl, K8sDecl, ResourcesDecl, ServiceDecl, Text,
 };
 
 /// The path every container gets an `emptyDir` for: Python, pip and most tools write there.

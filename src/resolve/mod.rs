@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
+use crate::config::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
 use crate::model::*;
-use crate::parse::config::*;
 pub(crate) use groups::closure;
 
 /// Resolves a parsed configuration into the model. `None` when any error was found.

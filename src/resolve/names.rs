@@ -1,8 +1,8 @@
 //! Names and paths that end up in file names, image references, YAML keys and Kubernetes
 //! object names are validated once, here, with spans.
 
+use crate::config::Text;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::parse::config::Text;
 
 /// Longest name we accept: a DNS-1123 label (Kubernetes object names) holds 63 characters.
 const MAX_NAME: usize = 63;
@@ -169,7 +169,7 @@ mod tests {
     use miette::SourceSpan;
 
     use super::*;
-    use crate::parse::config::Spanned;
+    use crate::config::Spanned;
 
     fn text(s: &str) -> Text {
         Spanned::new(s.to_owned(), SourceSpan::from(0..s.len()))

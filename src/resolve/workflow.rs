@@ -3,9 +3,9 @@
 //! so the renderer never meets one it cannot write: branch filters and the default branch
 //! end up inside YAML and GitHub expressions, the registry host inside a shell command.
 
+use crate::config::{Config, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::GithubWorkflowTarget;
-use crate::parse::config::{Config, Text};
 
 /// The registry whose credentials every workflow already has (`GITHUB_TOKEN`).
 pub(crate) const DEFAULT_REGISTRY: &str = "ghcr.io";

@@ -1,5 +1,9 @@
 //! The typed configuration as written: every user value keeps its span, nothing is
 //! defaulted yet (defaults are applied once, at the end of resolve).
+//!
+//! A leaf shared by the stages: [`crate::parse`] produces it, [`crate::resolve`] reads it,
+//! and the model carries a few declarations as written (health checks, YAML values) for
+//! the plan to render. It depends on no stage.
 
 use miette::SourceSpan;
 
