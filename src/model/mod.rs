@@ -1,5 +1,8 @@
 //! The resolved model: names are checked and linked, the include graph is resolved into
 //! closures, and every default is applied. Renderers read only this.
+//!
+//! Data plus pure accessors (lookups, closures, repository names): it imports no stage,
+//! only the declarations of [`crate::config`] it carries as written.
 
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
@@ -54,8 +57,26 @@ impl Model {
 
     /// Every group needed by `roots`, in resolution order (dependencies first).
     pub fn closure(&self, roots: &[GroupId]) -> Vec<GroupId> {
-        crate::resolve::closure(&self.groups, &self.group_rank, roots)
+        closure(&self.groups, &self.group_rank, roots)
     }
+}
+
+/// Every group reachable from `roots` (roots included), sorted by resolution rank: the
+/// closure of [`Model::closure`], for resolve's groups before the model is complete.
+/// Iterative, so a 100,000-long include chain needs no deep stack.
+pub fn closure(groups: &[Group], rank: &[usize], roots: &[GroupId]) -> Vec<GroupId> {
+    let mut seen = vec![false; groups.len()];
+    let mut stack: Vec<GroupId> = roots.to_vec();
+    let mut out = Vec::new();
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut seen[id], true) {
+            continue;
+        }
+        out.push(id);
+        stack.extend(groups[id].includes.iter().map(|i| i.value).filter(|i| !seen[*i]));
+    }
+    out.sort_by_key(|id| rank[*id]);
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

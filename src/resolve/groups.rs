@@ -15,7 +15,7 @@ use petgraph::visit::EdgeRef;
 
 use crate::config::{GroupDecl, Spanned, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
-use crate::model::{Group, GroupId, Requirement};
+use crate::model::{Group, GroupId, Requirement, closure};
 
 /// The resolved groups plus what later stages need to compute closures.
 pub(crate) struct ResolvedGroups {
@@ -301,22 +301,6 @@ fn reachable(graph: &DiGraph<GroupId, SourceSpan>, from: GroupId, to: GroupId) -
         }
     }
     false
-}
-
-/// Every group reachable from `roots` (roots included), sorted by resolution rank.
-pub(crate) fn closure(groups: &[Group], rank: &[usize], roots: &[GroupId]) -> Vec<GroupId> {
-    let mut seen = vec![false; groups.len()];
-    let mut stack: Vec<GroupId> = roots.to_vec();
-    let mut out = Vec::new();
-    while let Some(id) = stack.pop() {
-        if std::mem::replace(&mut seen[id], true) {
-            continue;
-        }
-        out.push(id);
-        stack.extend(groups[id].includes.iter().map(|i| i.value).filter(|i| !seen[*i]));
-    }
-    out.sort_by_key(|id| rank[*id]);
-    out
 }
 
 /// Checks the project name at the start of a requirement before the PEP 508 parser sees

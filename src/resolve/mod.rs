@@ -20,7 +20,6 @@ use miette::SourceSpan;
 use crate::config::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
 use crate::model::*;
-pub(crate) use groups::closure;
 
 /// Resolves a parsed configuration into the model. `None` when any error was found.
 pub fn resolve(config: &Config) -> (Option<Model>, Diagnostics) {
