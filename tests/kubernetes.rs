@@ -1243,18 +1243,18 @@ fn the_kubernetes_target_is_opt_in() {
 const PATCHED: &str = "patched";
 
 /// Where the target writes an object: `namespace.yaml`, else `<name>.<kind>.yaml`.
-fn object_file(object: &gscgen::plan::k8s_objects::Object) -> String {
+fn object_file(object: &gscgen::rules::k8s_objects::Object) -> String {
     object.kind.file_name(&object.name)
 }
 
 /// Differences between the model's [`Shape`] of an object and its rendered YAML.
 fn shape_differences(
-    shape: &gscgen::plan::k8s_objects::Shape,
+    shape: &gscgen::rules::k8s_objects::Shape,
     yaml: &Value,
     path: &str,
     out: &mut Vec<String>,
 ) {
-    use gscgen::plan::k8s_objects::Shape;
+    use gscgen::rules::k8s_objects::Shape;
     match shape {
         Shape::Mapping(entries) => {
             let Some(map) = yaml.as_object() else {
@@ -1288,12 +1288,12 @@ fn shape_differences(
 
 fn keyed_differences(
     field: &str,
-    items: &[(String, gscgen::plan::k8s_objects::Shape)],
+    items: &[(String, gscgen::rules::k8s_objects::Shape)],
     yaml: &Value,
     path: &str,
     out: &mut Vec<String>,
 ) {
-    let list = gscgen::plan::k8s_objects::keyed_list(field)
+    let list = gscgen::rules::k8s_objects::keyed_list(field)
         .unwrap_or_else(|| panic!("{path}: `{field}` is not a keyed list"));
     let Some(elements) = yaml.as_array() else {
         out.push(format!("{path}: the model says a list, rendered {yaml}"));
@@ -1317,7 +1317,7 @@ fn object_shapes_from_the_model_match_the_rendered_objects() {
     let mut rendered = Rendered::all();
     rendered.push(Rendered::fixture(PATCHED));
     for fixture in &rendered {
-        let objects = gscgen::plan::k8s_objects::objects(&fixture.model);
+        let objects = gscgen::rules::k8s_objects::objects(&fixture.model);
         let mut files: Vec<String> = objects.iter().map(object_file).collect();
         files.sort();
         let mut rendered_files: Vec<String> =

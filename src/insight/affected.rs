@@ -28,7 +28,7 @@ use crate::plan::Plan;
 use crate::plan::builds::{Build, builds};
 use crate::plan::compose;
 use crate::plan::inputs::{InputKind, covers, image_inputs};
-use crate::resolve::dockerignore::IgnoreRules;
+use crate::rules::dockerignore::IgnoreRules;
 
 /// One compiled state of the project.
 #[derive(Clone, Copy)]

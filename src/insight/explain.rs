@@ -8,9 +8,9 @@ use camino::Utf8Path;
 
 use crate::model::{Deploy, ImageId, Model, ObjectKind, ServiceSource};
 use crate::plan::Plan;
-use crate::plan::builds::{base_dockerfile_path, dockerfile_path};
 use crate::plan::inputs::{InputKind, image_inputs};
-use crate::plan::k8s_objects::objects;
+use crate::rules::k8s_objects::objects;
+use crate::rules::layout::{base_dockerfile_path, dockerfile_path};
 use crate::source::Source;
 
 use super::{Subject, location, shortest_paths};

@@ -4,7 +4,8 @@
 
 use camino::Utf8PathBuf;
 
-use crate::model::{Image, Model};
+use crate::model::Model;
+use crate::rules::layout::{base_dockerfile_path, dockerfile_path};
 
 /// Stage names of the shared base Dockerfile, and of every image Dockerfile.
 pub(crate) const BASE_BUILDER_STAGE: &str = "base-builder";
@@ -44,17 +45,6 @@ pub(crate) struct Build {
     pub(crate) tags: Vec<String>,
     /// `--build-arg NAME=value`, in this order.
     pub(crate) args: Vec<(&'static str, String)>,
-}
-
-/// Path, relative to the output folder, of an image's Dockerfile. The layout of generated
-/// files is the plan's business; the model only names images.
-pub fn dockerfile_path(image: &Image) -> Utf8PathBuf {
-    Utf8PathBuf::from(format!("compose/dockerfiles/Dockerfile.{}", image.dockerfile))
-}
-
-/// Path, relative to the output folder, of the shared base image's Dockerfile.
-pub fn base_dockerfile_path() -> Utf8PathBuf {
-    Utf8PathBuf::from("compose/dockerfiles/Dockerfile.base")
 }
 
 /// The repository of the shared base image's builder stage: `gsc-base-builder`.

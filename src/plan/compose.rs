@@ -8,10 +8,10 @@
 use askama::Template;
 
 use super::builds::{self, ARG_BASE_BUILDER, ARG_BASE_RUNTIME, ARG_PIP_INDEX_URL, Build, LATEST};
-use super::quote::{compose_value, json_string, yaml_key, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, YamlEntry, YamlScalar, YamlValue};
 use crate::model::{ComposeTarget, Image, Model, Mount, Service, ServiceSource};
+use crate::rules::quote::{compose_value, json_string, yaml_key, yaml_scalar};
 
 /// Output paths, relative to the output folder.
 pub(crate) const BASE_FILE: &str = "docker-compose.yml";
@@ -220,7 +220,7 @@ impl<'a> Compose<'a> {
             .iter()
             .map(|image| {
                 by_dockerfile
-                    .remove(&model.project.output.join(builds::dockerfile_path(image)))
+                    .remove(&model.project.output.join(crate::rules::layout::dockerfile_path(image)))
                     .expect("builds() has one build per image")
             })
             .collect();

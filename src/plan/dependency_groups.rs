@@ -5,9 +5,9 @@
 
 use askama::Template;
 
-use super::quote::{shell_word, toml_comment, toml_key, toml_string};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{DependencyGroupsTarget, Model};
+use crate::rules::quote::{shell_word, toml_comment, toml_key, toml_string};
 
 #[derive(Template)]
 #[template(path = "dependency-groups/pyproject.toml", escape = "none")]

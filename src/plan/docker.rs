@@ -8,11 +8,13 @@ use askama::Template;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::builds::{self, Build};
-use super::quote::{batch_word, dockerfile_env_value, dockerfile_exec_form, json_string, shell_word};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl};
 use crate::model::{DockerRuntime, DockerTarget, Image, Model, User};
-use crate::resolve::docker::{BASE_USER, distroless_of, home, user_spec};
+use crate::rules::distroless::distroless_of;
+use crate::rules::image_user::{BASE_USER, home, user_spec};
+use crate::rules::layout;
+use crate::rules::quote::{batch_word, dockerfile_env_value, dockerfile_exec_form, json_string, shell_word};
 
 /// The virtual environment every image runs from.
 const VENV: &str = "/opt/venv";
@@ -167,11 +169,11 @@ pub(super) fn plan(
     target: &DockerTarget,
     planner: &mut Planner,
 ) -> Result<(), PlanError> {
-    let base_path = builds::base_dockerfile_path();
+    let base_path = layout::base_dockerfile_path();
     planner.render(base_path.clone(), &base(model, context, target, &base_path)?, FileMode::Regular)?;
     ignore_file(model, context, &base_path, planner)?;
     for image in &model.images {
-        let path = builds::dockerfile_path(image);
+        let path = layout::dockerfile_path(image);
         planner.render(
             path.clone(),
             &image_file(model, context, target, image, &path)?,
@@ -237,7 +239,7 @@ fn header(context: &PlanContext, target: &DockerTarget, what: &[&str]) -> Vec<St
 
 /// Context-relative path of a group's requirements file.
 fn requirements_source(model: &Model, group: usize, path: &Utf8Path) -> Result<String, PlanError> {
-    let file = super::requirements::requirements_path(model, group).ok_or_else(|| {
+    let file = layout::requirements_path(model, group).ok_or_else(|| {
         error(path, "the docker target needs the requirements target (resolve checks this)")
     })?;
     Ok(model.project.output.join(file).into_string())

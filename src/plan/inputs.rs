@@ -7,7 +7,7 @@ use camino::Utf8PathBuf;
 
 use crate::model::{ImageId, Model};
 
-use super::builds::{base_dockerfile_path, dockerfile_path};
+use crate::rules::layout::{base_dockerfile_path, dockerfile_path, requirements_path};
 
 /// Where one input of an image comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -71,7 +71,7 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
     generated(&mut inputs, Utf8PathBuf::from(format!("{own}.dockerignore")));
     generated(&mut inputs, own);
     for group in model.base.closure.iter().chain(&image.closure) {
-        if let Some(path) = super::requirements::requirements_path(model, *group) {
+        if let Some(path) = requirements_path(model, *group) {
             generated(&mut inputs, path);
         }
     }
@@ -86,7 +86,7 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
 
 /// `path` as git lists it: `./app/` is `app`; the project root itself is `.`.
 fn clean(path: &str) -> Utf8PathBuf {
-    let clean = crate::resolve::names::clean_relative(path);
+    let clean = crate::rules::paths::clean_relative(path);
     Utf8PathBuf::from(if clean.is_empty() { "." } else { clean.as_str() })
 }
 

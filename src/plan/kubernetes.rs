@@ -10,18 +10,18 @@
 use askama::Template;
 
 use super::builds::{self, Build};
-use super::k8s_objects::{
-    PodVolumes, SECRETS_DIR, SECRETS_VOLUME, UNHEALTHY_POD_EVICTION_MINOR, container_ports, health_check,
-};
-use super::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::model::{
     Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch, Resources, Service,
     ServiceSource, Yaml, init_job_name,
 };
-use crate::resolve::kubernetes::duration_seconds;
-use crate::resolve::names::dns_name;
+use crate::rules::duration::duration_seconds;
+use crate::rules::k8s_objects::{
+    PodVolumes, SECRETS_DIR, SECRETS_VOLUME, UNHEALTHY_POD_EVICTION_MINOR, container_ports, health_check,
+};
+use crate::rules::names::dns_name;
+use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
 
 /// The folder of every manifest, inside the output folder.
 pub(crate) const DIR: &str = "k8s";
@@ -460,7 +460,9 @@ impl<'a> Kube<'a> {
         let builds = model
             .images
             .iter()
-            .map(|image| by_dockerfile.remove(&model.project.output.join(builds::dockerfile_path(image))))
+            .map(|image| {
+                by_dockerfile.remove(&model.project.output.join(crate::rules::layout::dockerfile_path(image)))
+            })
             .collect();
         Self { model, target, builds }
     }
@@ -914,7 +916,7 @@ impl Volumes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::k8s_objects::volume_base;
+    use crate::rules::k8s_objects::volume_base;
 
     #[test]
     fn immutable_tags_are_commit_shas() {

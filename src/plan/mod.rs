@@ -6,10 +6,8 @@ pub(crate) mod compose;
 mod dependency_groups;
 mod docker;
 pub mod inputs;
-pub mod k8s_objects;
 pub(crate) mod kubernetes;
 mod path_filters;
-pub(crate) mod quote;
 mod requirements;
 pub(crate) mod workflow;
 
@@ -18,8 +16,9 @@ use serde::Serialize;
 
 use crate::model::Model;
 
-pub use builds::{base_dockerfile_path, dockerfile_path};
-pub use requirements::requirements_path;
+/// The layout of generated files is [`crate::rules::layout`]'s; re-exported here, where
+/// the files are made.
+pub use crate::rules::layout::{base_dockerfile_path, dockerfile_path, requirements_path};
 
 /// Unix permission class of a generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -10,9 +10,9 @@
 
 use super::PlanError;
 use super::inputs::image_inputs;
-use super::quote::{json_string, shell_word};
 use super::workflow::WORKFLOW_PATH;
 use crate::model::Model;
+use crate::rules::quote::{json_string, shell_word};
 
 /// One matrix entry, with raw (unquoted) values.
 pub(super) struct Entry<'a> {

@@ -2,23 +2,10 @@
 //! the group's own requirements, normalised.
 
 use askama::Template;
-use camino::Utf8PathBuf;
 
 use super::{FileMode, PlanContext, PlanError, Planner};
-use crate::model::{GroupId, Model, RequirementsTarget};
-
-/// Path, relative to the output folder, of a group's requirements file, when the
-/// requirements target is on. The one place that lays these files out: the Dockerfiles
-/// copy them, the build inputs list them, resolve checks `.dockerignore` against them.
-pub fn requirements_path(model: &Model, group: GroupId) -> Option<Utf8PathBuf> {
-    let target = model.targets.requirements.as_ref()?;
-    Some(target.dir.join(file_name(model, group)))
-}
-
-/// `<group>.txt`: also what a `-r` line names (the files sit side by side).
-fn file_name(model: &Model, group: GroupId) -> String {
-    format!("{}.txt", model.groups[group].name.value)
-}
+use crate::model::{Model, RequirementsTarget};
+use crate::rules::layout::requirements_file_name as file_name;
 
 #[derive(Template)]
 #[template(path = "requirements/group.txt", escape = "none")]

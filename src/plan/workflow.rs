@@ -16,9 +16,9 @@ use askama::Template;
 
 use super::builds::{self, BUILDCACHE_TAG, Build, LATEST};
 use super::path_filters;
-use super::quote::{gha_string, gha_value, shell_word, yaml_scalar};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{GithubWorkflowTarget, Model};
+use crate::rules::quote::{gha_string, gha_value, shell_word, yaml_scalar};
 
 /// Output path, relative to the output folder.
 pub(crate) const WORKFLOW_PATH: &str = ".github/workflows/build.yml";

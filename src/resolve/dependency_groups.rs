@@ -15,6 +15,8 @@ use super::names;
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::DependencyGroupsTarget;
+use crate::rules::names::dns_name;
+use crate::rules::paths::clean_relative;
 
 /// Resolves `targets { dependency-groups … }`. `None` when the target is off, which it is
 /// unless listed.
@@ -27,9 +29,7 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<D
     }
     check_names(config, diagnostics);
     Some(DependencyGroupsTarget {
-        dir: Utf8PathBuf::from(
-            decl.dir.as_ref().map(|d| names::clean_relative(&d.value)).unwrap_or_default(),
-        ),
+        dir: Utf8PathBuf::from(decl.dir.as_ref().map(|d| clean_relative(&d.value)).unwrap_or_default()),
     })
 }
 
@@ -51,7 +51,7 @@ fn check_names(config: &Config, diagnostics: &mut Diagnostics) {
         };
         let first = &config.groups[first].name;
         // Same name: `gscgen::name::duplicate`; same once `_` is `-`: `gscgen::name::collision`.
-        if names::dns_name(&first.value) == names::dns_name(&name.value) {
+        if dns_name(&first.value) == dns_name(&name.value) {
             continue;
         }
         diagnostics.push(

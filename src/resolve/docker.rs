@@ -7,52 +7,17 @@
 
 use miette::SourceSpan;
 
-use super::dockerignore::IgnoreRules;
 use crate::config::{Config, HealthCheckDecl, HealthDecl, Spanned, Text, UserDecl};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::model::{DockerRuntime, DockerTarget, Model, PythonVersion, User};
-use crate::plan::quote;
-
-/// A distroless Python image gscgen knows, with the Python it ships. The builder stages
-/// must use the same Debian release's own Python: the virtual environment records the
-/// interpreter's path (`/usr/bin/python3`), which python:*-slim images do not have.
-pub(crate) struct Distroless {
-    /// Repository without tag or digest.
-    pub(crate) repository: &'static str,
-    pub(crate) python: PythonVersion,
-    /// Default builder image (`base-image from`).
-    pub(crate) builder: &'static str,
-    /// Accepted prefixes of an explicit `base-image from` (same Debian release).
-    pub(crate) builder_prefixes: &'static [&'static str],
-}
-
-/// The published distroless Python images (GoogleContainerTools/distroless
-/// `python3/testdata/debian12.yaml`, `debian13.yaml`: Python 3.11.2 and 3.13.5).
-pub(crate) const DISTROLESS: &[Distroless] = &[
-    Distroless {
-        repository: "gcr.io/distroless/python3-debian12",
-        python: PythonVersion { major: 3, minor: 11 },
-        builder: "debian:12-slim",
-        builder_prefixes: &["debian:12", "debian:bookworm", "docker.io/library/debian:12"],
-    },
-    Distroless {
-        repository: "gcr.io/distroless/python3-debian13",
-        python: PythonVersion { major: 3, minor: 13 },
-        builder: "debian:13-slim",
-        builder_prefixes: &["debian:13", "debian:trixie", "docker.io/library/debian:13"],
-    },
-];
-
-/// The distroless image a runtime reference belongs to.
-pub(crate) fn distroless_of(image: &str) -> Option<&'static Distroless> {
-    let repository = image.split(['@']).next().unwrap_or(image);
-    // Strip a tag: the last `:` after the last `/`.
-    let repository = match repository.rfind(':') {
-        Some(at) if !repository[at..].contains('/') => &repository[..at],
-        _ => repository,
-    };
-    DISTROLESS.iter().find(|d| d.repository == repository)
-}
+use crate::model::{DockerRuntime, DockerTarget, Model, PythonVersion};
+use crate::rules::distroless::{DISTROLESS, distroless_of};
+use crate::rules::dockerignore::IgnoreRules;
+use crate::rules::duration::is_duration;
+use crate::rules::image_user::BASE_USER;
+use crate::rules::layout::requirements_path;
+use crate::rules::names::dns_name;
+use crate::rules::paths::clean_relative;
+use crate::rules::quote;
 
 /// Default `base-image from` for the runtime: the Debian builder of a distroless runtime.
 pub(crate) fn default_from(target: Option<&DockerTarget>, python: PythonVersion) -> String {
@@ -317,7 +282,7 @@ fn check_images(config: &Config, target: &DockerTarget, diagnostics: &mut Diagno
         DockerRuntime::Slim => None,
     };
     for decl in &config.images {
-        let dns = super::names::dns_name(&decl.name.value);
+        let dns = dns_name(&decl.name.value);
         // `Dockerfile.base` is already reported as reserved by the image checks.
         let dockerfile_reported = decl.dockerfile.as_ref().unwrap_or(&decl.name).value == "base";
         if reserved.contains(&dns.as_str()) && !dockerfile_reported {
@@ -455,23 +420,6 @@ fn check_user(config: &Config, user: Option<&UserDecl>, diagnostics: &mut Diagno
     }
 }
 
-/// The non-root user the base runtime stage creates.
-pub(crate) const BASE_USER: &str = "app";
-
-/// The home of a user, created writable for it.
-pub(crate) fn home(name: &str) -> String {
-    format!("/home/{name}")
-}
-
-/// The user an image runs as, for the Dockerfile `USER` (numeric, so Kubernetes'
-/// `runAsNonRoot` can verify it).
-pub(crate) fn user_spec(user: &User) -> Option<String> {
-    match user {
-        User::Root => None,
-        User::NonRoot { uid, .. } => Some(format!("{uid}:{uid}")),
-    }
-}
-
 /// A health check's HTTP path and durations, for images and services alike.
 pub(super) fn check_health(health: &HealthDecl, diagnostics: &mut Diagnostics) {
     if let Some(HealthCheckDecl::Http { path, .. }) = &health.check
@@ -500,33 +448,6 @@ pub(super) fn check_health(health: &HealthDecl, diagnostics: &mut Diagnostics) {
             );
         }
     }
-}
-
-/// Go's `time.ParseDuration` grammar, which Docker uses for HEALTHCHECK options.
-pub(crate) fn is_duration(s: &str) -> bool {
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let number = &rest[..digits];
-        let valid_number = !number.is_empty()
-            && number.matches('.').count() <= 1
-            && !number.starts_with('.')
-            && !number.ends_with('.');
-        if !valid_number {
-            return false;
-        }
-        rest = &rest[digits..];
-        // Longest unit first: `ms` before `m`.
-        let Some(unit) = ["ns", "us", "µs", "ms", "s", "h", "m"].into_iter().find(|u| rest.starts_with(u))
-        else {
-            return false;
-        };
-        rest = &rest[unit.len()..];
-    }
-    true
 }
 
 fn is_env_name(s: &str) -> bool {
@@ -709,7 +630,7 @@ impl<'a> Ignore<'a> {
                 if super::names::check_relative_path("copy source", &copy.source).is_some() {
                     continue; // reported as an invalid path
                 }
-                let source = super::names::clean_relative(&copy.source.value);
+                let source = clean_relative(&copy.source.value);
                 let verdict = self.rules.verdict(&source);
                 if !verdict.excluded {
                     continue;
@@ -746,7 +667,7 @@ impl<'a> Ignore<'a> {
         groups.sort_unstable();
         groups.dedup();
         for group in groups {
-            let Some(path) = crate::plan::requirements_path(model, group) else { continue };
+            let Some(path) = requirements_path(model, group) else { continue };
             let path = model.project.output.join(path);
             let verdict = self.rules.verdict(path.as_str());
             if !verdict.excluded {
@@ -781,34 +702,6 @@ impl<'a> Ignore<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_follow_go() {
-        for ok in ["30s", "1m30s", "1.5h", "500ms", "0s", "10us", "3µs"] {
-            assert!(is_duration(ok), "{ok}");
-        }
-        for bad in ["", "30", "s", "1.s", ".5s", "30 s", "1d", "-1s", "30s\nRUN x"] {
-            assert!(!is_duration(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn distroless_lookup_ignores_tags_and_digests() {
-        for image in [
-            "gcr.io/distroless/python3-debian12",
-            "gcr.io/distroless/python3-debian12:nonroot",
-            "gcr.io/distroless/python3-debian12@sha256:abc",
-            "gcr.io/distroless/python3-debian12:debug@sha256:abc",
-        ] {
-            assert_eq!(
-                distroless_of(image).map(|d| d.python),
-                Some(PythonVersion { major: 3, minor: 11 }),
-                "{image}"
-            );
-        }
-        assert!(distroless_of("gcr.io/distroless/python3-debian11").is_none());
-        assert!(distroless_of("localhost:5000/python3-debian12").is_none());
-    }
 
     /// The default list compiles, excludes at any depth what the seed meant to exclude
     /// anywhere, and keeps what images copy (application code, its own scripts, the

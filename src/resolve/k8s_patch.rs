@@ -1,6 +1,6 @@
 //! `kubernetes { patch <kind> <name> { … } }`: extra fields for one rendered object, checked
 //! against what the target renders. The objects and their [`Shape`] come from the plan's
-//! description of its output ([`crate::plan::k8s_objects::objects`], a pure function of the
+//! description of its output ([`crate::rules::k8s_objects::objects`], a pure function of the
 //! model), never from rendered text.
 //!
 //! The rules: the object exists; every mapping a patch descends into exists (or is new); an
@@ -14,7 +14,7 @@ use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{Model, ObjectKind, Patch, Yaml};
 // The plan's description of the objects it renders: a pure function of the model.
 use crate::config::{Config, PatchDecl, PatchField, PatchValue};
-use crate::plan::k8s_objects::{KeyedList, Object, Shape, keyed_list, objects};
+use crate::rules::k8s_objects::{KeyedList, Object, Shape, keyed_list, objects};
 
 /// Checks every patch and stores the valid ones in the model's kubernetes target.
 pub(super) fn resolve(config: &Config, model: &mut Model, diagnostics: &mut Diagnostics) {

@@ -20,6 +20,7 @@ use crate::model::{
     Autoscale, DEFAULT_TAG, Deploy, Gpu, Init, K8s, KubernetesTarget, Model, NEWEST_KUBERNETES_MINOR,
     OLDEST_KUBERNETES_MINOR, Resources, Security, ServiceSource, Toleration, User, init_job_name,
 };
+use crate::rules::names::{dns_name, is_dns_label, is_dns_subdomain};
 
 /// The path every container gets an `emptyDir` for: Python, pip and most tools write there.
 pub(crate) const TMP: &str = "/tmp";
@@ -108,7 +109,7 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<K
     }
     Some(KubernetesTarget {
         namespace: decl.namespace.as_ref().map_or_else(
-            || names::dns_name(project.map_or("default", |p| p.name.value.as_str())),
+            || dns_name(project.map_or("default", |p| p.name.value.as_str())),
             |n| n.value.clone(),
         ),
         tag: decl.tag.as_ref().map_or_else(|| DEFAULT_TAG.to_owned(), |t| t.value.clone()),
@@ -146,7 +147,7 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
     // Deployments first: their names are the service names, already unique.
     for service in &config.services {
         if deploy(service) == Deploy::Deployment {
-            workloads.insert(names::dns_name(&service.name.value), service.name.span);
+            workloads.insert(dns_name(&service.name.value), service.name.span);
         }
     }
     for service in &config.services {
@@ -160,7 +161,7 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
             }
             Deploy::Job => {
                 check_needs_deployment(k8s, diagnostics);
-                claim(&mut workloads, names::dns_name(&service.name.value), service.name.span, diagnostics);
+                claim(&mut workloads, dns_name(&service.name.value), service.name.span, diagnostics);
             }
             Deploy::Deployment => {}
         }
@@ -653,7 +654,7 @@ fn check_init(
     workloads: &mut HashMap<String, SourceSpan>,
     diagnostics: &mut Diagnostics,
 ) {
-    let service_dns = names::dns_name(&service.name.value);
+    let service_dns = dns_name(&service.name.value);
     // The service's own container takes its name in the pod.
     let mut containers: HashMap<String, SourceSpan> =
         HashMap::from([(service_dns.clone(), service.name.span)]);
@@ -662,7 +663,7 @@ fn check_init(
             diagnostics.push(d);
             continue;
         }
-        let dns = names::dns_name(&init.name.value);
+        let dns = dns_name(&init.name.value);
         if let Some(first) = containers.insert(dns.clone(), init.name.span) {
             diagnostics.push(
                 Diagnostic::error(
@@ -768,7 +769,7 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
             .collect();
         resolved.push(K8s {
             deploy: deploy(decl),
-            name: names::dns_name(&service.name.value),
+            name: dns_name(&service.name.value),
             replicas: match &k8s.autoscale {
                 Some(_) => None,
                 None => Some(k8s.replicas.as_ref().map_or(1, |r| r.value)),
@@ -826,7 +827,7 @@ fn resolve_init(decl: &InitDecl, image: usize, run_as_user: Option<u32>, image_w
         }
     }
     Init {
-        name: names::dns_name(&decl.name.value),
+        name: dns_name(&decl.name.value),
         job: decl.job.as_ref().is_some_and(|j| j.value),
         image,
         cmd: super::command(decl.cmd.as_ref()),
@@ -888,42 +889,6 @@ pub(crate) fn parse_quantity(s: &str) -> Option<f64> {
     Some(value * multiplier)
 }
 
-/// A Go-style duration (`30s`, `1m30s`, `500ms`; validated elsewhere) in whole seconds,
-/// rounded up, at least 1: what Kubernetes probe fields take.
-pub(crate) fn duration_seconds(s: &str) -> Option<u32> {
-    let mut rest = s;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (unit, scale) =
-            [("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0), ("h", 3600.0), ("m", 60.0)]
-                .into_iter()
-                .find(|(u, _)| rest.starts_with(u))?;
-        rest = &rest[unit.len()..];
-        total += number * scale;
-    }
-    let seconds = total.ceil().max(1.0);
-    (seconds <= f64::from(u32::MAX)).then_some(seconds as u32)
-}
-
-/// A DNS-1123 label: namespaces, object names that must be labels.
-pub(crate) fn is_dns_label(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// A DNS-1123 subdomain: Secret names.
-fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= 253 && !s.is_empty() && s.split('.').all(is_dns_label)
-}
-
 fn is_secret_key(s: &str) -> bool {
     (1..=253).contains(&s.len())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
@@ -977,18 +942,7 @@ mod tests {
     }
 
     #[test]
-    fn durations_in_seconds() {
-        assert_eq!(duration_seconds("30s"), Some(30));
-        assert_eq!(duration_seconds("1m30s"), Some(90));
-        assert_eq!(duration_seconds("500ms"), Some(1));
-        assert_eq!(duration_seconds("1.5s"), Some(2));
-        assert_eq!(duration_seconds("x"), None);
-    }
-
-    #[test]
     fn grammars() {
-        assert!(is_dns_label("gsc-warehouse") && !is_dns_label("gsc_warehouse") && !is_dns_label("-a"));
-        assert!(is_dns_subdomain("db-credentials") && is_dns_subdomain("a.b") && !is_dns_subdomain("a..b"));
         assert!(is_label_key("accelerator") && is_label_key("nvidia.com/gpu") && !is_label_key("a/b/c"));
         assert!(is_label_value("nvidia-tesla-t4") && !is_label_value("-x"));
         assert!(is_tag("latest") && is_tag("0123abc") && !is_tag(".x") && !is_tag("a:b"));

@@ -3,13 +3,12 @@
 
 mod compose;
 mod dependency_groups;
-pub(crate) mod docker;
-pub(crate) mod dockerignore;
+mod docker;
 mod groups;
 mod hatches;
 mod k8s_patch;
-pub(crate) mod kubernetes;
-pub(crate) mod names;
+mod kubernetes;
+mod names;
 mod workflow;
 
 use std::collections::HashMap;
@@ -20,6 +19,8 @@ use miette::SourceSpan;
 use crate::config::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
 use crate::model::*;
+use crate::rules::names::dns_name;
+use crate::rules::paths::clean_relative;
 
 /// Resolves a parsed configuration into the model. `None` when any error was found.
 pub fn resolve(config: &Config) -> (Option<Model>, Diagnostics) {
@@ -57,7 +58,7 @@ fn index_names<'c>(kind: &str, names: &[&'c Text], diagnostics: &mut Diagnostics
             continue;
         }
         index.insert(&name.value, id);
-        let dns = names::dns_name(&name.value);
+        let dns = dns_name(&name.value);
         if let Some(&first) = normalised.get(&dns) {
             diagnostics.push(
                 Diagnostic::error(
@@ -229,10 +230,10 @@ impl Resolver<'_> {
                 .iter()
                 .map(|s| Secret {
                     name: s.name.clone(),
-                    file: s.file.as_ref().map_or_else(
-                        || format!("secrets/{}", s.name.value),
-                        |f| names::clean_relative(&f.value),
-                    ),
+                    file: s
+                        .file
+                        .as_ref()
+                        .map_or_else(|| format!("secrets/{}", s.name.value), |f| clean_relative(&f.value)),
                 })
                 .collect(),
             dockerignore,
@@ -358,9 +359,7 @@ impl Resolver<'_> {
                 .map_or_else(|| format!("{image_prefix}_network"), |n| n.value.clone()),
             image_prefix,
             output: Utf8PathBuf::from(
-                decl.output
-                    .as_ref()
-                    .map_or_else(|| "generated".to_owned(), |o| names::clean_relative(&o.value)),
+                decl.output.as_ref().map_or_else(|| "generated".to_owned(), |o| clean_relative(&o.value)),
             ),
             platforms: if decl.platforms.is_empty() {
                 vec!["linux/amd64".to_owned()]
@@ -383,7 +382,7 @@ impl Resolver<'_> {
             }
             RequirementsTarget {
                 dir: Utf8PathBuf::from(
-                    dir.map_or_else(|| "requirements".to_owned(), |d| names::clean_relative(&d.value)),
+                    dir.map_or_else(|| "requirements".to_owned(), |d| clean_relative(&d.value)),
                 ),
             }
         };
@@ -502,7 +501,7 @@ impl Resolver<'_> {
                 .copies
                 .iter()
                 .map(|c| Copy {
-                    source: Spanned::new(names::clean_relative(&c.source.value), c.source.span),
+                    source: Spanned::new(clean_relative(&c.source.value), c.source.span),
                     target: c.target.value.clone(),
                 })
                 .collect(),
@@ -621,7 +620,7 @@ impl Resolver<'_> {
                         this.push(names::check_relative_path("mount source", &m.source));
                         this.push(names::check_container_path("mount target", &m.target));
                         Mount {
-                            source: names::clean_relative(&m.source.value),
+                            source: clean_relative(&m.source.value),
                             target: m.target.value.clone(),
                             writable: m.writable.as_ref().is_some_and(|w| w.value),
                         }

@@ -59,11 +59,6 @@ fn sanitize(value: &str) -> String {
     trimmed.chars().take(MAX_NAME).collect()
 }
 
-/// The DNS-1123 form of a valid name: `api_ingestor` → `api-ingestor`.
-pub(crate) fn dns_name(name: &str) -> String {
-    name.replace('_', "-")
-}
-
 /// Validates a path relative to the project (copy sources, mounts, secret files, output
 /// folders): no absolute paths, no `..`, no backslashes, no empty components.
 pub(crate) fn check_relative_path(what: &str, path: &Text) -> Option<Diagnostic> {
@@ -159,11 +154,6 @@ pub(crate) fn check_env_keys<'a>(
     }
 }
 
-/// Normalises a relative path for output: strips `./` components and trailing `/`.
-pub(crate) fn clean_relative(value: &str) -> String {
-    value.split('/').filter(|c| !c.is_empty() && *c != ".").collect::<Vec<_>>().join("/")
-}
-
 #[cfg(test)]
 mod tests {
     use miette::SourceSpan;
@@ -194,7 +184,6 @@ mod tests {
         for bad in ["", "/etc", "../x", "a/../../b", "a\\b", "C:/x", "~/x"] {
             assert!(check_relative_path("path", &text(bad)).is_some(), "{bad}");
         }
-        assert_eq!(clean_relative("./a//b/"), "a/b");
     }
 
     #[test]

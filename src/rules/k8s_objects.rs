@@ -1,8 +1,8 @@
-//! The Kubernetes objects the plan renders and the layout of their fields, derived from the
-//! model alone: what `kubernetes.rs` writes and what a `patch` may touch. It is the plan's
-//! description of its own output, so it lives here; resolve asks it (a pure function of
-//! the model) to check patches, and `tests/kubernetes.rs` compares it with the rendered
-//! YAML of every fixture.
+//! The Kubernetes objects the kubernetes target renders and the layout of their fields,
+//! derived from the model alone: what `plan/kubernetes.rs` writes and what a `patch` may
+//! touch. Both stages need it: resolve checks patches against it (`resolve/k8s_patch.rs`),
+//! the plan renders the objects it lists, and `tests/kubernetes.rs` compares it with the
+//! rendered YAML of every fixture.
 
 use crate::config::HealthDecl;
 use crate::model::{Deploy, Image, Init, K8s, Model, ObjectKind, Service, ServiceSource, init_job_name};
