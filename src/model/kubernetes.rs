@@ -200,7 +200,7 @@ pub enum Yaml {
     Mapping(Vec<(String, Yaml)>),
 }
 
-/// `patch <kind> <name> { … }`, checked against the object's [`Shape`]: rendered as a
+/// `patch <kind> <name> { … }`, checked against the object's [`Shape`](crate::rules::k8s_objects::Shape): rendered as a
 /// strategic merge patch that the kustomization applies.
 #[derive(Debug, Clone)]
 pub struct Patch {

@@ -2,8 +2,8 @@
 //! root of the output folder. docs/compose.md explains every mapping.
 //!
 //! All three files render through one template; the view-models decide what each file
-//! holds. Every user value goes through [`quote::compose_value`] (Compose interpolation
-//! escape + YAML scalar) or [`quote::yaml_key`]; the template only loops and prints.
+//! holds. Every user value goes through [`quote::compose_value`](crate::rules::quote::compose_value) (Compose interpolation
+//! escape + YAML scalar) or [`quote::yaml_key`](crate::rules::quote::yaml_key); the template only loops and prints.
 
 use askama::Template;
 

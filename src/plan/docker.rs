@@ -1,7 +1,7 @@
 //! The docker target: `compose/dockerfiles/Dockerfile.base`, one `Dockerfile.<name>` per
 //! image, a `.dockerignore` next to each Dockerfile, and `scripts/docker-build.{sh,bat}`.
 //!
-//! Every value is computed and quoted here (through [`super::quote`]); the templates in
+//! Every value is computed and quoted here (through [`rules::quote`](crate::rules::quote)); the templates in
 //! `templates/docker/` only lay out instructions. docs/docker.md explains each section.
 
 use askama::Template;

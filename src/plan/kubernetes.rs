@@ -3,7 +3,7 @@
 //! `kustomization.yaml` that lists them and sets the image tag. docs/kubernetes.md explains
 //! every object and default.
 //!
-//! Every value is computed and quoted here ([`super::quote`]: `yaml_scalar`, `yaml_key`,
+//! Every value is computed and quoted here ([`rules::quote`](crate::rules::quote): `yaml_scalar`, `yaml_key`,
 //! `yaml_comment`, and `kubernetes_value` for the fields the kubelet expands `$(VAR)` in);
 //! the templates in `templates/kubernetes/` only lay out fields.
 

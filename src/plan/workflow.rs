@@ -9,7 +9,7 @@
 //! With `build-affected #true`, a first job ([`super::path_filters`]) selects the images a
 //! pull request builds from their build inputs.
 //!
-//! Every value is computed and quoted here (through [`super::quote`]); the template in
+//! Every value is computed and quoted here (through [`rules::quote`](crate::rules::quote)); the template in
 //! `templates/workflow/` only lays out. docs/workflow.md explains each decision.
 
 use askama::Template;
