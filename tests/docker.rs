@@ -993,7 +993,8 @@ fn unquote_bat(word: &str) -> String {
 }
 
 /// The `docker build` commands of a script: `echo <banner>` then `docker build` with one
-/// option per continuation line, ending with the context `.`.
+/// option per continuation line, ending with the context `.` (in the .sh: `. || fail '…'`,
+/// whose message is recorded as the build's failure).
 fn script_builds(text: &str, unquote: fn(&str) -> String) -> Vec<ScriptBuild> {
     let mut builds = Vec::new();
     let mut lines = text.lines().peekable();
@@ -1009,6 +1010,10 @@ fn script_builds(text: &str, unquote: fn(&str) -> String) -> Vec<ScriptBuild> {
         for option in lines.by_ref() {
             let option = option.trim().trim_end_matches(['\\', '^']).trim();
             if option == "." {
+                break;
+            }
+            if let Some(failure) = option.strip_prefix(". || fail ") {
+                options.push(("fail".to_owned(), unquote(failure)));
                 break;
             }
             let (flag, value) = option.split_once(' ').expect("--flag value");
@@ -1030,16 +1035,32 @@ fn build_scripts_build_base_then_every_image_with_matching_arguments() {
             gscgen::plan::FileMode::Executable
         );
         assert!(sh_text.contains("\nset -eu\n"), "stops at the first failure");
-        let sh = script_builds(&sh_text, unquote_sh);
+        let mut sh = script_builds(&sh_text, unquote_sh);
+        // Every build that fails names its image on stderr before the script stops.
+        for build in &mut sh {
+            let failure = build.options.pop().expect("options");
+            assert_eq!(
+                failure,
+                ("fail".to_owned(), format!("error: {} failed to build; its log is above", build.name))
+            );
+        }
+        assert!(sh_text.contains("fail() {\n    echo \"$1\" >&2\n    exit 1\n}\n"), "{sh_text}");
         let bat_text = project.file("scripts/docker-build.bat");
         let bat = script_builds(&bat_text, unquote_bat);
         assert_eq!(sh, bat, "{}: .sh and .bat build the same", project.name);
         assert_eq!(
             bat_text.matches("if errorlevel 1 exit /b").count(),
-            bat.len() + 1,
-            "{}: the .bat stops after cd and after every build",
+            1,
+            "{}: the .bat stops after cd",
             project.name
         );
+        for build in &bat {
+            let stop = format!(
+                "    .\nif errorlevel 1 (\n    echo error: {} failed to build; its log is above 1>&2\n    exit /b 1\n)\n",
+                build.name
+            );
+            assert!(bat_text.contains(&stop), "{}: the .bat stops after {}", project.name, build.name);
+        }
         let mut expected: Vec<String> = vec!["base-builder".into(), "base-runtime".into()];
         expected.extend(model.images.iter().map(|i| i.name.value.clone()));
         assert_eq!(sh.iter().map(|b| b.name.clone()).collect::<Vec<_>>(), expected, "{}", project.name);
