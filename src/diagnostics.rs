@@ -86,6 +86,7 @@ codes! {
     ExtraSyntax => "gscgen::docker::extra-syntax",
     ExtraNoInstall => "gscgen::docker::extra-no-install",
     UserConflict => "gscgen::image::user-conflict",
+    ProgramNotInstalled => "gscgen::image::program-not-installed",
     DockerignorePattern => "gscgen::dockerignore::invalid-pattern",
     CopyExcluded => "gscgen::dockerignore::excludes-copy",
     RequirementsExcluded => "gscgen::dockerignore::excludes-requirements",

@@ -10,6 +10,7 @@ mod hatches;
 mod k8s_patch;
 pub(crate) mod kubernetes;
 pub(crate) mod names;
+mod programs;
 mod workflow;
 
 use std::collections::HashMap;
@@ -246,6 +247,7 @@ impl Resolver<'_> {
         // Rules across the Dockerfiles, `.dockerignore` and scripts need the closures.
         docker::check(config, &model, self.diagnostics);
         hatches::check_before_install(config, &model, self.diagnostics);
+        programs::check(config, &model, self.diagnostics);
         Some(model)
     }
 
