@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, NameIndex, did_you_mean, some_of};
 use crate::model::*;
 use crate::parse::config::*;
 pub(crate) use groups::closure;
@@ -134,10 +134,11 @@ impl Resolver<'_> {
             }
         }
 
+        let known_groups_index = NameIndex::new(known_groups.iter().copied());
         let lookup_groups = |list: &[Text], diagnostics: &mut Diagnostics| -> Vec<Spanned<GroupId>> {
             list.iter()
                 .filter_map(|n| {
-                    groups::lookup(&group_index, &known_groups, n, diagnostics)
+                    groups::lookup(&group_index, &known_groups, &known_groups_index, n, diagnostics)
                         .map(|id| Spanned::new(id, n.span))
                 })
                 .collect()
@@ -534,6 +535,9 @@ impl Resolver<'_> {
         let image_names: Vec<&str> = config.images.iter().map(|i| i.name.value.as_str()).collect();
         let service_names: Vec<&str> = config.services.iter().map(|s| s.name.value.as_str()).collect();
         let secret_names: Vec<&str> = config.secrets.iter().map(|s| s.name.value.as_str()).collect();
+        let image_names = (image_names.as_slice(), NameIndex::new(image_names.iter().copied()));
+        let service_names = (service_names.as_slice(), NameIndex::new(service_names.iter().copied()));
+        let secret_names = (secret_names.as_slice(), NameIndex::new(secret_names.iter().copied()));
         let mut out = Vec::with_capacity(config.services.len());
         for decl in &config.services {
             let source = match (&decl.image, &decl.from) {
@@ -684,8 +688,8 @@ impl Resolver<'_> {
         out
     }
 
-    fn unknown(&mut self, code: Code, kind: &str, name: &Text, known: &[&str]) {
-        let help = did_you_mean(&suggest(&name.value, known.iter().copied())).unwrap_or_else(|| {
+    fn unknown(&mut self, code: Code, kind: &str, name: &Text, (known, index): &(&[&str], NameIndex<'_>)) {
+        let help = did_you_mean(&index.suggest(&name.value)).unwrap_or_else(|| {
             if known.is_empty() {
                 format!("no {kind} is declared yet: declare `{kind} {} {{ … }}`", name.value)
             } else {
