@@ -1578,3 +1578,30 @@ fn parser_reads_directives_continuations_stages_and_flags() {
     let env = instruction(1, r#"ENV A="x \"y\" \$z \\w" B=plain"#);
     assert_eq!(env_pairs(&env), [("A".into(), r#"x "y" $z \w"#.into()), ("B".into(), "plain".into())]);
 }
+
+/// `copy "." "/app"` (the whole build context, the most common COPY) and its spellings `./`
+/// and `././` copy the context root: `COPY . /app`, never `COPY  /app` without a source; the
+/// image's build inputs are the whole project, and a dev mount of `./` binds the project root.
+#[test]
+fn copying_the_project_root_names_the_context() {
+    for root in [".", "./", "././"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("project.kdl");
+        let text = format!(
+            "project demo {{\n    python \"3.12\"\n}}\ngroup base {{\n    require \"requests\"\n}}\n\
+             image api {{\n    groups base\n    copy \"{root}\" \"/app\"\n    cmd python \"/app/main.py\"\n}}\n\
+             service api image=api {{\n    dev {{\n        mount \"{root}\" \"/app\"\n    }}\n}}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let project = Project::load("root-copy", &path);
+        let df = project.dockerfile("compose/dockerfiles/Dockerfile.api");
+        let runtime = df.stage("runtime").expect("runtime stage");
+        let code: Vec<Vec<&str>> =
+            runtime.all("COPY").into_iter().filter(|c| c.is_copy_from_context()).map(|c| c.words()).collect();
+        assert_eq!(code, [vec![".", "/app"]], "{root}");
+        let image = project.model.image("api").unwrap();
+        assert_eq!(image.copies[0].source.value, ".", "{root}");
+        let dev = project.file("docker-compose.dev.yml");
+        assert!(dev.contains("        source: \"..\"\n        target: /app\n"), "{root}:\n{dev}");
+    }
+}

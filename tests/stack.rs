@@ -300,6 +300,11 @@ fn faults_fail_the_run_and_name_the_image_or_service() {
     let up = stack.up();
     let message = text(&up);
     assert!(!up.status.success(), "a never-healthy service came up green:\n{message}");
+    eprintln!(
+        "stack: a never-healthy check fails `up --wait` in {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        tail(message.as_bytes(), 1)
+    );
     assert!(
         message.contains("api") && message.contains("unhealthy"),
         "the failure does not name the unhealthy service:\n{message}\n{}",

@@ -506,7 +506,7 @@ impl Resolver<'_> {
                 .copies
                 .iter()
                 .map(|c| Copy {
-                    source: Spanned::new(names::clean_relative(&c.source.value), c.source.span),
+                    source: Spanned::new(names::clean_relative_or_root(&c.source.value), c.source.span),
                     target: c.target.value.clone(),
                 })
                 .collect(),
@@ -628,7 +628,7 @@ impl Resolver<'_> {
                         this.push(names::check_relative_path("mount source", &m.source));
                         this.push(names::check_container_path("mount target", &m.target));
                         Mount {
-                            source: names::clean_relative(&m.source.value),
+                            source: names::clean_relative_or_root(&m.source.value),
                             target: m.target.value.clone(),
                             writable: m.writable.as_ref().is_some_and(|w| w.value),
                         }

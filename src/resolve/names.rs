@@ -164,6 +164,14 @@ pub(crate) fn clean_relative(value: &str) -> String {
     value.split('/').filter(|c| !c.is_empty() && *c != ".").collect::<Vec<_>>().join("/")
 }
 
+/// [`clean_relative`] for a path that may name the project root itself (`copy "." "/app"`,
+/// `mount "./" "/app"`): the root is `.`, never the empty string, which a Dockerfile would
+/// render as `COPY  /app` (no source) and Compose as a bind of the compose folder's parent.
+pub(crate) fn clean_relative_or_root(value: &str) -> String {
+    let clean = clean_relative(value);
+    if clean.is_empty() { ".".to_owned() } else { clean }
+}
+
 #[cfg(test)]
 mod tests {
     use miette::SourceSpan;
@@ -195,6 +203,10 @@ mod tests {
             assert!(check_relative_path("path", &text(bad)).is_some(), "{bad}");
         }
         assert_eq!(clean_relative("./a//b/"), "a/b");
+        assert_eq!(clean_relative_or_root("./a//b/"), "a/b");
+        for root in [".", "./", "././", ".//"] {
+            assert_eq!(clean_relative_or_root(root), ".", "{root}");
+        }
     }
 
     #[test]
