@@ -86,6 +86,7 @@ codes! {
     ExtraSyntax => "gscgen::docker::extra-syntax",
     ExtraNoInstall => "gscgen::docker::extra-no-install",
     UserConflict => "gscgen::image::user-conflict",
+    ProgramNotInstalled => "gscgen::image::program-not-installed",
     DockerignorePattern => "gscgen::dockerignore::invalid-pattern",
     CopyExcluded => "gscgen::dockerignore::excludes-copy",
     RequirementsExcluded => "gscgen::dockerignore::excludes-requirements",
@@ -406,6 +407,48 @@ pub fn suggest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Ve
     scored.into_iter().take(3).map(|(_, name)| name).collect()
 }
 
+/// Declared names bucketed by byte length, built once for many "did you mean" lookups: a
+/// lookup visits only the lengths within reach of the wanted name (and the non-ASCII names,
+/// whose byte length says little), so 10,000 unknown names among 10,000 declared ones cost
+/// 10,000 short lookups instead of 10^8 length checks. Same answers as [`suggest`] over the
+/// same names, except which [`MAX_EXAMINED`] are examined when more are within reach.
+pub struct NameIndex<'a> {
+    by_len: std::collections::BTreeMap<usize, Vec<&'a str>>,
+    non_ascii: Vec<&'a str>,
+}
+
+impl<'a> NameIndex<'a> {
+    pub fn new(known: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut index = Self { by_len: Default::default(), non_ascii: Vec::new() };
+        for name in known {
+            if name.is_ascii() {
+                index.by_len.entry(name.len()).or_default().push(name);
+            } else {
+                index.non_ascii.push(name);
+            }
+        }
+        index
+    }
+
+    /// The closest names to `wanted` (at most three).
+    pub fn suggest(&self, wanted: &str) -> Vec<&'a str> {
+        if !wanted.is_ascii() {
+            return suggest(wanted, self.by_len.values().flatten().chain(&self.non_ascii).copied());
+        }
+        // |w - l| <= max(w, l) / 3 + 1 (the filter of `suggest`) holds only for lengths in
+        // [w - w/3 - 1, (3w + 3) / 2]; the filter in `suggest` then decides exactly.
+        let w = wanted.len();
+        let lengths = w.saturating_sub(w / 3 + 1)..=(3 * w + 3) / 2;
+        suggest(
+            wanted,
+            self.by_len
+                .range(lengths)
+                .flat_map(|(_, names)| names.iter().copied())
+                .chain(self.non_ascii.iter().copied()),
+        )
+    }
+}
+
 /// A help line's list of names, cut to the first few: "a, b, c, d, e and 995 more".
 pub fn some_of(names: &[&str]) -> String {
     const SHOWN: usize = 5;
@@ -467,6 +510,21 @@ mod tests {
         assert_eq!(suggest("Base", ["base"]), vec!["base"]);
         assert_eq!(suggest("bsae", ["base", "api"]), vec!["base"]);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn the_name_index_suggests_what_suggest_does() {
+        let names: Vec<String> = (0..300)
+            .map(|i| format!("g{i}"))
+            .chain(["insights", "base", "api", "ingestors", "celery", "überall", "a"].map(String::from))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let index = NameIndex::new(names.iter().copied());
+        for wanted in
+            ["insigths", "bsae", "g10", "g10x", "celry", "uberall", "überal", "zzzz", "", "b", "ingestor"]
+        {
+            assert_eq!(index.suggest(wanted), suggest(wanted, names.iter().copied()), "{wanted:?}");
+        }
     }
 
     #[test]

@@ -15,42 +15,9 @@ mod support;
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-/// Every external step gets a deadline (coreutils `timeout`), so a hung build fails the test.
-const STEP_SECONDS: &str = "900";
-
-fn run(what: &str, command: &mut Command) -> Output {
-    let output = command.output().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    if !output.status.success() {
-        let tail = |bytes: &[u8]| {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let lines: Vec<&str> = text.lines().collect();
-            lines[lines.len().saturating_sub(40)..].join("\n")
-        };
-        panic!(
-            "{what} failed ({}; 124 means it ran out of its {STEP_SECONDS} s)\n--- stdout (tail)\n{}\n--- stderr (tail)\n{}",
-            output.status,
-            tail(&output.stdout),
-            tail(&output.stderr)
-        );
-    }
-    output
-}
-
-fn timed(program: &str) -> Command {
-    let mut command = Command::new("timeout");
-    command.arg(STEP_SECONDS).arg(program);
-    command
-}
-
-/// PATH with a Docker CLI that builds with BuildKit first.
-fn buildkit_path() -> String {
-    let dir =
-        run("scripts/docker-buildkit", &mut Command::new(support::repo().join("scripts/docker-buildkit")));
-    let dir = String::from_utf8_lossy(&dir.stdout).trim().to_owned();
-    format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
-}
+use support::docker::{buildkit_path, run, timed};
 
 fn copy_fixture(to: &Path) {
     let from = support::repo().join("tests/fixtures/built");
@@ -60,11 +27,15 @@ fn copy_fixture(to: &Path) {
 }
 
 fn build(project: &Path, path: &str) -> String {
-    let output = run(
-        "generated/scripts/docker-build.sh",
-        timed("sh").arg("generated/scripts/docker-build.sh").current_dir(project).env("PATH", path),
+    let output = support::docker::build_script(project, path);
+    let log = support::docker::text(&output);
+    assert!(
+        output.status.success(),
+        "generated/scripts/docker-build.sh failed ({}):\n{}",
+        output.status,
+        support::docker::tail(log.as_bytes(), 60)
     );
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    log
 }
 
 fn run_image(path: &str) -> String {
@@ -77,14 +48,8 @@ fn run_image(path: &str) -> String {
 
 #[test]
 fn the_generated_build_script_builds_images_that_run() {
-    run(
-        "docker info (a Docker Engine must be running: see docs/docker-engine.md)",
-        Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]),
-    );
-    run(
-        "scripts/local-images --only python",
-        timed(&support::repo().join("scripts/local-images").display().to_string()).args(["--only", "python"]),
-    );
+    support::docker::require_engine();
+    support::docker::local_images(&["python"]);
     let path = buildkit_path();
 
     let project = tempfile::tempdir().unwrap();

@@ -993,7 +993,8 @@ fn unquote_bat(word: &str) -> String {
 }
 
 /// The `docker build` commands of a script: `echo <banner>` then `docker build` with one
-/// option per continuation line, ending with the context `.`.
+/// option per continuation line, ending with the context `.` (in the .sh: `. || fail '…'`,
+/// whose message is recorded as the build's failure).
 fn script_builds(text: &str, unquote: fn(&str) -> String) -> Vec<ScriptBuild> {
     let mut builds = Vec::new();
     let mut lines = text.lines().peekable();
@@ -1009,6 +1010,10 @@ fn script_builds(text: &str, unquote: fn(&str) -> String) -> Vec<ScriptBuild> {
         for option in lines.by_ref() {
             let option = option.trim().trim_end_matches(['\\', '^']).trim();
             if option == "." {
+                break;
+            }
+            if let Some(failure) = option.strip_prefix(". || fail ") {
+                options.push(("fail".to_owned(), unquote(failure)));
                 break;
             }
             let (flag, value) = option.split_once(' ').expect("--flag value");
@@ -1030,16 +1035,32 @@ fn build_scripts_build_base_then_every_image_with_matching_arguments() {
             gscgen::plan::FileMode::Executable
         );
         assert!(sh_text.contains("\nset -eu\n"), "stops at the first failure");
-        let sh = script_builds(&sh_text, unquote_sh);
+        let mut sh = script_builds(&sh_text, unquote_sh);
+        // Every build that fails names its image on stderr before the script stops.
+        for build in &mut sh {
+            let failure = build.options.pop().expect("options");
+            assert_eq!(
+                failure,
+                ("fail".to_owned(), format!("error: {} failed to build; its log is above", build.name))
+            );
+        }
+        assert!(sh_text.contains("fail() {\n    echo \"$1\" >&2\n    exit 1\n}\n"), "{sh_text}");
         let bat_text = project.file("scripts/docker-build.bat");
         let bat = script_builds(&bat_text, unquote_bat);
         assert_eq!(sh, bat, "{}: .sh and .bat build the same", project.name);
         assert_eq!(
             bat_text.matches("if errorlevel 1 exit /b").count(),
-            bat.len() + 1,
-            "{}: the .bat stops after cd and after every build",
+            1,
+            "{}: the .bat stops after cd",
             project.name
         );
+        for build in &bat {
+            let stop = format!(
+                "    .\nif errorlevel 1 (\n    echo error: {} failed to build; its log is above 1>&2\n    exit /b 1\n)\n",
+                build.name
+            );
+            assert!(bat_text.contains(&stop), "{}: the .bat stops after {}", project.name, build.name);
+        }
         let mut expected: Vec<String> = vec!["base-builder".into(), "base-runtime".into()];
         expected.extend(model.images.iter().map(|i| i.name.value.clone()));
         assert_eq!(sh.iter().map(|b| b.name.clone()).collect::<Vec<_>>(), expected, "{}", project.name);
@@ -1556,4 +1577,31 @@ fn parser_reads_directives_continuations_stages_and_flags() {
     assert_eq!(df.last().all("CMD")[0].exec_form().unwrap(), ["a", "b c"]);
     let env = instruction(1, r#"ENV A="x \"y\" \$z \\w" B=plain"#);
     assert_eq!(env_pairs(&env), [("A".into(), r#"x "y" $z \w"#.into()), ("B".into(), "plain".into())]);
+}
+
+/// `copy "." "/app"` (the whole build context, the most common COPY) and its spellings `./`
+/// and `././` copy the context root: `COPY . /app`, never `COPY  /app` without a source; the
+/// image's build inputs are the whole project, and a dev mount of `./` binds the project root.
+#[test]
+fn copying_the_project_root_names_the_context() {
+    for root in [".", "./", "././"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("project.kdl");
+        let text = format!(
+            "project demo {{\n    python \"3.12\"\n}}\ngroup base {{\n    require \"requests\"\n}}\n\
+             image api {{\n    groups base\n    copy \"{root}\" \"/app\"\n    cmd python \"/app/main.py\"\n}}\n\
+             service api image=api {{\n    dev {{\n        mount \"{root}\" \"/app\"\n    }}\n}}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let project = Project::load("root-copy", &path);
+        let df = project.dockerfile("compose/dockerfiles/Dockerfile.api");
+        let runtime = df.stage("runtime").expect("runtime stage");
+        let code: Vec<Vec<&str>> =
+            runtime.all("COPY").into_iter().filter(|c| c.is_copy_from_context()).map(|c| c.words()).collect();
+        assert_eq!(code, [vec![".", "/app"]], "{root}");
+        let image = project.model.image("api").unwrap();
+        assert_eq!(image.copies[0].source.value, ".", "{root}");
+        let dev = project.file("docker-compose.dev.yml");
+        assert!(dev.contains("        source: \"..\"\n        target: /app\n"), "{root}:\n{dev}");
+    }
 }

@@ -59,6 +59,9 @@ const SEED: &[(&str, &[&str], &[&str])] = &[
             "langchain>=0.1.0",
             "langchain-community>=0.0.10",
             "langgraph>=0.0.20",
+            // Not in the seed: its dev override runs watchmedo in this image
+            // (gscgen::image::program-not-installed found it).
+            "watchdog>=4.0.0",
         ],
     ),
     (

@@ -280,3 +280,81 @@ fn values_that_look_like_flags_are_refused() {
         );
     }
 }
+
+/// Point 2, read by the parser BuildKit itself runs (moby/buildkit's
+/// `frontend/dockerfile/parser`, through PyPI's `dockerfile` package, a validator): in every
+/// generated Dockerfile, the only flags are the ones gscgen writes itself, and config values
+/// that contain `=`, `--` or a flag's name after the first character stay arguments.
+#[test]
+fn buildkits_parser_reads_config_values_as_arguments_never_as_flags() {
+    let tricky = support::Rendered::new(
+        "project demo {\n    python \"3.12\"\n}\ngroup base {\n    require \"requests\"\n}\n\
+         image api {\n    groups base\n    copy \"a=b\" \"/app/a=b\"\n    copy \"x--link\" \"/app/--link\"\n    \
+         copy \"chmod=4777\" \"/app/--chmod=4777\"\n    workdir \"/app/--from=alpine\"\n    \
+         writable \"/--mount=type=bind\"\n    env A=\"--from=alpine:3\"\n    \
+         cmd python \"--link\" \"-rf\"\n}\nservice api image=api\n",
+    );
+    let repo = support::rendered_copy();
+    let mut dockerfiles = Vec::new();
+    for out in [tricky.out(), repo.path().join("generated")] {
+        for entry in fs::read_dir(out.join("compose/dockerfiles")).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().ends_with(".dockerignore") {
+                dockerfiles.push(path);
+            }
+        }
+    }
+    dockerfiles.sort();
+    let instructions = buildkit_parse(&dockerfiles);
+    assert!(instructions.len() > 100, "{} instructions", instructions.len());
+    let allowed = |cmd: &str, flag: &str| match cmd {
+        "COPY" => {
+            flag.strip_prefix("--chown=").is_some_and(|id| id.split(':').all(|n| n.parse::<u32>().is_ok()))
+                || ["--from=builder", "--from=base-builder"].contains(&flag)
+        }
+        "RUN" => flag.starts_with("--mount=type=cache,target=/"),
+        "HEALTHCHECK" => ["--interval=", "--timeout=", "--start-period=", "--retries="]
+            .iter()
+            .any(|prefix| flag.starts_with(prefix)),
+        _ => false,
+    };
+    for (file, line, cmd, flags, _) in &instructions {
+        for flag in flags {
+            assert!(allowed(cmd, flag), "{file}:{line}: BuildKit reads {flag:?} as a flag of {cmd}");
+        }
+    }
+    // The tricky values arrive as arguments, exactly.
+    let api: Vec<_> = instructions.iter().filter(|i| i.0.ends_with("Dockerfile.api")).collect();
+    let has = |cmd: &str, value: &[&str]| {
+        api.iter().any(|(_, _, c, _, v)| c == cmd && v.iter().map(String::as_str).eq(value.iter().copied()))
+    };
+    assert!(has("COPY", &["a=b", "/app/a=b"]), "{api:#?}");
+    assert!(has("COPY", &["x--link", "/app/--link"]), "{api:#?}");
+    assert!(has("COPY", &["chmod=4777", "/app/--chmod=4777"]), "{api:#?}");
+    assert!(has("WORKDIR", &["/app/--from=alpine"]), "{api:#?}");
+    assert!(has("CMD", &["python", "--link", "-rf"]), "{api:#?}");
+
+    // Not vacuous: the same parser reads the rendering this issue reported as a flag.
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("Dockerfile");
+    fs::write(&old, "FROM scratch\nCOPY --from=alpine:3 /app/x\n").unwrap();
+    let parsed = buildkit_parse(&[old]);
+    assert_eq!(parsed[1].3, ["--from=alpine:3"], "{parsed:?}");
+}
+
+/// (file, line, instruction, flags, arguments) of every instruction, from BuildKit's parser.
+type Instruction = (String, u64, String, Vec<String>, Vec<String>);
+
+fn buildkit_parse(files: &[std::path::PathBuf]) -> Vec<Instruction> {
+    let script = "import dockerfile, json, sys\n\
+                  for path in sys.argv[1:]:\n    \
+                  for c in dockerfile.parse_file(path):\n        \
+                  print(json.dumps([path, c.start_line, c.cmd.upper(), list(c.flags), list(c.value)]))\n";
+    let output = support::tool("python3").arg("-c").arg(script).args(files).output().expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "BuildKit's parser (PyPI `dockerfile`, installed by scripts/install-validators) failed: {}",
+        support::stderr(&output)
+    );
+    support::stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}

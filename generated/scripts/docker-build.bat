@@ -15,7 +15,10 @@ docker build %* ^
     --target base-builder ^
     --tag ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: base-builder failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [2/11] base-runtime
 docker build %* ^
@@ -23,7 +26,10 @@ docker build %* ^
     --target base-runtime ^
     --tag ghcr.io/acme/site-data-warehouse/gsc-base:latest ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: base-runtime failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [3/11] api_ingestor
 docker build %* ^
@@ -33,7 +39,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: api_ingestor failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [4/11] ga4_ingestor
 docker build %* ^
@@ -43,7 +52,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: ga4_ingestor failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [5/11] scheduler
 docker build %* ^
@@ -53,7 +65,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: scheduler failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [6/11] transformer
 docker build %* ^
@@ -63,7 +78,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: transformer failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [7/11] insights_engine
 docker build %* ^
@@ -73,7 +91,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: insights_engine failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [8/11] insights_api
 docker build %* ^
@@ -83,7 +104,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: insights_api failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [9/11] mcp
 docker build %* ^
@@ -93,7 +117,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: mcp failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [10/11] metrics
 docker build %* ^
@@ -103,7 +130,10 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: metrics failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo [11/11] celery
 docker build %* ^
@@ -113,6 +143,9 @@ docker build %* ^
     --build-arg "BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest" ^
     --build-arg "BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest" ^
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo error: celery failed to build; its log is above 1>&2
+    exit /b 1
+)
 
 echo Built 11 images.

@@ -8,20 +8,24 @@ set -eu
 
 cd -- "$(dirname -- "$0")/../.."
 export DOCKER_BUILDKIT=1
+fail() {
+    echo "$1" >&2
+    exit 1
+}
 
 echo '[1/11] base-builder'
 docker build "$@" \
     --file generated/compose/dockerfiles/Dockerfile.base \
     --target base-builder \
     --tag ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
-    .
+    . || fail 'error: base-builder failed to build; its log is above'
 
 echo '[2/11] base-runtime'
 docker build "$@" \
     --file generated/compose/dockerfiles/Dockerfile.base \
     --target base-runtime \
     --tag ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: base-runtime failed to build; its log is above'
 
 echo '[3/11] api_ingestor'
 docker build "$@" \
@@ -30,7 +34,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-api-ingestor:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: api_ingestor failed to build; its log is above'
 
 echo '[4/11] ga4_ingestor'
 docker build "$@" \
@@ -39,7 +43,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-ga4-ingestor:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: ga4_ingestor failed to build; its log is above'
 
 echo '[5/11] scheduler'
 docker build "$@" \
@@ -48,7 +52,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-scheduler:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: scheduler failed to build; its log is above'
 
 echo '[6/11] transformer'
 docker build "$@" \
@@ -57,7 +61,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-transformer:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: transformer failed to build; its log is above'
 
 echo '[7/11] insights_engine'
 docker build "$@" \
@@ -66,7 +70,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-insights-engine:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: insights_engine failed to build; its log is above'
 
 echo '[8/11] insights_api'
 docker build "$@" \
@@ -75,7 +79,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-insights-api:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: insights_api failed to build; its log is above'
 
 echo '[9/11] mcp'
 docker build "$@" \
@@ -84,7 +88,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-mcp:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: mcp failed to build; its log is above'
 
 echo '[10/11] metrics'
 docker build "$@" \
@@ -93,7 +97,7 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-metrics:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: metrics failed to build; its log is above'
 
 echo '[11/11] celery'
 docker build "$@" \
@@ -102,6 +106,6 @@ docker build "$@" \
     --tag ghcr.io/acme/site-data-warehouse/gsc-celery:latest \
     --build-arg BASE_BUILDER=ghcr.io/acme/site-data-warehouse/gsc-base-builder:latest \
     --build-arg BASE_RUNTIME=ghcr.io/acme/site-data-warehouse/gsc-base:latest \
-    .
+    . || fail 'error: celery failed to build; its log is above'
 
 echo 'Built 11 images.'

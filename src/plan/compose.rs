@@ -230,7 +230,7 @@ impl<'a> Compose<'a> {
     /// A project-relative path as Compose resolves it from the compose file's folder.
     /// Always starts with `.` so that Compose never reads it as a named volume.
     fn project_path(&self, path: &str) -> String {
-        if path.is_empty() { self.up.clone() } else { format!("{}/{path}", self.up) }
+        if path.is_empty() || path == "." { self.up.clone() } else { format!("{}/{path}", self.up) }
     }
 
     fn image(&self, service: &Service) -> Option<(&'a Image, &Build)> {

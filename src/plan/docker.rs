@@ -141,6 +141,9 @@ struct Dockerignore<'a> {
 
 struct ShellBuild {
     banner: String,
+    /// What the script prints on stderr when this build fails: it names the image, so a
+    /// failed run says which one broke without reading back through the log.
+    failure: String,
     /// `--flag value` pairs, already quoted.
     options: Vec<String>,
 }
@@ -515,11 +518,17 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
     let mut bat_builds = Vec::new();
     for (i, build) in builds.iter().enumerate() {
         let banner = format!("[{}/{count}] {}", i + 1, build.name);
+        let failure = format!("error: {} failed to build; its log is above", build.name);
         sh_builds.push(ShellBuild {
             banner: shell_word(&banner).into_owned(),
+            failure: shell_word(&failure).into_owned(),
             options: build_options(build, &sh_quote, &sh_path)?,
         });
-        bat_builds.push(ShellBuild { banner, options: build_options(build, &batch_word, &bat_path)? });
+        bat_builds.push(ShellBuild {
+            banner,
+            failure,
+            options: build_options(build, &batch_word, &bat_path)?,
+        });
     }
     let done = format!("Built {count} images.");
     let sh = ShellScript {

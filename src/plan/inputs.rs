@@ -86,8 +86,7 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
 
 /// `path` as git lists it: `./app/` is `app`; the project root itself is `.`.
 fn clean(path: &str) -> Utf8PathBuf {
-    let clean = crate::rules::paths::clean_relative(path);
-    Utf8PathBuf::from(if clean.is_empty() { "." } else { clean.as_str() })
+    Utf8PathBuf::from(crate::rules::paths::clean_relative_or_root(path))
 }
 
 /// Whether a changed file (relative to the project root, `/`-separated) lies under an

@@ -14,7 +14,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::config::{GroupDecl, Spanned, Text};
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, NameIndex, did_you_mean, some_of};
 use crate::model::{Group, GroupId, Requirement, closure};
 
 /// The resolved groups plus what later stages need to compute closures.
@@ -54,6 +54,7 @@ impl ResolvedGroups {
 pub(crate) fn lookup(
     names: &HashMap<&str, GroupId>,
     known_in_order: &[&str],
+    index: &NameIndex<'_>,
     name: &Text,
     diagnostics: &mut Diagnostics,
 ) -> Option<GroupId> {
@@ -66,15 +67,9 @@ pub(crate) fn lookup(
         name.span,
         "no group of this name",
     );
-    diagnostic = diagnostic.with_help(
-        did_you_mean(&suggest(&name.value, known_in_order.iter().copied())).unwrap_or_else(|| {
-            format!(
-                "declare it with `group {} {{ … }}`, or use one of: {}",
-                name.value,
-                some_of(known_in_order)
-            )
-        }),
-    );
+    diagnostic = diagnostic.with_help(did_you_mean(&index.suggest(&name.value)).unwrap_or_else(|| {
+        format!("declare it with `group {} {{ … }}`, or use one of: {}", name.value, some_of(known_in_order))
+    }));
     diagnostics.push(diagnostic);
     None
 }
@@ -86,6 +81,7 @@ pub(crate) fn resolve_groups(
     diagnostics: &mut Diagnostics,
 ) -> Option<ResolvedGroups> {
     let known: Vec<&str> = decls.iter().map(|g| g.name.value.as_str()).collect();
+    let index = NameIndex::new(known.iter().copied());
     let mut graph: DiGraph<GroupId, SourceSpan> = DiGraph::with_capacity(decls.len(), decls.len());
     for id in 0..decls.len() {
         graph.add_node(id);
@@ -94,7 +90,7 @@ pub(crate) fn resolve_groups(
     let mut direct: Vec<Vec<(GroupId, SourceSpan)>> = vec![Vec::new(); decls.len()];
     for (id, decl) in decls.iter().enumerate() {
         for include in &decl.includes {
-            let Some(target) = lookup(names, &known, include, diagnostics) else { continue };
+            let Some(target) = lookup(names, &known, &index, include, diagnostics) else { continue };
             if target == id {
                 diagnostics.push(
                     Diagnostic::error(

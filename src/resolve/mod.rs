@@ -9,6 +9,7 @@ mod hatches;
 mod k8s_patch;
 mod kubernetes;
 mod names;
+mod programs;
 mod workflow;
 
 use std::collections::HashMap;
@@ -17,10 +18,10 @@ use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
 use crate::config::*;
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, some_of, suggest};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, NameIndex, did_you_mean, some_of};
 use crate::model::*;
 use crate::rules::names::dns_name;
-use crate::rules::paths::clean_relative;
+use crate::rules::paths::{clean_relative, clean_relative_or_root};
 
 /// Resolves a parsed configuration into the model. `None` when any error was found.
 pub fn resolve(config: &Config) -> (Option<Model>, Diagnostics) {
@@ -133,10 +134,11 @@ impl Resolver<'_> {
             }
         }
 
+        let known_groups_index = NameIndex::new(known_groups.iter().copied());
         let lookup_groups = |list: &[Text], diagnostics: &mut Diagnostics| -> Vec<Spanned<GroupId>> {
             list.iter()
                 .filter_map(|n| {
-                    groups::lookup(&group_index, &known_groups, n, diagnostics)
+                    groups::lookup(&group_index, &known_groups, &known_groups_index, n, diagnostics)
                         .map(|id| Spanned::new(id, n.span))
                 })
                 .collect()
@@ -246,6 +248,7 @@ impl Resolver<'_> {
         // Rules across the Dockerfiles, `.dockerignore` and scripts need the closures.
         docker::check(config, &model, self.diagnostics);
         hatches::check_before_install(config, &model, self.diagnostics);
+        programs::check(config, &model, self.diagnostics);
         Some(model)
     }
 
@@ -501,7 +504,7 @@ impl Resolver<'_> {
                 .copies
                 .iter()
                 .map(|c| Copy {
-                    source: Spanned::new(clean_relative(&c.source.value), c.source.span),
+                    source: Spanned::new(clean_relative_or_root(&c.source.value), c.source.span),
                     target: c.target.value.clone(),
                 })
                 .collect(),
@@ -530,6 +533,9 @@ impl Resolver<'_> {
         let image_names: Vec<&str> = config.images.iter().map(|i| i.name.value.as_str()).collect();
         let service_names: Vec<&str> = config.services.iter().map(|s| s.name.value.as_str()).collect();
         let secret_names: Vec<&str> = config.secrets.iter().map(|s| s.name.value.as_str()).collect();
+        let image_names = (image_names.as_slice(), NameIndex::new(image_names.iter().copied()));
+        let service_names = (service_names.as_slice(), NameIndex::new(service_names.iter().copied()));
+        let secret_names = (secret_names.as_slice(), NameIndex::new(secret_names.iter().copied()));
         let mut out = Vec::with_capacity(config.services.len());
         for decl in &config.services {
             let source = match (&decl.image, &decl.from) {
@@ -620,7 +626,7 @@ impl Resolver<'_> {
                         this.push(names::check_relative_path("mount source", &m.source));
                         this.push(names::check_container_path("mount target", &m.target));
                         Mount {
-                            source: clean_relative(&m.source.value),
+                            source: clean_relative_or_root(&m.source.value),
                             target: m.target.value.clone(),
                             writable: m.writable.as_ref().is_some_and(|w| w.value),
                         }
@@ -680,8 +686,8 @@ impl Resolver<'_> {
         out
     }
 
-    fn unknown(&mut self, code: Code, kind: &str, name: &Text, known: &[&str]) {
-        let help = did_you_mean(&suggest(&name.value, known.iter().copied())).unwrap_or_else(|| {
+    fn unknown(&mut self, code: Code, kind: &str, name: &Text, (known, index): &(&[&str], NameIndex<'_>)) {
+        let help = did_you_mean(&index.suggest(&name.value)).unwrap_or_else(|| {
             if known.is_empty() {
                 format!("no {kind} is declared yet: declare `{kind} {} {{ … }}`", name.value)
             } else {

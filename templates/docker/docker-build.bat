@@ -16,7 +16,10 @@ docker build %* ^
     {{ option }} ^
 {%- endfor %}
     .
-if errorlevel 1 exit /b %errorlevel%
+if errorlevel 1 (
+    echo {{ build.failure }} 1>&2
+    exit /b 1
+)
 {%- endfor %}
 
 echo Built {{ count }} images.

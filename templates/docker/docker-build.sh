@@ -8,6 +8,10 @@ set -eu
 
 cd -- "$(dirname -- "$0")/{{ to_root }}"
 export DOCKER_BUILDKIT=1
+fail() {
+    echo "$1" >&2
+    exit 1
+}
 {%- for build in builds %}
 
 echo {{ build.banner }}
@@ -15,7 +19,7 @@ docker build "$@" \
 {%- for option in build.options %}
     {{ option }} \
 {%- endfor %}
-    .
+    . || fail {{ build.failure }}
 {%- endfor %}
 
 echo {{ done }}

@@ -1,0 +1,143 @@
+//! A command's program must be installed in the image that runs it.
+//!
+//! A linter cannot see that the dev override's `watchmedo auto-restart …` runs in an image
+//! whose groups never install watchdog: the file is valid, the container crash-loops. gscgen
+//! knows each image's requirement closure, so for the programs that container commands
+//! usually start (servers, task queues, reloaders, migration and test runners) it knows
+//! which distribution installs each, and refuses a command whose program's distribution is
+//! not in the closure of the image that runs it. Other programs (`python`, shell tools, the
+//! project's own scripts) are not judged: gscgen cannot know where they come from.
+//!
+//! The table is data, not package metadata: installing packages to read their console
+//! scripts would need the network, and `check` never touches it.
+
+use crate::config::{CommandDecl, Config, HealthCheckDecl, HealthDecl};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::model::{Image, Model};
+
+/// Program (console script) → the normalised distribution that installs it.
+const KNOWN: &[(&str, &str)] = &[
+    ("alembic", "alembic"),
+    ("celery", "celery"),
+    ("daphne", "daphne"),
+    ("dramatiq", "dramatiq"),
+    ("flask", "flask"),
+    ("gunicorn", "gunicorn"),
+    ("huey_consumer", "huey"),
+    ("hypercorn", "hypercorn"),
+    ("jupyter-lab", "jupyterlab"),
+    ("pytest", "pytest"),
+    ("rq", "rq"),
+    ("streamlit", "streamlit"),
+    ("uvicorn", "uvicorn"),
+    ("watchfiles", "watchfiles"),
+    ("watchmedo", "watchdog"),
+];
+
+/// The distribution `program` (a bare name or `python -m <module>`'s module) comes from.
+fn distribution(program: &str) -> Option<&'static str> {
+    KNOWN.iter().find(|(name, _)| *name == program).map(|(_, dist)| *dist)
+}
+
+/// Every command of every built image and of every service that runs one, checked against
+/// the image's closure.
+pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
+    for decl in &config.images {
+        let Some(image) = model.image(&decl.name.value) else { continue };
+        let commands = [decl.cmd.as_ref(), decl.entrypoint.as_ref()]
+            .into_iter()
+            .flatten()
+            .chain(&decl.preload)
+            .chain(exec(decl.health.as_ref()));
+        for command in commands {
+            check_command(model, image, "image", command, diagnostics);
+        }
+    }
+    for decl in &config.services {
+        let Some(image) = decl.image.as_ref().and_then(|name| model.image(&name.value)) else { continue };
+        let commands = [decl.cmd.as_ref(), decl.dev.as_ref().and_then(|dev| dev.cmd.as_ref())]
+            .into_iter()
+            .flatten()
+            .chain(exec(decl.health.as_ref()));
+        for command in commands {
+            check_command(model, image, "service", command, diagnostics);
+        }
+    }
+}
+
+fn exec(health: Option<&HealthDecl>) -> Option<&CommandDecl> {
+    match health?.check.as_ref()? {
+        HealthCheckDecl::Exec(command) => Some(command),
+        HealthCheckDecl::Http { .. } => None,
+    }
+}
+
+fn check_command(
+    model: &Model,
+    image: &Image,
+    owner: &str,
+    command: &CommandDecl,
+    diagnostics: &mut Diagnostics,
+) {
+    // With an entrypoint, a command is its arguments, not a program.
+    if owner == "service" && !image.entrypoint.is_empty() {
+        return;
+    }
+    // dockerfile-extra may install anything; gscgen cannot tell.
+    let extra = &image.dockerfile_extra;
+    if !(extra.before_install.is_empty() && extra.after_copy.is_empty() && extra.final_stage.is_empty()) {
+        return;
+    }
+    let program = match command.args.as_slice() {
+        [python, flag, module, ..]
+            if matches!(python.value.as_str(), "python" | "python3") && flag.value == "-m" =>
+        {
+            module
+        }
+        [program, ..] => program,
+        [] => return,
+    };
+    let Some(dist) = distribution(&program.value) else { return };
+    // The image's own closure and the base image's: both are in its /opt/venv.
+    let base = &model.base.closure;
+    let installed = image
+        .closure
+        .iter()
+        .chain(base)
+        .any(|&group| model.groups[group].requires.iter().any(|r| r.name == dist));
+    if installed {
+        return;
+    }
+    let groups: Vec<&str> = image.groups.iter().map(|g| model.groups[g.value].name.value.as_str()).collect();
+    diagnostics.push(
+        Diagnostic::error(
+            Code::ProgramNotInstalled,
+            format!(
+                "`{}` comes from the package `{dist}`, which no group of image `{}` installs",
+                program.value, image.name.value
+            ),
+            program.span,
+            "not installed in the image",
+        )
+        .with_help(format!(
+            "add `require \"{dist}\"` to a group of image `{}` (it installs {}): the container runs this command in that image, the dev override included",
+            image.name.value,
+            groups.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
+        )),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_and_names_normalised_distributions() {
+        assert!(KNOWN.windows(2).all(|w| w[0].0 < w[1].0), "sorted, no duplicates");
+        for (_, dist) in KNOWN {
+            assert_eq!(*dist, dist.to_lowercase().replace(['_', '.'], "-"), "PEP 503 normalised");
+        }
+        assert_eq!(distribution("watchmedo"), Some("watchdog"));
+        assert_eq!(distribution("python"), None);
+    }
+}
