@@ -789,7 +789,8 @@ fn parse_script(text: &str) -> Vec<ScriptBuild> {
                 tags: Vec::new(),
                 args: Vec::new(),
             });
-        } else if line == "." {
+        } else if line == "." || line.starts_with(". || fail ") {
+            // The context ends the command; the script then names the build that failed.
             builds.push(current.take().expect("a build ends with ."));
         } else if let Some(build) = current.as_mut() {
             let option = line.trim_end_matches(" \\");
