@@ -273,3 +273,55 @@ fn version_and_help() {
     let help = stdout(&output);
     assert!(help.contains("Exit status:") && help.contains("Examples:"), "{help}");
 }
+
+/// Issue 20: an include cycle whose includes are far apart shows each include with its
+/// neighbours, not every line between the first and the last (rustc's labelled spans).
+#[test]
+fn a_cycle_shows_its_edges_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let filler: String = (0..30).map(|i| format!("group filler{i} {{ require \"pkg{i}\" }}\n")).collect();
+    let text = format!(
+        "project p {{ python \"3.12\" }}\ngroup a {{\n    include b\n}}\n{filler}group b {{\n    include a\n}}\n"
+    );
+    fs::write(dir.path().join("project.kdl"), text).unwrap();
+    let output = run_in(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "gscgen::group::cycle
+
+  × include cycle: a → b → a
+   ╭─[project.kdl:3:13]
+ 2 │ group a {
+ 3 │     include b
+   ·             ┬
+   ·             ╰── `a` includes `b`
+ 4 │ }
+   ╰────
+    ╭─[project.kdl:36:13]
+ 35 │ group b {
+ 36 │     include a
+    ·             ┬
+    ·             ╰── `b` includes `a`
+ 37 │ }
+    ╰────
+  help: a group cannot include itself through others: remove one include of the loop
+
+error: 1 error, 0 warnings
+"
+    );
+}
+
+/// Issue 20: a oneshot service declared twice is reported once, as the duplicate it is.
+#[test]
+fn a_duplicate_job_is_one_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(repo().join("tests/invalid/k8s_duplicate_job_service.kdl"), dir.path().join("project.kdl"))
+        .unwrap();
+    let output = run_in(dir.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.starts_with("gscgen::name::duplicate\n"), "{err}");
+    assert!(!err.contains("gscgen::name::collision"), "{err}");
+    assert!(err.ends_with("error: 1 error, 0 warnings\n"), "{err}");
+}
