@@ -1,4 +1,5 @@
-//! Command-line definitions (clap). No logic lives here.
+//! Command-line definitions (clap), and how the shared flags given before a subcommand join
+//! its own ([`Cli::settings`]). No other logic lives here.
 
 use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
