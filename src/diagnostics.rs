@@ -240,7 +240,42 @@ impl Diagnostics {
 /// A diagnostic joined with its source, as miette wants it for rendering.
 struct Attached<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a miette::NamedSource<std::sync::Arc<String>>,
+    source: &'a Snippets,
+}
+
+/// The configuration as miette reads it, with one correction: miette's `SpanContents` of a
+/// string reports as `line_count` every line from the top of the file to the end of the
+/// snippet, not the lines of the snippet, and the graphical handler merges two labels'
+/// snippets when `line + line_count` of the first reaches the second. With the count from
+/// the top, every label of a diagnostic merged into one snippet, so a cycle whose includes
+/// sit 60 lines apart printed all 60 lines. Counting the snippet's own lines, snippets merge
+/// only when they touch, and distant labels are drawn as separate excerpts (as rustc does).
+struct Snippets(miette::NamedSource<std::sync::Arc<String>>);
+
+impl miette::SourceCode for Snippets {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents =
+            miette::SourceCode::read_span(&self.0, span, context_lines_before, context_lines_after)?;
+        let data = contents.data();
+        let lines = data.iter().filter(|b| **b == b'\n').count() + usize::from(!data.ends_with(b"\n"));
+        let mut fixed = miette::MietteSpanContents::new_named(
+            contents.name().unwrap_or_default().to_owned(),
+            data,
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            lines,
+        );
+        if let Some(language) = contents.language() {
+            fixed = fixed.with_language(language);
+        }
+        Ok(Box::new(fixed))
+    }
 }
 
 impl fmt::Debug for Attached<'_> {
@@ -309,7 +344,7 @@ impl Default for RenderOptions {
 pub fn render(source: &Source, diagnostics: &Diagnostics, options: RenderOptions) -> String {
     let theme = if options.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(options.width).with_links(false);
-    let named = source.named();
+    let named = Snippets(source.named());
     let mut out = String::new();
     let sorted = diagnostics.sorted();
     for diagnostic in sorted.iter().take(options.max) {

@@ -1,11 +1,12 @@
 //! `gscgen footprint` resolves with the real uv against PyPI (the network CI has: the
-//! validators come from PyPI too), on a small project so the test stays quick.
+//! validators come from PyPI too), on a small project so the test stays quick. The tests
+//! that resolve need the network: without it they fail saying so (`support::needs_network`).
 
 mod support;
 
 use std::path::Path;
 
-use support::{run_in, stderr, stdout, tool};
+use support::{needs_network, run_in, stderr, stdout, tool};
 
 const PROJECT: &str = r#"
 project small {
@@ -54,8 +55,9 @@ fn json(dir: &Path, path_env: Option<&str>) -> (Option<i32>, serde_json::Value, 
 
 #[test]
 fn footprint_counts_what_uv_resolves_and_caches_it() {
-    // uv must be there (scripts/test puts the validators' venv on PATH).
+    // uv must be there (scripts/test puts the validators' venv on PATH), and PyPI reachable.
     let _ = tool("uv");
+    needs_network("pypi.org", "gscgen footprint resolves with uv against PyPI");
     let dir = project();
     let (code, report, errors) = json(dir.path(), None);
     assert_eq!(code, Some(0), "{errors}");
@@ -119,6 +121,7 @@ fn footprint_without_uv_says_what_it_needs() {
 #[test]
 fn footprint_text_names_the_platform_and_the_baseline() {
     let _ = tool("uv");
+    needs_network("pypi.org", "gscgen footprint resolves with uv against PyPI");
     let dir = project();
     let output = run_in(dir.path(), &["footprint"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

@@ -4,7 +4,8 @@
 //! uncommitted changes to tracked files (through a shadow commit; untracked files are not
 //! part of it), exactly as a user's pre-commit builds it from a `rev`: `cargo install --path .`
 //! (which resolves dependencies afresh against crates.io, so the test needs the index,
-//! like `scripts/test` needs PyPI). It then runs the hooks in a throw-away git repository.
+//! like `scripts/test` needs PyPI; without the network the test fails saying so). It then
+//! runs the hooks in a throw-away git repository.
 
 mod support;
 
@@ -36,6 +37,10 @@ fn target_dir() -> PathBuf {
 /// - `PRE_COMMIT_HOME` under target/ keeps pre-commit away from the user's
 ///   ~/.cache/pre-commit.
 fn try_repo(dir: &Path) -> (Option<i32>, String) {
+    support::needs_network(
+        "index.crates.io",
+        "pre-commit's `cargo install` resolves gscgen's dependencies against the crates.io index",
+    );
     let target = target_dir();
     let mut command = support::tool("pre-commit");
     command.current_dir(dir).arg("try-repo").arg(repo());

@@ -104,16 +104,22 @@ enum Action {
 
 /// Runs one command line.
 pub fn run(cli: &Cli, environment: &Environment) -> Output {
-    let color_out = use_color(cli.color, environment, environment.stdout_is_terminal);
-    let color_err = use_color(cli.color, environment, environment.stderr_is_terminal);
+    let settings = match cli.settings() {
+        Ok(settings) => settings,
+        Err(message) => return failure(exit::INVALID, format!("error: {message}\n")),
+    };
+    let color_out = use_color(settings.color, environment, environment.stdout_is_terminal);
+    let color_err = use_color(settings.color, environment, environment.stderr_is_terminal);
+    let config = &settings.config;
+    let deny_warnings = settings.deny_warnings;
     let (out, action) = match &cli.command {
-        Command::Render { out, force, exit_code } => {
+        Command::Render { out, force, exit_code, .. } => {
             (out, Action::Render { force: *force, exit_code: *exit_code })
         }
-        Command::Check { out, format } => (out, Action::Check { format: *format }),
-        Command::Diff { out } => (out, Action::Diff),
-        Command::Init { from_requirements } => return init::run(&cli.config, from_requirements.as_deref()),
-        Command::Fmt { check } => return fmt::run(&cli.config, *check, color_out),
+        Command::Check { out, format, .. } => (out, Action::Check { format: *format }),
+        Command::Diff { out, .. } => (out, Action::Diff),
+        Command::Init { from_requirements, .. } => return init::run(config, from_requirements.as_deref()),
+        Command::Fmt { check, .. } => return fmt::run(config, *check, color_out),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut buffer = Vec::new();
@@ -124,16 +130,16 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                 stderr: String::new(),
             };
         }
-        Command::Explain { name } => return insight::explain(&cli.config, cli.deny_warnings, name),
-        Command::Why { name, package } => return insight::why(&cli.config, cli.deny_warnings, name, package),
-        Command::Graph { format } => return insight::graph(&cli.config, cli.deny_warnings, *format),
-        Command::Affected { since, files, format } => {
-            return insight::affected(&cli.config, cli.deny_warnings, since.as_deref(), files, *format);
+        Command::Explain { name, .. } => return insight::explain(config, deny_warnings, name),
+        Command::Why { name, package, .. } => return insight::why(config, deny_warnings, name, package),
+        Command::Graph { format, .. } => return insight::graph(config, deny_warnings, *format),
+        Command::Affected { since, files, format, .. } => {
+            return insight::affected(config, deny_warnings, since.as_deref(), files, *format);
         }
-        Command::Footprint { platform, refresh, format } => {
-            return footprint::footprint(&cli.config, cli.deny_warnings, platform, *refresh, *format);
+        Command::Footprint { platform, refresh, format, .. } => {
+            return footprint::footprint(config, deny_warnings, platform, *refresh, *format);
         }
-        Command::ConvertKdl1 { file } => return convert_kdl1(file.as_deref().unwrap_or(&cli.config)),
+        Command::ConvertKdl1 { file, .. } => return convert_kdl1(file.as_deref().unwrap_or(config)),
         Command::Synth { services, groups, seed, chain } => {
             let stdout = match chain {
                 Some(length) => crate::synth::include_chain(*length),
@@ -149,28 +155,32 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     // Under GitHub Actions, human output also annotates the pull request.
     let annotate = format == Format::Github || (format == Format::Human && environment.github_actions);
     let mut output = Output::default();
-    let mut timings = Timings::new(cli.verbose >= 2);
-    let source = match read_source(&cli.config) {
+    let mut timings = Timings::new(settings.verbose >= 2);
+    let source = match read_source(config) {
         Ok(source) => source,
         Err(failure) => return failure,
     };
     timings.lap("read");
-    let config_name = cli.config.file_name().unwrap_or("project.kdl").to_owned();
+    let config_name = config.file_name().unwrap_or("project.kdl").to_owned();
     let cache_key = CacheKey::new(&config_name, &source.text, out.as_deref());
     let force = matches!(action, Action::Render { force: true, .. });
+    // A run with `--out` (a preview, a test) neither reads nor writes the cache: it leaves
+    // nothing next to the configuration, which may be someone else's (README, "--out").
+    let use_cache = out.is_none();
     if !force
-        && let Some((root, files)) = cache::fresh_files(&config_dir(&cli.config), &cache_key)
-        && emit::guard_output(&config_dir(&cli.config), &root).is_ok()
+        && use_cache
+        && let Some((root, files)) = cache::fresh_files(&config_dir(config), &cache_key)
+        && emit::guard_output(&config_dir(config), &root).is_ok()
     {
         // The output folder is exactly what this configuration renders: no parsing needed.
         timings.lap("cache");
         output.code = exit::SUCCESS;
-        if !cli.quiet {
+        if !settings.quiet {
             match format {
                 Format::Json => output.stdout = report::json_fresh(&source, &root),
                 _ if matches!(action, Action::Diff) => output.stdout.push_str("no changes\n"),
                 _ => {
-                    if cli.verbose > 0 {
+                    if settings.verbose > 0 {
                         for file in &files {
                             output.stdout.push_str(&format!("   fresh {}\n", root.join(file)));
                         }
@@ -189,7 +199,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
         output.stderr.push_str(&timings.report());
         return output;
     }
-    let compiled = match compile(source, &config_name, cli.deny_warnings, &mut timings) {
+    let compiled = match compile(source, &config_name, deny_warnings, &mut timings) {
         Ok(c) => c,
         Err(CompileError::Fatal(failure)) => return failure,
         Err(CompileError::Invalid { source, diagnostics, denied }) => {
@@ -219,13 +229,13 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
             output.stdout.push_str(&report::github_diagnostics(&compiled.source, &compiled.warnings));
         }
     }
-    let root = out.clone().unwrap_or_else(|| config_dir(&cli.config).join(&compiled.model.project.output));
+    let root = out.clone().unwrap_or_else(|| config_dir(config).join(&compiled.model.project.output));
     let file_count = compiled.plan.files.len() + 1;
     // Check and diff: nothing drifted; render: the output folder now matches the plan.
     let mut no_drift = false;
     // A symlinked output folder (or a link on the way to it) is refused before anything is
     // read or written: its files, the lock included, could land anywhere.
-    let result = match emit::guard_output(&config_dir(&cli.config), &root) {
+    let result = match emit::guard_output(&config_dir(config), &root) {
         Err(error) => Err(error),
         Ok(()) => match action {
             Action::Check { format } => emit::check(&compiled.plan, &root).map(|drift| {
@@ -241,11 +251,11 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                             report_drift(&mut output, &drift, color_out);
                         }
                         if annotate {
-                            output.stdout.push_str(&report::github_drift(&root, &drift));
+                            output.stdout.push_str(&report::github_drift(&root, &drift, &config_name));
                         }
                         if drift.is_empty() {
-                            if !cli.quiet {
-                                if cli.verbose > 0 {
+                            if !settings.quiet {
+                                if settings.verbose > 0 {
                                     for file in &compiled.plan.files {
                                         output
                                             .stdout
@@ -255,10 +265,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                                 output.stdout.push_str(&format!("{root}: {file_count} files fresh\n"));
                             }
                         } else {
-                            output.stderr.push_str(&format!(
-                                "error: {} of the generated files are out of date; run `gscgen render`\n",
-                                drift.len()
-                            ));
+                            output.stderr.push_str(&drift_advice(&drift, &config_name));
                         }
                     }
                 }
@@ -267,7 +274,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
             Action::Diff => emit::check(&compiled.plan, &root).map(|drift| {
                 no_drift = drift.is_empty();
                 report_drift(&mut output, &drift, color_out);
-                if drift.is_empty() && !cli.quiet {
+                if drift.is_empty() && !settings.quiet {
                     output.stdout.push_str("no changes\n");
                 }
                 exit::SUCCESS
@@ -276,8 +283,15 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                 emit::write(&compiled.plan, &root, WriteOptions { force, fail_after_writes: None }).map(
                     |report| {
                         no_drift = report.refused.is_empty();
-                        let code =
-                            report_write(&mut output, &report, &root, file_count, cli.quiet, color_err);
+                        let code = report_write(
+                            &mut output,
+                            &config_name,
+                            &report,
+                            &root,
+                            file_count,
+                            settings.quiet,
+                            color_err,
+                        );
                         if exit_code && code == exit::SUCCESS && !report.applied.is_empty() {
                             exit::DRIFT
                         } else {
@@ -291,13 +305,8 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     timings.lap("emit");
     // A clean, fresh result is remembered, so the next check need not parse (emit/cache.rs).
     // (`render --exit-code` exits 1 after a successful write: that result is fresh too.)
-    if result.is_ok() && no_drift && compiled.warnings.is_empty() {
-        cache::store(
-            &config_dir(&cli.config),
-            &cache_key,
-            &root,
-            &emit::manifest::Manifest::of(&compiled.plan),
-        );
+    if use_cache && result.is_ok() && no_drift && compiled.warnings.is_empty() {
+        cache::store(&config_dir(config), &cache_key, &root, &emit::manifest::Manifest::of(&compiled.plan));
     }
     output.stderr.push_str(&timings.report());
     match result {
@@ -315,6 +324,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
 
 fn report_write(
     output: &mut Output,
+    config_name: &str,
     report: &emit::WriteReport,
     root: &Utf8Path,
     file_count: usize,
@@ -330,10 +340,10 @@ fn report_write(
             output.stderr.push_str(&format!("error: {} {why}\n", root.join(&d.path)));
             output.stderr.push_str(&d.diff(color));
         }
-        output.stderr.push_str(
-            "error: nothing was written\nhint: move the changes into project.kdl, or run \
-             `gscgen render --force` to overwrite them\n",
-        );
+        output.stderr.push_str(&format!(
+            "error: nothing was written\nhint: move the changes into {config_name}, or run \
+             `gscgen render --force` to overwrite them (the changes on disk are lost)\n"
+        ));
         return exit::DRIFT;
     }
     if !quiet {
@@ -458,6 +468,50 @@ pub fn check_source(source: &Source) -> (Option<Model>, Diagnostics) {
     diagnostics.extend(resolve_diagnostics);
     let model = if diagnostics.has_errors() { None } else { model };
     (model, diagnostics)
+}
+
+/// The last lines of a `check` that found drift: how many files, and the command that will
+/// fix them. `render` refuses files edited by hand or never generated (all of the render,
+/// not only those files): then the hint says what works, and what it costs.
+fn drift_advice(drift: &[Drift], config_name: &str) -> String {
+    let count = drift.len();
+    let are = if count == 1 { "is" } else { "are" };
+    let edited: Vec<&str> = drift
+        .iter()
+        .filter(|d| d.needs_force() && d.status == FileStatus::EditedByHand)
+        .map(|d| d.path.as_str())
+        .collect();
+    let foreign: Vec<&str> = drift
+        .iter()
+        .filter(|d| d.needs_force() && d.status == FileStatus::NotGenerated)
+        .map(|d| d.path.as_str())
+        .collect();
+    if edited.is_empty() && foreign.is_empty() {
+        return format!("error: {count} of the generated files {are} out of date; run `gscgen render`\n");
+    }
+    let mut out = format!("error: {count} of the generated files {are} out of date\n");
+    let it = |files: &[&str]| if files.len() == 1 { "it" } else { "them" };
+    let files = |files: &[&str]| if files.len() == 1 { "a file" } else { "files" };
+    if !edited.is_empty() {
+        out.push_str(&format!(
+            "hint: `gscgen render` refuses to overwrite {} edited by hand ({}): move the edits into \
+             {config_name}, or run `gscgen render --force` to overwrite {} (the edits are lost)\n",
+            files(&edited),
+            diagnostics::some_of(&edited),
+            it(&edited)
+        ));
+    }
+    if !foreign.is_empty() {
+        out.push_str(&format!(
+            "hint: `gscgen render` refuses to overwrite {} it did not generate ({}): move {} out of the \
+             output folder, or run `gscgen render --force` to overwrite {} (the contents are lost)\n",
+            files(&foreign),
+            diagnostics::some_of(&foreign),
+            it(&foreign),
+            it(&foreign)
+        ));
+    }
+    out
 }
 
 fn report_drift(output: &mut Output, drift: &[Drift], color: bool) {

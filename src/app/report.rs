@@ -6,7 +6,7 @@ use camino::Utf8Path;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::emit::{Drift, describe_mode};
+use crate::emit::{Drift, FileStatus, describe_mode};
 use crate::source::Source;
 
 /// Version of the JSON shape; bumped on any incompatible change.
@@ -148,12 +148,24 @@ pub(super) fn github_diagnostics(source: &Source, diagnostics: &Diagnostics) -> 
     out
 }
 
-/// One `::error` per drifted file, on the file itself.
-pub(super) fn github_drift(root: &Utf8Path, drift: &[Drift]) -> String {
+/// One `::error` per drifted file, on the file itself, saying what fixes it.
+pub(super) fn github_drift(root: &Utf8Path, drift: &[Drift], config_name: &str) -> String {
     let mut out = String::new();
     for d in drift {
+        let fix = match d.status {
+            _ if !d.needs_force() => "run `gscgen render` and commit the result".to_owned(),
+            FileStatus::NotGenerated => {
+                "move it out of the output folder, or run `gscgen render --force` to \
+                                         overwrite it (its content is lost), and commit the result"
+                    .to_owned()
+            }
+            _ => format!(
+                "move the edit into {config_name}, or run `gscgen render --force` to overwrite it (the edit \
+                 is lost), and commit the result"
+            ),
+        };
         out.push_str(&format!(
-            "::error file={},line=1,title={}::{} {}: run `gscgen render` and commit the result\n",
+            "::error file={},line=1,title={}::{} {}: {fix}\n",
             escape_property(root.join(&d.path).as_str()),
             escape_property(&format!("gscgen drift ({})", d.status.as_str())),
             escape_data(d.path.as_str()),

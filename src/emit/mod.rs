@@ -86,6 +86,13 @@ impl Drift {
     pub fn diff(&self, color: bool) -> String {
         diff::unified(self.path.as_str(), &self.disk, &self.rendered, color)
     }
+
+    /// `render` refuses to overwrite this file without `--force`: it was edited by hand, or
+    /// gscgen never generated it (the manifest itself is always rewritten).
+    pub fn needs_force(&self) -> bool {
+        matches!(self.status, FileStatus::EditedByHand | FileStatus::NotGenerated)
+            && self.path != MANIFEST_NAME
+    }
 }
 
 /// An I/O failure (exit code 3).
@@ -577,11 +584,8 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
     let _lock = Lock::acquire(root)?;
     remove_leftover_temporaries(root, plan)?;
     let drift = check(plan, root)?;
-    let (refused, applied): (Vec<Drift>, Vec<Drift>) = drift.into_iter().partition(|d| {
-        !options.force
-            && matches!(d.status, FileStatus::EditedByHand | FileStatus::NotGenerated)
-            && d.path != MANIFEST_NAME
-    });
+    let (refused, applied): (Vec<Drift>, Vec<Drift>) =
+        drift.into_iter().partition(|d| !options.force && d.needs_force());
     if !refused.is_empty() {
         return Ok(WriteReport { applied: Vec::new(), refused });
     }

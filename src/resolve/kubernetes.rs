@@ -7,7 +7,7 @@
 //! autoscaler without a CPU request never scales, a disruption budget as large as the
 //! Deployment blocks every node drain, a root image under `runAsNonRoot` never starts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use miette::SourceSpan;
 
@@ -144,13 +144,21 @@ fn is_dev_only(service: &ServiceDecl) -> bool {
 /// Every rule of the `k8s` blocks, when the target is on.
 pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics: &mut Diagnostics) {
     let mut workloads: HashMap<String, SourceSpan> = HashMap::new();
+    // A service name declared twice is `gscgen::name::duplicate` already; only its first
+    // declaration names workloads, so the duplicate is not reported a second time as two
+    // workloads of one name (before the root cause, when the first is the Job).
+    let mut first_declarations: HashSet<&str> = HashSet::new();
+    let first: Vec<bool> = config.services.iter().map(|s| first_declarations.insert(&s.name.value)).collect();
     // Deployments first: their names are the service names, already unique.
-    for service in &config.services {
+    for (service, _) in config.services.iter().zip(&first).filter(|(_, first)| **first) {
         if deploy(service) == Deploy::Deployment {
             workloads.insert(dns_name(&service.name.value), service.name.span);
         }
     }
-    for service in &config.services {
+    for (service, first) in config.services.iter().zip(&first) {
+        // The workload names of a repeated declaration are checked among themselves only.
+        let mut own: HashMap<String, SourceSpan> = HashMap::new();
+        let workloads = if *first { &mut workloads } else { &mut own };
         let deploy = deploy(service);
         let empty = K8sDecl::empty(service.span);
         let k8s = service.k8s.as_ref().unwrap_or(&empty);
@@ -161,7 +169,7 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
             }
             Deploy::Job => {
                 check_needs_deployment(k8s, diagnostics);
-                claim(&mut workloads, dns_name(&service.name.value), service.name.span, diagnostics);
+                claim(workloads, dns_name(&service.name.value), service.name.span, diagnostics);
             }
             Deploy::Deployment => {}
         }
@@ -209,7 +217,7 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
                 ),
             );
         }
-        check_init(config, service, k8s, images, &mut workloads, diagnostics);
+        check_init(config, service, k8s, images, workloads, diagnostics);
     }
 }
 

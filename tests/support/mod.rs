@@ -88,3 +88,38 @@ impl Rendered {
         self.dir.path().join(self.model.project.output.as_str())
     }
 }
+
+/// Tests that need the network call this first. Without a connection to `host` (port 443,
+/// or the proxy of `HTTPS_PROXY` / `ALL_PROXY` when one is set) they fail, never skip,
+/// with a message that says the network is what is missing (README, "Tests and validators").
+pub fn needs_network(host: &str, why: &str) {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let proxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let address = match &proxy {
+        // scheme://[user@]host:port[/…]
+        Some(url) => {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if host_port.contains(':') { host_port.to_owned() } else { format!("{host_port}:80") }
+        }
+        None => format!("{host}:443"),
+    };
+    let connected = address
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())
+        .and_then(|mut addresses| addresses.next().ok_or_else(|| "no address".to_owned()))
+        .and_then(|a| {
+            TcpStream::connect_timeout(&a, std::time::Duration::from_secs(10)).map_err(|e| e.to_string())
+        });
+    if let Err(error) = connected {
+        let via = proxy.map_or(String::new(), |p| format!(" through the proxy {p}"));
+        panic!(
+            "this test needs network access: {why}, and {host} cannot be reached{via} ({address}: {error}). \
+             It fails instead of skipping; run it on a machine with access to {host} (README, \"Tests and \
+             validators\")"
+        );
+    }
+}
