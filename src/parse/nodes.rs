@@ -509,7 +509,32 @@ fn health(ctx: &mut Ctx, node: &KdlNode) -> HealthDecl {
                 None
             }
         },
-        (None, false) => Some(HealthCheckDecl::Exec(CommandDecl { span: node.span(), args: program })),
+        (None, false) => {
+            // Docker's own test keywords: gscgen writes `CMD` itself, so `CMD-SHELL` would run
+            // a program named CMD-SHELL (["CMD", "CMD-SHELL", …]), never a shell.
+            if let Some(keyword) =
+                program.first().filter(|p| matches!(p.value.as_str(), "CMD" | "CMD-SHELL" | "NONE"))
+            {
+                let rest =
+                    program[1..].iter().map(|a| format!("{:?}", a.value)).collect::<Vec<_>>().join(" ");
+                ctx.report(
+                    Diagnostic::error(
+                        Code::HealthKeyword,
+                        format!("`{}` is Docker's health-check keyword, not a program", keyword.value),
+                        keyword.span,
+                        "a keyword of Docker's test list",
+                    )
+                    .with_help(match keyword.value.as_str() {
+                        "CMD-SHELL" => format!(
+                            "write the program and its arguments (gscgen adds `CMD`), or for shell syntax `health sh \"-c\" {rest}`"
+                        ),
+                        "NONE" => "leave `health` out: an image without one has no health check".to_owned(),
+                        _ => format!("leave out `CMD`: `health {rest}` (gscgen adds it)"),
+                    }),
+                );
+            }
+            Some(HealthCheckDecl::Exec(CommandDecl { span: node.span(), args: program }))
+        }
         (Some(path), false) => {
             ctx.report(
                 Diagnostic::error(

@@ -309,14 +309,15 @@ impl<'a> NodeView<'a> {
             if self.known_props.contains(&key.value()) {
                 continue;
             }
-            let help =
+            let help = misconception(self.name(), key.value()).map(str::to_owned).unwrap_or_else(|| {
                 did_you_mean(&suggest(key.value(), self.known_props.iter().copied())).unwrap_or_else(|| {
                     if self.known_props.is_empty() {
                         format!("`{}` takes no properties", self.name())
                     } else {
                         format!("`{}` accepts: {}", self.name(), self.known_props.join(", "))
                     }
-                });
+                })
+            });
             ctx.report(
                 Diagnostic::error(
                     Code::UnknownProperty,
@@ -327,6 +328,18 @@ impl<'a> NodeView<'a> {
                 .with_help(help),
             );
         }
+    }
+}
+
+/// Properties users write from another tool's habits, and what gscgen does instead.
+fn misconception(node: &str, key: &str) -> Option<&'static str> {
+    match (node, key) {
+        ("depends-on", "condition") => Some(
+            "the condition is derived from the dependency, never written: `service_completed_successfully` \
+             for a `oneshot`, `service_healthy` when it has a health check, else `service_started` \
+             (docs/compose.md, `depends_on`)",
+        ),
+        _ => None,
     }
 }
 
@@ -349,15 +362,32 @@ fn wrong_type(ctx: &mut Ctx, entry: &KdlEntry, what: &str, expected: &str, found
     );
     if expected == "a string" {
         // Numbers that should be strings lose information silently (3.10 reads as 3.1):
-        // point at the quoted form, built from the text the user typed.
-        let written = entry.format().map_or_else(|| found.to_string(), |f| f.value_repr.clone());
+        // point at the quoted form, built from the text the user typed. A keyword (#true,
+        // #false, #null) is meant as its word: "true", not "#true".
+        let written = match found {
+            KdlValue::Bool(b) => b.to_string(),
+            KdlValue::Null => "null".to_owned(),
+            _ => entry.format().map_or_else(|| found.to_string(), |f| f.value_repr.clone()),
+        };
         diagnostic = diagnostic.with_help(format!("quote it: \"{}\"", written.trim()));
+    } else if let (Some((host, container)), true) = (published_port(found), what.contains("port")) {
+        // Compose's "host:container" string: gscgen's form names the two numbers.
+        diagnostic = diagnostic.with_help(format!(
+            "write `port {container} host={host}`: the container port, then `host=` for the port published on the host"
+        ));
     } else if expected == "a whole number" {
         diagnostic = diagnostic.with_help("write the number without quotes, e.g. 8000");
     } else {
         diagnostic = diagnostic.with_help(format!("write {expected}"));
     }
     ctx.report(diagnostic);
+}
+
+/// `"8080:80"` (Compose's short port syntax) as (host, container).
+fn published_port(value: &KdlValue) -> Option<(u16, u16)> {
+    let KdlValue::String(s) = value else { return None };
+    let (host, container) = s.split_once(':')?;
+    Some((host.parse().ok()?, container.parse().ok()?))
 }
 
 fn text(ctx: &mut Ctx, entry: &KdlEntry, what: &str) -> Option<Text> {

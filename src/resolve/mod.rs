@@ -732,9 +732,35 @@ impl Resolver<'_> {
     }
 
     fn check_secrets(&mut self) {
+        // A misspelled reference (an unknown-secret error) may be the one meant to use a
+        // declared secret: no warning on top of that error.
+        let declared = |name: &str| self.config.secrets.iter().any(|s| s.name.value == name);
+        let all_known = self.config.services.iter().flat_map(|s| &s.secrets).all(|s| declared(&s.name.value));
         for secret in &self.config.secrets {
             if let Some(file) = &secret.file {
                 self.push(names::check_relative_path("secret file", file));
+            }
+            // Declared but mounted nowhere: still rendered (Compose's top-level `secrets`),
+            // so most likely a service line was forgotten.
+            let used = self
+                .config
+                .services
+                .iter()
+                .flat_map(|s| &s.secrets)
+                .any(|s| s.name.value == secret.name.value);
+            if !used && all_known && !self.config.services.is_empty() {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        Code::UnusedSecret,
+                        format!("secret `{}` is declared but no service mounts it", secret.name.value),
+                        secret.name.span,
+                        "unused secret",
+                    )
+                    .with_help(format!(
+                        "add `secret {}` to the services that read it, or remove the declaration",
+                        secret.name.value
+                    )),
+                );
             }
         }
     }
