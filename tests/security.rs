@@ -358,3 +358,29 @@ fn buildkit_parse(files: &[std::path::PathBuf]) -> Vec<Instruction> {
     );
     support::stdout(&output).lines().map(|line| serde_json::from_str(line).unwrap()).collect()
 }
+
+/// Point 1: a refused render leaves nothing behind, not even the lock file it created (a
+/// lock file that was there before stays).
+#[test]
+fn a_refused_render_leaves_no_lock_file_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("project.kdl"),
+        "project demo {\n    python \"3.12\"\n}\ngroup base {\n    require \"requests\"\n}\n\
+         image api {\n    groups base\n}\nservice api image=api\n",
+    )
+    .unwrap();
+    fs::create_dir_all(dir.path().join("generated")).unwrap();
+    fs::write(dir.path().join("generated/docker-compose.yml"), "mine\n").unwrap();
+    let output = support::run_in(dir.path(), &["render", "-q"]);
+    assert!(support::stderr(&output).contains("nothing was written"), "{}", support::stderr(&output));
+    assert_eq!(listing(&dir.path().join("generated")), ["docker-compose.yml"]);
+    assert_eq!(fs::read_to_string(dir.path().join("generated/docker-compose.yml")).unwrap(), "mine\n");
+
+    // After a real render the lock file is there, and a later refusal keeps it.
+    let output = support::run_in(dir.path(), &["render", "-q", "--force"]);
+    assert_eq!(output.status.code(), Some(0), "{}", support::stderr(&output));
+    fs::write(dir.path().join("generated/docker-compose.yml"), "mine again\n").unwrap();
+    let _ = support::run_in(dir.path(), &["render", "-q"]);
+    assert!(dir.path().join("generated/.gscgen.lock").exists());
+}

@@ -581,14 +581,16 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
         return Err(EmitError::SymlinkedOutput { output: root.to_owned(), link: root.to_owned() });
     }
     fs::create_dir_all(root).map_err(io_error("create", root))?;
-    let _lock = Lock::acquire(root)?;
+    let lock = Lock::acquire(root)?;
     remove_leftover_temporaries(root, plan)?;
     let drift = check(plan, root)?;
     let (refused, applied): (Vec<Drift>, Vec<Drift>) =
         drift.into_iter().partition(|d| !options.force && d.needs_force());
     if !refused.is_empty() {
+        lock.discard();
         return Ok(WriteReport { applied: Vec::new(), refused });
     }
+    let _lock = lock;
     // The manifest goes last: until it is replaced, the previous one still describes
     // every file, so an interrupted render is finished by the next one.
     let (manifest, files): (Vec<Drift>, Vec<Drift>) =
@@ -851,6 +853,9 @@ fn remove_inside(root: &Utf8Path, relative: &Utf8Path) -> Result<(), EmitError> 
 /// process dies: the operating system releases it).
 struct Lock {
     _file: fs::File,
+    path: Utf8PathBuf,
+    /// This render created the lock file (the folder had none).
+    created: bool,
 }
 
 impl Lock {
@@ -859,6 +864,7 @@ impl Lock {
         if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(EmitError::Symlink { path });
         }
+        let created = fs::symlink_metadata(&path).is_err();
         let file = no_follow(fs::OpenOptions::new().create(true).truncate(false).write(true))
             .open(&path)
             .map_err(open_error("open", &path))?;
@@ -866,7 +872,7 @@ impl Lock {
         // inherited the descriptor between fork and exec: retry briefly before giving up.
         for _ in 0..LOCK_ATTEMPTS {
             match file.try_lock() {
-                Ok(()) => return Ok(Self { _file: file }),
+                Ok(()) => return Ok(Self { _file: file, path, created }),
                 Err(fs::TryLockError::WouldBlock) => std::thread::sleep(LOCK_RETRY),
                 Err(fs::TryLockError::Error(source)) => {
                     return Err(EmitError::Io { action: "lock", path, source });
@@ -874,6 +880,16 @@ impl Lock {
             }
         }
         Err(EmitError::Locked { path })
+    }
+}
+
+impl Lock {
+    /// A render that writes nothing leaves nothing behind: the lock file goes again when this
+    /// render created it. Removed while still held, so no other render can be between.
+    fn discard(self) {
+        if self.created {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
