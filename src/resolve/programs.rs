@@ -50,7 +50,7 @@ pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostic
             .chain(&decl.preload)
             .chain(exec(decl.health.as_ref()));
         for command in commands {
-            check_command(model, image, "image", command, diagnostics);
+            check_command(model, image, false, command, diagnostics);
         }
     }
     for decl in &config.services {
@@ -60,7 +60,7 @@ pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostic
             .flatten()
             .chain(exec(decl.health.as_ref()));
         for command in commands {
-            check_command(model, image, "service", command, diagnostics);
+            check_command(model, image, true, command, diagnostics);
         }
     }
 }
@@ -75,12 +75,13 @@ fn exec(health: Option<&HealthDecl>) -> Option<&CommandDecl> {
 fn check_command(
     model: &Model,
     image: &Image,
-    owner: &str,
+    // A service's command: with an entrypoint in the image, it is that entrypoint's arguments.
+    of_service: bool,
     command: &CommandDecl,
     diagnostics: &mut Diagnostics,
 ) {
     // With an entrypoint, a command is its arguments, not a program.
-    if owner == "service" && !image.entrypoint.is_empty() {
+    if of_service && !image.entrypoint.is_empty() {
         return;
     }
     // dockerfile-extra may install anything; gscgen cannot tell.
