@@ -73,6 +73,9 @@ pub struct TargetsDecl {
 #[derive(Debug, Clone)]
 pub struct DependencyGroupsTargetDecl {
     pub span: SourceSpan,
+    /// `path=`: where the target's files go, relative to the project root (not the output
+    /// folder), e.g. `.github/workflows/build.yml`.
+    pub path: Option<Text>,
     /// Folder (inside the output folder) that receives `pyproject.toml`.
     pub dir: Option<Text>,
 }
@@ -81,6 +84,9 @@ pub struct DependencyGroupsTargetDecl {
 #[derive(Debug, Clone)]
 pub struct GithubWorkflowTargetDecl {
     pub span: SourceSpan,
+    /// `path=`: where the target's files go, relative to the project root (not the output
+    /// folder), e.g. `.github/workflows/build.yml`.
+    pub path: Option<Text>,
     /// Branch filters whose pushes build and push; empty = the project's default branch.
     pub branches: Vec<Text>,
     /// Base-branch filters of the pull requests that are built; empty = `branches`.
@@ -97,6 +103,9 @@ pub struct GithubWorkflowTargetDecl {
 #[derive(Debug, Clone)]
 pub struct KubernetesTargetDecl {
     pub span: SourceSpan,
+    /// `path=`: where the target's files go, relative to the project root (not the output
+    /// folder), e.g. `.github/workflows/build.yml`.
+    pub path: Option<Text>,
     /// The namespace of every object; defaults to the project name.
     pub namespace: Option<Text>,
     /// The tag of every built image; defaults to `latest`.
@@ -163,6 +172,9 @@ pub struct DockerTargetDecl {
 #[derive(Debug, Clone)]
 pub struct ComposeTargetDecl {
     pub span: SourceSpan,
+    /// `path=`: where the target's files go, relative to the project root (not the output
+    /// folder), e.g. `.github/workflows/build.yml`.
+    pub path: Option<Text>,
     /// The service that serves a PyPI mirror to development builds (the seed's devpi).
     pub pypi_cache: Option<Text>,
     /// Path of the mirror's simple index on that service.
@@ -172,6 +184,9 @@ pub struct ComposeTargetDecl {
 #[derive(Debug, Clone)]
 pub struct RequirementsTargetDecl {
     pub span: SourceSpan,
+    /// `path=`: where the target's files go, relative to the project root (not the output
+    /// folder), e.g. `.github/workflows/build.yml`.
+    pub path: Option<Text>,
     /// Folder (inside the output folder) that receives one file per group.
     pub dir: Option<Text>,
 }
@@ -339,6 +354,8 @@ pub struct PortDecl {
     pub span: SourceSpan,
     pub container: Spanned<u16>,
     pub host: Option<Spanned<u16>>,
+    /// `host-ip="0.0.0.0"`: the host address the published port binds to.
+    pub host_ip: Option<Text>,
 }
 
 /// An environment variable whose value comes from a secret store.

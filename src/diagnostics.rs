@@ -96,6 +96,8 @@ codes! {
     ComposeNeedsDocker => "gscgen::targets::compose-needs-docker",
     InvalidPythonVersion => "gscgen::project::python-version",
     NoTargets => "gscgen::targets::empty",
+    TargetDirAndPath => "gscgen::targets::dir-and-path",
+    PathCollision => "gscgen::targets::path-collision",
     KubernetesNeedsDocker => "gscgen::targets::kubernetes-needs-docker",
     KubernetesVersion => "gscgen::kubernetes::version",
     Quantity => "gscgen::kubernetes::quantity",

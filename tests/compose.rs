@@ -753,3 +753,43 @@ fn the_seeds_dev_file_fails_alone_and_warns() {
     assert!(!output.status.success(), "the seed's dev file should fail alone");
     assert!(stderr.contains("gsc_network") && stderr.contains("obsolete"), "{stderr}");
 }
+
+/// Issue 16 point 4: published ports bind to loopback unless `host-ip` says otherwise, as
+/// Compose itself reads the files.
+#[test]
+fn published_ports_bind_to_loopback_unless_host_ip_says_otherwise() {
+    let rendered = Rendered::new(
+        r#"project demo { python "3.11"; }
+group base { require "requests>=2.31.0"; }
+image api { groups base; }
+service api image=api {
+    port 8000 host=8000
+    port 9000 host=9000 host-ip="0.0.0.0"
+    port 9100 host=9100 host-ip="::1"
+    port 7000
+}
+"#,
+    );
+    let config = compose_json(&rendered.out(), &["docker-compose.yml", "docker-compose.dev.yml"], &[]);
+    let ports = config["services"]["api"]["ports"].as_array().expect("ports").clone();
+    let bound: Vec<(String, String)> = ports
+        .iter()
+        .map(|p| {
+            (
+                p["published"].to_string().trim_matches('"').to_owned(),
+                p["host_ip"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        bound,
+        vec![
+            ("8000".to_owned(), "127.0.0.1".to_owned()),
+            ("9000".to_owned(), "0.0.0.0".to_owned()),
+            ("9100".to_owned(), "::1".to_owned()),
+        ],
+        "{ports:?}"
+    );
+    let expose = &config["services"]["api"]["expose"];
+    assert_eq!(expose, &json!(["7000"]), "an unpublished port is only exposed");
+}

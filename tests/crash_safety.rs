@@ -68,7 +68,7 @@ fn interrupted_render_leaves_old_or_new_files_and_converges() {
         // Every file on disk is byte-for-byte either its old or its new version.
         for (path, bytes) in snapshot(&root) {
             let was = before.iter().find(|(p, _)| *p == path).map(|(_, b)| b);
-            let will = if path == emit::manifest::MANIFEST_NAME {
+            let will = if path == emit::manifest_path(&new).as_str() {
                 Some(emit::manifest::Manifest::of(&new).to_bytes())
             } else {
                 new.get(&path).map(|f| f.bytes.clone())
@@ -145,12 +145,18 @@ fn an_interrupted_render_is_undone_by_rendering_the_previous_config() {
         emit::write(&old, &root, WriteOptions::default()).unwrap();
         emit::write(&new, &root, WriteOptions { force: false, fail_after_writes: Some(fail_after) })
             .expect_err("fault injected");
-        assert!(root.join(emit::manifest::JOURNAL_NAME).is_file(), "the journal survives the crash");
+        assert!(
+            root.join(&old.output).join(emit::manifest::JOURNAL_NAME).is_file(),
+            "the journal survives the crash"
+        );
         let report = emit::write(&old, &root, WriteOptions::default()).unwrap();
         let refused: Vec<_> = report.refused.iter().map(|d| (&d.path, d.status)).collect();
         assert!(refused.is_empty(), "after {fail_after}: refused {refused:?}");
         assert!(emit::check(&old, &root).unwrap().is_empty(), "after {fail_after}: not converged");
-        assert!(!root.join(emit::manifest::JOURNAL_NAME).exists(), "the journal is removed");
+        assert!(
+            !root.join(&old.output).join(emit::manifest::JOURNAL_NAME).exists(),
+            "the journal is removed"
+        );
     }
     // A real hand edit is still refused, journal or not.
     let dir = tempfile::tempdir().unwrap();

@@ -44,8 +44,14 @@ impl Project {
     }
 
     fn file(&self, path: &str) -> String {
-        let file = self.plan.get(path).unwrap_or_else(|| panic!("{}: {path} not planned", self.name));
+        let file = self.planned(path).unwrap_or_else(|| panic!("{}: {path} not planned", self.name));
         String::from_utf8(file.bytes.clone()).expect("utf-8")
+    }
+
+    /// A planned file by its path inside the output folder (plans name files from the
+    /// project root).
+    fn planned(&self, path: &str) -> Option<&gscgen::plan::PlannedFile> {
+        self.plan.get(self.model.project.output.join(path).as_str())
     }
 
     fn dockerfile(&self, path: &str) -> Dockerfile {
@@ -57,12 +63,7 @@ impl Project {
         self.plan
             .files
             .iter()
-            .map(|f| {
-                (
-                    self.model.project.output.join(&f.path).into_string(),
-                    String::from_utf8_lossy(&f.bytes).into_owned(),
-                )
-            })
+            .map(|f| (f.path.clone().into_string(), String::from_utf8_lossy(&f.bytes).into_owned()))
             .collect()
     }
 
@@ -91,10 +92,11 @@ impl Project {
         builds.into_iter().find(|b| b.name == name).and_then(|b| b.value("--tag")).expect("tag")
     }
 
-    /// Writes the plan into a folder, for the external tools.
+    /// Writes the plan's output folder into a folder, for the external tools.
     fn write_to(&self, dir: &Path) {
         for file in &self.plan.files {
-            let path = dir.join(file.path.as_str());
+            let Ok(inside) = file.path.strip_prefix(&self.model.project.output) else { continue };
+            let path = dir.join(inside.as_str());
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, &file.bytes).unwrap();
         }
@@ -1031,7 +1033,7 @@ fn build_scripts_build_base_then_every_image_with_matching_arguments() {
         let model = &project.model;
         let sh_text = project.file("scripts/docker-build.sh");
         assert_eq!(
-            project.plan.get("scripts/docker-build.sh").unwrap().mode,
+            project.planned("scripts/docker-build.sh").unwrap().mode,
             gscgen::plan::FileMode::Executable
         );
         assert!(sh_text.contains("\nset -eu\n"), "stops at the first failure");
@@ -1229,7 +1231,10 @@ fn dockerfile_extras_sit_at_their_points() {
         (path, format!("image {}", image.name.value), &image.dockerfile_extra),
     ];
     for (path, owner, extra) in files {
-        let plain_text = String::from_utf8(plain_plan.get(&path).expect("planned").bytes.clone()).unwrap();
+        let plain_text = String::from_utf8(
+            plain_plan.get(model.project.output.join(&path).as_str()).expect("planned").bytes.clone(),
+        )
+        .unwrap();
         assert_eq!(strip(project.file(&path), &owner, extra), plain_text, "{path}");
     }
 }

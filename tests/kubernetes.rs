@@ -123,8 +123,9 @@ impl Rendered {
         FIXTURES.iter().map(|name| Self::fixture(name)).collect()
     }
 
+    /// The output folder (the plan names files from the project root, `dir`).
     fn out(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
+        self.dir.path().join(self.model.project.output.as_str())
     }
 
     fn k8s_dir(&self) -> PathBuf {
@@ -587,7 +588,7 @@ fn deployment_images_are_the_ones_the_builds_push() {
     // The repo's workflow pushes every repository the manifests use, tagged with the
     // commit SHA and, on the default branch, `latest` (the repo's tag).
     let repo = Rendered::fixture("repo");
-    let workflow = fs::read_to_string(repo.out().join(".github/workflows/build.yml"))
+    let workflow = fs::read_to_string(repo.dir.path().join(repo.model.layout.workflow.as_str()))
         .expect("the repo renders its workflow");
     let kustomization = repo.yaml(KUSTOMIZATION);
     for image in kustomization["images"].as_array().unwrap() {

@@ -126,9 +126,11 @@ fn hooks_check_and_render_through_pre_commit() {
     assert_eq!(code, Some(1), "{output}");
     let check = section(&output, "gscgen check");
     assert_eq!(status(&output, "gscgen check"), "Failed", "{output}");
-    assert!(check.contains("edited-by-hand: requirements/base.txt"), "{check}");
+    assert!(check.contains("edited-by-hand: generated/requirements/base.txt"), "{check}");
     assert!(
-        check.contains("--- requirements/base.txt (on disk)\n+++ requirements/base.txt (rendered)\n"),
+        check.contains(
+            "--- generated/requirements/base.txt (on disk)\n+++ generated/requirements/base.txt (rendered)\n"
+        ),
         "{check}"
     );
     assert!(check.contains("\n-requests>=2.0\n+requests>=2.31.0\n"), "{check}");
@@ -149,7 +151,7 @@ fn hooks_check_and_render_through_pre_commit() {
     assert_eq!(code, Some(1), "{output}");
     let check = section(&output, "gscgen check");
     assert_eq!(status(&output, "gscgen check"), "Failed", "{output}");
-    assert!(check.contains("changed: requirements/base.txt"), "{check}");
+    assert!(check.contains("changed: generated/requirements/base.txt"), "{check}");
     assert!(check.contains("\n-requests>=2.31.0\n+requests>=2.32.0\n"), "{check}");
     // The fixer: rewrites the file and fails with its own exit code (render --exit-code).
     let render = section(&output, "gscgen render");

@@ -112,12 +112,7 @@ fn planted_cache_temporary_symlinks_are_not_followed() {
     let text = fs::read_to_string(dir.path().join("project.kdl")).unwrap();
     let key = emit::cache::CacheKey::new("project.kdl", &text, None);
     let plan = repo_plan();
-    emit::cache::store(
-        &config_dir,
-        &key,
-        &config_dir.join("generated"),
-        &emit::manifest::Manifest::of(&plan),
-    );
+    emit::cache::store(&config_dir, &key, &config_dir, &plan.output, &emit::manifest::Manifest::of(&plan));
 
     assert_untouched(&victim);
     let cache = state.join("project.kdl.cache.json");

@@ -77,7 +77,7 @@ fn check_github_annotations_on_a_drifted_fixture() {
         .output()
         .unwrap();
     let out = stdout(&output);
-    assert!(out.contains("--- requirements/api.txt (on disk)"), "{out}");
+    assert!(out.contains("--- generated/requirements/api.txt (on disk)"), "{out}");
     assert!(out.contains(
         "::error file=generated/requirements/api.txt,line=1,title=gscgen drift (edited-by-hand)::"
     ));

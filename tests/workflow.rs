@@ -42,8 +42,10 @@ impl Rendered {
         Self::new(&fixture_text(name))
     }
 
+    /// Where the workflow is rendered: the output folder's `.github/workflows/`, or the
+    /// target's `path=` from the project root (the repo's own project).
     fn path(&self) -> PathBuf {
-        self.out().join(WORKFLOW)
+        self.dir.path().join(self.model.layout.workflow.as_str())
     }
 
     fn text(&self) -> String {
@@ -969,7 +971,11 @@ fn yamllint_and_the_workflow_schema_accept_it() {
 #[test]
 fn the_committed_workflow_is_the_rendered_one() {
     let rendered = Rendered::fixture("repo");
-    assert_eq!(support::generated(WORKFLOW), rendered.text(), "run `cargo run -- render`");
+    // Issue 16: the repo's workflow is placed where GitHub runs it, not in generated/.
+    assert_eq!(rendered.model.layout.workflow.as_str(), WORKFLOW);
+    let committed = fs::read_to_string(support::repo().join(WORKFLOW)).expect("the committed workflow");
+    assert_eq!(committed, rendered.text(), "run `cargo run -- render`");
+    assert!(!support::repo().join("generated").join(WORKFLOW).exists(), "no copy in generated/");
 }
 
 // ---------------------------------------------------------------------------------------

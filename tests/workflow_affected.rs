@@ -25,7 +25,6 @@ use std::process::Command;
 use gscgen::plan::inputs::{covers, image_inputs};
 use serde_json::{Value, json};
 
-const WORKFLOW: &str = ".github/workflows/build.yml";
 /// An owner/repository with upper case, as `github.repository` can carry.
 const REPOSITORY: &str = "Acme-Org/Site_Warehouse";
 const FIXTURES: [&str; 2] = ["repo", "affected"];
@@ -55,7 +54,7 @@ impl Rendered {
 
     /// The workflow's path relative to the project root.
     fn workflow_path(&self) -> String {
-        self.model.project.output.join(WORKFLOW).to_string().trim_start_matches("./").to_owned()
+        self.model.layout.workflow.to_string()
     }
 
     fn path(&self) -> PathBuf {

@@ -169,19 +169,22 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     let use_cache = out.is_none();
     if !force
         && use_cache
-        && let Some((root, files)) = cache::fresh_files(&config_dir(config), &cache_key)
-        && emit::guard_output(&config_dir(config), &root).is_ok()
+        && let Some(fresh) = cache::fresh_files(&config_dir(config), &cache_key)
+        && emit::guard_output(&config_dir(config), &fresh.root.join(&fresh.output)).is_ok()
     {
+        let (root, files) = (&fresh.root, &fresh.files);
+        // Messages name the output folder, as the project root sees it.
+        let shown = root.join(&fresh.output);
         // The output folder is exactly what this configuration renders: no parsing needed.
         timings.lap("cache");
         output.code = exit::SUCCESS;
         if !settings.quiet {
             match format {
-                Format::Json => output.stdout = report::json_fresh(&source, &root),
+                Format::Json => output.stdout = report::json_fresh(&source, &shown),
                 _ if matches!(action, Action::Diff) => output.stdout.push_str("no changes\n"),
                 _ => {
                     if settings.verbose > 0 {
-                        for file in &files {
+                        for file in files {
                             output.stdout.push_str(&format!("   fresh {}\n", root.join(file)));
                         }
                     }
@@ -190,11 +193,11 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                     } else {
                         "files fresh"
                     };
-                    output.stdout.push_str(&format!("{root}: {} {verb}\n", files.len() + 1));
+                    output.stdout.push_str(&format!("{shown}: {} {verb}\n", files.len() + 1));
                 }
             }
         } else if format == Format::Json {
-            output.stdout = report::json_fresh(&source, &root);
+            output.stdout = report::json_fresh(&source, &shown);
         }
         output.stderr.push_str(&timings.report());
         return output;
@@ -229,13 +232,15 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
             output.stdout.push_str(&report::github_diagnostics(&compiled.source, &compiled.warnings));
         }
     }
-    let root = out.clone().unwrap_or_else(|| config_dir(config).join(&compiled.model.project.output));
+    // Planned paths are relative to the project root; `--out DIR` stands in for it.
+    let root = out.clone().unwrap_or_else(|| config_dir(config));
+    let shown = root.join(&compiled.plan.output);
     let file_count = compiled.plan.files.len() + 1;
     // Check and diff: nothing drifted; render: the output folder now matches the plan.
     let mut no_drift = false;
     // A symlinked output folder (or a link on the way to it) is refused before anything is
     // read or written: its files, the lock included, could land anywhere.
-    let result = match emit::guard_output(&config_dir(config), &root) {
+    let result = match emit::guard_output(&config_dir(config), &shown) {
         Err(error) => Err(error),
         Ok(()) => match action {
             Action::Check { format } => emit::check(&compiled.plan, &root).map(|drift| {
@@ -244,7 +249,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                 match format {
                     Format::Json => {
                         output.stdout =
-                            report::json(&compiled.source, &compiled.warnings, &drift, Some(&root), status);
+                            report::json(&compiled.source, &compiled.warnings, &drift, Some(&shown), status);
                     }
                     Format::Human | Format::Github => {
                         if format == Format::Human {
@@ -262,7 +267,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                                             .push_str(&format!("   fresh {}\n", root.join(&file.path)));
                                     }
                                 }
-                                output.stdout.push_str(&format!("{root}: {file_count} files fresh\n"));
+                                output.stdout.push_str(&format!("{shown}: {file_count} files fresh\n"));
                             }
                         } else {
                             output.stderr.push_str(&drift_advice(&drift, &config_name));
@@ -288,7 +293,7 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
                             &config_name,
                             &report,
                             &root,
-                            file_count,
+                            &compiled.plan,
                             settings.quiet,
                             color_err,
                         );
@@ -306,7 +311,13 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
     // A clean, fresh result is remembered, so the next check need not parse (emit/cache.rs).
     // (`render --exit-code` exits 1 after a successful write: that result is fresh too.)
     if use_cache && result.is_ok() && no_drift && compiled.warnings.is_empty() {
-        cache::store(&config_dir(config), &cache_key, &root, &emit::manifest::Manifest::of(&compiled.plan));
+        cache::store(
+            &config_dir(config),
+            &cache_key,
+            &root,
+            &compiled.plan.output,
+            &emit::manifest::Manifest::of(&compiled.plan),
+        );
     }
     output.stderr.push_str(&timings.report());
     match result {
@@ -327,10 +338,11 @@ fn report_write(
     config_name: &str,
     report: &emit::WriteReport,
     root: &Utf8Path,
-    file_count: usize,
+    plan: &Plan,
     quiet: bool,
     color: bool,
 ) -> u8 {
+    let (shown, file_count) = (root.join(&plan.output), plan.files.len() + 1);
     if !report.refused.is_empty() {
         for d in &report.refused {
             let why = match d.status {
@@ -356,7 +368,7 @@ fn report_write(
             };
             output.stdout.push_str(&format!("{verb:>8} {}\n", root.join(&d.path)));
         }
-        output.stdout.push_str(&format!("{root}: {file_count} files, {} changed\n", report.applied.len()));
+        output.stdout.push_str(&format!("{shown}: {file_count} files, {} changed\n", report.applied.len()));
     }
     exit::SUCCESS
 }
@@ -454,8 +466,16 @@ fn compile(
         _ => return Err(CompileError::Invalid { source, diagnostics, denied }),
     };
     let context = PlanContext { config_name: config_name.to_owned() };
-    let plan = plan::plan(&model, &context)
-        .map_err(|e| CompileError::Fatal(failure(exit::IO, format!("error: {e}\n"))))?;
+    let plan = match plan::plan(&model, &context) {
+        Ok(plan) => plan,
+        Err(plan::PlanFailure::Render(e)) => {
+            return Err(CompileError::Fatal(failure(exit::IO, format!("error: {e}\n"))));
+        }
+        Err(plan::PlanFailure::Collision { path, targets }) => {
+            diagnostics.push(collision(&model, &path, targets));
+            return Err(CompileError::Invalid { source, diagnostics, denied: false });
+        }
+    };
     timings.lap("plan");
     Ok(Compiled { source, model, plan, warnings: diagnostics })
 }
@@ -467,6 +487,18 @@ pub fn check_source(source: &Source) -> (Option<Model>, Diagnostics) {
     let (model, resolve_diagnostics) = crate::resolve::resolve(&config);
     diagnostics.extend(resolve_diagnostics);
     let model = if diagnostics.has_errors() { None } else { model };
+    // Where files land is only known once they are planned: two targets placed on one path
+    // are refused here as in `render`.
+    let model = model.filter(|model| {
+        let context = PlanContext { config_name: source.name.clone() };
+        match plan::plan(model, &context) {
+            Err(plan::PlanFailure::Collision { path, targets }) => {
+                diagnostics.push(collision(model, &path, targets));
+                false
+            }
+            _ => true,
+        }
+    });
     (model, diagnostics)
 }
 
@@ -503,8 +535,8 @@ fn drift_advice(drift: &[Drift], config_name: &str) -> String {
     }
     if !foreign.is_empty() {
         out.push_str(&format!(
-            "hint: `gscgen render` refuses to overwrite {} it did not generate ({}): move {} out of the \
-             output folder, or run `gscgen render --force` to overwrite {} (the contents are lost)\n",
+            "hint: `gscgen render` refuses to overwrite {} it did not generate ({}): move {} out of \
+             the way, or run `gscgen render --force` to overwrite {} (the contents are lost)\n",
             files(&foreign),
             diagnostics::some_of(&foreign),
             it(&foreign),
@@ -547,4 +579,33 @@ fn convert_kdl1(path: &Utf8Path) -> Output {
             ),
         ),
     }
+}
+
+/// Two targets planned a file at the same path: only a `path=` can make them meet, so the
+/// diagnostic points at the `path=` values involved.
+fn collision(
+    model: &Model,
+    path: &Utf8Path,
+    targets: [crate::model::TargetKind; 2],
+) -> diagnostics::Diagnostic {
+    use crate::diagnostics::{Code, Diagnostic};
+    let [first, second] = targets;
+    let spans: Vec<_> =
+        [second, first].into_iter().filter_map(|t| model.layout.placed_span(t).map(|s| (t, s))).collect();
+    let (primary, label) = spans.first().map_or((miette::SourceSpan::from(0..0), first), |(t, s)| (*s, *t));
+    let mut d = Diagnostic::error(
+        Code::PathCollision,
+        format!("`{}` and `{}` both render `{path}`", first.node_name(), second.node_name()),
+        primary,
+        format!("`{}` puts its files here", label.node_name()),
+    )
+    .with_help(format!(
+        "give `{}` a `path=` where no other target writes (each target's default place is listed in \
+         docs/language.md, \"The output folder\")",
+        label.node_name()
+    ));
+    if let Some((other, span)) = spans.get(1) {
+        d = d.with_label(*span, format!("`{}` puts its files here", other.node_name()));
+    }
+    d
 }

@@ -10,7 +10,7 @@ use crate::emit::{Drift, FileStatus, describe_mode};
 use crate::source::Source;
 
 /// Version of the JSON shape; bumped on any incompatible change.
-const JSON_VERSION: u32 = 1;
+const JSON_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -154,11 +154,9 @@ pub(super) fn github_drift(root: &Utf8Path, drift: &[Drift], config_name: &str) 
     for d in drift {
         let fix = match d.status {
             _ if !d.needs_force() => "run `gscgen render` and commit the result".to_owned(),
-            FileStatus::NotGenerated => {
-                "move it out of the output folder, or run `gscgen render --force` to \
+            FileStatus::NotGenerated => "move it out of the way, or run `gscgen render --force` to \
                                          overwrite it (its content is lost), and commit the result"
-                    .to_owned()
-            }
+                .to_owned(),
             _ => format!(
                 "move the edit into {config_name}, or run `gscgen render --force` to overwrite it (the edit \
                  is lost), and commit the result"

@@ -47,8 +47,10 @@ impl CacheKey {
 #[derive(Debug, Serialize, Deserialize)]
 struct CacheFile {
     key: CacheKey,
-    /// The output folder the configuration renders into.
+    /// The folder the configuration renders into (the project root, or `--out`).
     root: Utf8PathBuf,
+    /// The output folder inside it, which holds the manifest.
+    output: Utf8PathBuf,
     manifest_sha256: String,
 }
 
@@ -73,23 +75,31 @@ fn cache_path(config_dir: &Utf8Path, config_name: &str) -> Utf8PathBuf {
     config_dir.join(STATE_DIR).join(format!("{config_name}.cache.json"))
 }
 
-/// The output folder and its files when the cache proves it fresh for `key`; `None`
-/// whenever anything does not match (then run the full pipeline).
-pub fn fresh_files(config_dir: &Utf8Path, key: &CacheKey) -> Option<(Utf8PathBuf, Vec<Utf8PathBuf>)> {
+/// What a fresh cache proves: the root, the output folder in it, and every generated file.
+#[derive(Debug)]
+pub struct Fresh {
+    pub root: Utf8PathBuf,
+    pub output: Utf8PathBuf,
+    pub files: Vec<Utf8PathBuf>,
+}
+
+/// The generated files when the cache proves them fresh for `key`; `None` whenever anything
+/// does not match (then run the full pipeline).
+pub fn fresh_files(config_dir: &Utf8Path, key: &CacheKey) -> Option<Fresh> {
     let bytes = fs::read(cache_path(config_dir, &key.config)).ok()?;
     let cache: CacheFile = serde_json::from_slice(&bytes).ok()?;
     if cache.key != *key {
         return None;
     }
     let root = &cache.root;
-    let Ok(Found::File { bytes: manifest_bytes, .. }) = read_inside(root, Utf8Path::new(MANIFEST_NAME))
+    let Ok(Found::File { bytes: manifest_bytes, .. }) = read_inside(root, &cache.output.join(MANIFEST_NAME))
     else {
         return None;
     };
     if sha256_hex(&manifest_bytes) != cache.manifest_sha256 {
         return None;
     }
-    let manifest = Manifest::parse(&manifest_bytes)?;
+    let manifest = Manifest::parse(&manifest_bytes)?.rooted(&cache.output);
     for (path, entry) in &manifest.files {
         let Ok(Found::File { bytes, mode }) = read_inside(root, path) else { return None };
         let wanted = if entry.mode == "0755" { FileMode::Executable } else { FileMode::Regular };
@@ -98,21 +108,28 @@ pub fn fresh_files(config_dir: &Utf8Path, key: &CacheKey) -> Option<(Utf8PathBuf
         }
     }
     // Temporary files left by an interrupted render are drift too: the full check reports them.
-    if !super::leftover_temporaries_among(root, manifest.files.keys().map(Utf8PathBuf::as_path)).is_empty() {
+    if !super::leftover_temporaries_among(
+        root,
+        &cache.output,
+        manifest.files.keys().map(Utf8PathBuf::as_path),
+    )
+    .is_empty()
+    {
         return None;
     }
-    Some((cache.root, manifest.files.into_keys().collect()))
+    Some(Fresh { root: cache.root, output: cache.output, files: manifest.files.into_keys().collect() })
 }
 
 /// Records that `key` produces the manifest now on disk. Best effort: a failure to write
 /// the cache never fails the command.
-pub fn store(config_dir: &Utf8Path, key: &CacheKey, root: &Utf8Path, manifest: &Manifest) {
+pub fn store(config_dir: &Utf8Path, key: &CacheKey, root: &Utf8Path, output: &Utf8Path, manifest: &Manifest) {
     if state_dir(config_dir).is_none() {
         return;
     }
     let cache = CacheFile {
         key: key.clone(),
         root: root.to_owned(),
+        output: output.to_owned(),
         manifest_sha256: sha256_hex(&manifest.to_bytes()),
     };
     if let Ok(text) = serde_json::to_vec_pretty(&cache) {

@@ -32,9 +32,17 @@ pub struct ManifestEntry {
 pub struct Manifest {
     /// Marks the file as gscgen's, for a person who finds it.
     pub generator: String,
-    /// Generated files, keyed by path relative to the output folder (sorted).
+    /// What the paths are relative to: [`PROJECT_ROOT`] since targets can be placed outside
+    /// the output folder. Absent in the manifests of older gscgens, whose paths are relative
+    /// to the output folder (the folder holding the manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<String>,
+    /// Generated files, keyed by path relative to the project root (sorted).
     pub files: BTreeMap<Utf8PathBuf, ManifestEntry>,
 }
+
+/// The value of [`Manifest::paths`]: the keys are relative to the project root.
+pub const PROJECT_ROOT: &str = "relative to the project root";
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -55,6 +63,7 @@ impl Manifest {
     pub fn of(plan: &Plan) -> Self {
         Self {
             generator: "gscgen: do not edit, this lists the files gscgen generated".to_owned(),
+            paths: Some(PROJECT_ROOT.to_owned()),
             files: plan
                 .files
                 .iter()
@@ -72,6 +81,19 @@ impl Manifest {
         text.into_bytes()
     }
 
+    /// The manifest with project-root paths: an older manifest's keys (relative to the
+    /// output folder `output`) get that folder in front.
+    pub fn rooted(self, output: &camino::Utf8Path) -> Self {
+        if self.paths.is_some() {
+            return self;
+        }
+        Self {
+            generator: self.generator,
+            paths: Some(PROJECT_ROOT.to_owned()),
+            files: self.files.into_iter().map(|(path, entry)| (output.join(path), entry)).collect(),
+        }
+    }
+
     pub fn parse(bytes: &[u8]) -> Option<Self> {
         Self::parse_checked(bytes).ok()
     }
@@ -82,6 +104,11 @@ impl Manifest {
     pub fn parse_checked(bytes: &[u8]) -> Result<Self, String> {
         let manifest: Self =
             serde_json::from_slice(bytes).map_err(|e| format!("not a gscgen manifest: {e}"))?;
+        if let Some(paths) = &manifest.paths
+            && paths != PROJECT_ROOT
+        {
+            return Err(format!("its paths are {paths:?}, not {PROJECT_ROOT:?}"));
+        }
         for (path, entry) in &manifest.files {
             if !crate::plan::is_safe_relative(path) {
                 return Err(format!(

@@ -90,9 +90,14 @@ impl Drift {
     /// `render` refuses to overwrite this file without `--force`: it was edited by hand, or
     /// gscgen never generated it (the manifest itself is always rewritten).
     pub fn needs_force(&self) -> bool {
-        matches!(self.status, FileStatus::EditedByHand | FileStatus::NotGenerated)
-            && self.path != MANIFEST_NAME
+        matches!(self.status, FileStatus::EditedByHand | FileStatus::NotGenerated) && !is_manifest(&self.path)
     }
+}
+
+/// Whether a path is the manifest's: `path=` never names a `.gscgen*` file, so only the
+/// manifest of the output folder has this name.
+fn is_manifest(path: &Utf8Path) -> bool {
+    path.file_name() == Some(MANIFEST_NAME)
 }
 
 /// An I/O failure (exit code 3).
@@ -346,10 +351,17 @@ fn same_mode(disk: u32, wanted: FileMode) -> bool {
     !cfg!(unix) || ((disk & 0o100) != 0) == (wanted == FileMode::Executable)
 }
 
-/// Reads the manifest (or the journal) by its name inside `root`: absent is `None`; too
-/// large, not JSON, or listing a path outside the folder is a `CorruptManifest` error.
-fn load_manifest_named(root: &Utf8Path, name: &str) -> Result<Option<Manifest>, EmitError> {
-    let path = root.join(name);
+/// Reads the manifest (or the journal) by its name inside the output folder `output` of
+/// `root`: absent is `None`; too large, not JSON, or listing a path outside the folder is a
+/// `CorruptManifest` error. A manifest of an older gscgen lists its paths relative to the
+/// output folder: they are read as the project-root paths they stand for.
+fn load_manifest_named(
+    root: &Utf8Path,
+    output: &Utf8Path,
+    name: &str,
+) -> Result<Option<Manifest>, EmitError> {
+    let relative = output.join(name);
+    let path = root.join(&relative);
     if let Ok(metadata) = fs::symlink_metadata(&path)
         && metadata.is_file()
         && metadata.len() > MAX_MANIFEST_BYTES
@@ -359,10 +371,10 @@ fn load_manifest_named(root: &Utf8Path, name: &str) -> Result<Option<Manifest>, 
             problem: format!("{} bytes, more than the {MAX_MANIFEST_BYTES} gscgen reads", metadata.len()),
         });
     }
-    match read_inside(root, Utf8Path::new(name))? {
+    match read_inside(root, &relative)? {
         Found::Nothing => Ok(None),
         Found::File { bytes, .. } => Manifest::parse_checked(&bytes)
-            .map(Some)
+            .map(|m| Some(m.rooted(output)))
             .map_err(|problem| EmitError::CorruptManifest { path, problem }),
     }
 }
@@ -375,10 +387,10 @@ struct Previous {
 }
 
 impl Previous {
-    fn load(root: &Utf8Path) -> Result<Self, EmitError> {
+    fn load(root: &Utf8Path, output: &Utf8Path) -> Result<Self, EmitError> {
         Ok(Self {
-            manifest: load_manifest_named(root, MANIFEST_NAME)?,
-            journal: load_manifest_named(root, JOURNAL_NAME)?,
+            manifest: load_manifest_named(root, output, MANIFEST_NAME)?,
+            journal: load_manifest_named(root, output, JOURNAL_NAME)?,
         })
     }
 
@@ -419,7 +431,7 @@ fn compare_one(
         Found::Nothing => Some(entry(FileStatus::Missing, Vec::new(), None)),
         Found::File { bytes, mode: disk_mode } => {
             if bytes != rendered {
-                let status = if path == MANIFEST_NAME || previous.wrote(path, &bytes) {
+                let status = if is_manifest(path) || previous.wrote(path, &bytes) {
                     FileStatus::Changed
                 } else if previous.knows(path) {
                     FileStatus::EditedByHand
@@ -436,23 +448,38 @@ fn compare_one(
     })
 }
 
-/// Every file the output folder should hold: the plan's and the manifest, sorted by path.
-fn with_manifest(plan: &Plan) -> Vec<(&Utf8Path, Cow<'_, [u8]>, FileMode)> {
-    let mut files: Vec<_> =
-        plan.files.iter().map(|f| (f.path.as_path(), Cow::Borrowed(f.bytes.as_slice()), f.mode)).collect();
-    files.push((Utf8Path::new(MANIFEST_NAME), Cow::Owned(Manifest::of(plan).to_bytes()), FileMode::Regular));
-    files.sort_by(|a, b| a.0.cmp(b.0));
+/// The manifest's path, relative to the project root.
+pub fn manifest_path(plan: &Plan) -> Utf8PathBuf {
+    plan.output.join(MANIFEST_NAME)
+}
+
+/// A file the project should hold: its path from the root, its bytes and its mode.
+type Wanted<'a> = (Cow<'a, Utf8Path>, Cow<'a, [u8]>, FileMode);
+
+/// Every file the project should hold: the plan's and the manifest, sorted by path.
+fn with_manifest(plan: &Plan) -> Vec<Wanted<'_>> {
+    let mut files: Vec<_> = plan
+        .files
+        .iter()
+        .map(|f| (Cow::Borrowed(f.path.as_path()), Cow::Borrowed(f.bytes.as_slice()), f.mode))
+        .collect();
+    files.push((
+        Cow::Owned(manifest_path(plan)),
+        Cow::Owned(Manifest::of(plan).to_bytes()),
+        FileMode::Regular,
+    ));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     files
 }
 
-/// Compares the output folder with the plan. Nothing is written.
+/// Compares the project (or `--out`) folder `root` with the plan. Nothing is written.
 pub fn check(plan: &Plan, root: &Utf8Path) -> Result<Vec<Drift>, EmitError> {
-    let previous = Previous::load(root)?;
+    let previous = Previous::load(root, &plan.output)?;
     let wanted = with_manifest(plan);
     // Reading and comparing thousands of files is independent work: one slice per core.
     let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
     let per_thread = wanted.len().div_ceil(threads).max(64);
-    let compare = |slice: &[(&Utf8Path, Cow<'_, [u8]>, FileMode)]| -> Result<Vec<Drift>, EmitError> {
+    let compare = |slice: &[Wanted<'_>]| -> Result<Vec<Drift>, EmitError> {
         let mut drift = Vec::new();
         for (path, rendered, mode) in slice {
             if let Some(d) = compare_one(root, path, rendered, *mode, &previous)? {
@@ -573,28 +600,42 @@ pub struct WriteReport {
     pub refused: Vec<Drift>,
 }
 
-/// Makes the output folder match the plan.
+/// Makes the project (or `--out`) folder `root` match the plan.
 pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<WriteReport, EmitError> {
-    // The folders above it are the caller's to check (`guard_output`); the folder itself is
-    // checked here too, before anything (the lock file included) is created in it.
-    if fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(EmitError::SymlinkedOutput { output: root.to_owned(), link: root.to_owned() });
+    // The folders above the output folder are the caller's to check (`guard_output`); the
+    // folder itself is checked here too, before anything (the lock file included) is created
+    // in it. Files placed outside it are checked on the way (`read_inside`, `create_parents`).
+    let output = root.join(&plan.output);
+    if fs::symlink_metadata(&output).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(EmitError::SymlinkedOutput { output: output.clone(), link: output });
     }
-    fs::create_dir_all(root).map_err(io_error("create", root))?;
-    let lock = Lock::acquire(root)?;
+    // The folders this render creates for the lock, innermost first: a refused render
+    // removes them again, so it leaves nothing behind.
+    let created: Vec<Utf8PathBuf> = output
+        .ancestors()
+        .take_while(|a| !a.as_str().is_empty() && !a.exists())
+        .map(Utf8Path::to_owned)
+        .collect();
+    fs::create_dir_all(&output).map_err(io_error("create", &output))?;
+    let lock = Lock::acquire(&output)?;
     remove_leftover_temporaries(root, plan)?;
     let drift = check(plan, root)?;
     let (refused, applied): (Vec<Drift>, Vec<Drift>) =
         drift.into_iter().partition(|d| !options.force && d.needs_force());
     if !refused.is_empty() {
         lock.discard();
+        for folder in &created {
+            // Fails (and stops) at a folder that is not empty.
+            if fs::remove_dir(folder).is_err() {
+                break;
+            }
+        }
         return Ok(WriteReport { applied: Vec::new(), refused });
     }
     let _lock = lock;
     // The manifest goes last: until it is replaced, the previous one still describes
     // every file, so an interrupted render is finished by the next one.
-    let (manifest, files): (Vec<Drift>, Vec<Drift>) =
-        applied.into_iter().partition(|d| d.path == MANIFEST_NAME);
+    let (manifest, files): (Vec<Drift>, Vec<Drift>) = applied.into_iter().partition(|d| is_manifest(&d.path));
     let ordered: Vec<&Drift> = files.iter().chain(&manifest).collect();
     // Stage every new file next to its target first (written, moded, synced), in
     // parallel: syncing is I/O-bound and thousands of files would otherwise take minutes.
@@ -644,7 +685,7 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
         return Err(error);
     }
     // The manifest now describes every file: the journal has served.
-    remove_journal(root)?;
+    remove_journal(root, plan)?;
     let mut applied = files;
     applied.extend(manifest);
     Ok(WriteReport { applied, refused: Vec::new() })
@@ -652,11 +693,11 @@ pub fn write(plan: &Plan, root: &Utf8Path, options: WriteOptions) -> Result<Writ
 
 /// Writes the journal (the manifest of `plan`) atomically, synced, before any rename.
 fn write_journal(root: &Utf8Path, plan: &Plan) -> Result<(), EmitError> {
-    write_then_rename(&root.join(JOURNAL_NAME), &Manifest::of(plan).to_bytes(), None)
+    write_then_rename(&root.join(&plan.output).join(JOURNAL_NAME), &Manifest::of(plan).to_bytes(), None)
 }
 
-fn remove_journal(root: &Utf8Path) -> Result<(), EmitError> {
-    let path = root.join(JOURNAL_NAME);
+fn remove_journal(root: &Utf8Path, plan: &Plan) -> Result<(), EmitError> {
+    let path = root.join(&plan.output).join(JOURNAL_NAME);
     match fs::symlink_metadata(&path) {
         Ok(_) => fs::remove_file(&path).map_err(io_error("remove", &path)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -730,16 +771,18 @@ fn stage_all(root: &Utf8Path, files: &[&Drift]) -> Result<Vec<Utf8PathBuf>, Emit
 /// Temporary files (and links under temporary names) in the folders the plan writes to,
 /// relative to `root`.
 fn leftover_temporaries(root: &Utf8Path, plan: &Plan) -> Vec<Utf8PathBuf> {
-    leftover_temporaries_among(root, plan.files.iter().map(|f| f.path.as_path()))
+    leftover_temporaries_among(root, &plan.output, plan.files.iter().map(|f| f.path.as_path()))
 }
 
-/// Temporary files in the folders of `files` (relative to `root`) and in `root` itself.
+/// Temporary files in the folders of `files` (relative to `root`) and in the output folder
+/// `output` (the manifest's and the journal's).
 pub(crate) fn leftover_temporaries_among<'a>(
     root: &Utf8Path,
+    output: &Utf8Path,
     files: impl Iterator<Item = &'a Utf8Path>,
 ) -> Vec<Utf8PathBuf> {
     let mut folders: Vec<Utf8PathBuf> = files.filter_map(|f| f.parent().map(Utf8Path::to_owned)).collect();
-    folders.push(Utf8PathBuf::new());
+    folders.push(output.to_owned());
     folders.sort();
     folders.dedup();
     let mut found = Vec::new();

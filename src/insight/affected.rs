@@ -203,7 +203,8 @@ fn deployments(snapshot: Snapshot<'_>) -> Vec<String> {
                 let mut names = vec![k8s.name.clone()];
                 names.extend(k8s.init.iter().map(|i| crate::model::init_job_name(&k8s.name, &i.name)));
                 for file in &snapshot.plan.files {
-                    let Some(object) = file.path.as_str().strip_prefix("k8s/") else { continue };
+                    let Ok(object) = file.path.strip_prefix(&model.layout.kubernetes) else { continue };
+                    let object = object.as_str();
                     let object = object.strip_prefix("patches/").unwrap_or(object);
                     if names
                         .iter()

@@ -52,9 +52,9 @@ fn section(out: &mut String, title: &str) {
     let _ = writeln!(out, "\n{title}:");
 }
 
-/// A path of the output folder as the project root sees it, when the plan has it.
-fn output_file(model: &Model, plan: &Plan, path: &Utf8Path) -> Option<String> {
-    plan.get(path.as_str()).map(|_| model.project.output.join(path).into_string())
+/// A planned path (relative to the project root), when the plan has it.
+fn output_file(plan: &Plan, path: &Utf8Path) -> Option<String> {
+    plan.get(path.as_str()).map(|_| path.to_string())
 }
 
 fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &mut String) {
@@ -107,10 +107,10 @@ fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &m
     }
 
     section(out, "artifacts");
-    match output_file(model, plan, &dockerfile_path(image)) {
+    match output_file(plan, &model.layout.docker.join(dockerfile_path(image))) {
         Some(path) => {
             let _ = writeln!(out, "  Dockerfile      {path}");
-            if let Some(base) = output_file(model, plan, &base_dockerfile_path()) {
+            if let Some(base) = output_file(plan, &model.layout.docker.join(base_dockerfile_path())) {
                 let _ = writeln!(out, "  base Dockerfile {base}");
             }
             let _ = writeln!(out, "  repository      {}", model.qualified(&model.repository_name(image)));
@@ -123,8 +123,7 @@ fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &m
         let _ = writeln!(
             out,
             "  workflow        {} (matrix entry name: {})",
-            model.project.output.join(crate::plan::workflow::WORKFLOW_PATH),
-            image.name.value
+            model.layout.workflow, image.name.value
         );
     }
 
@@ -151,7 +150,7 @@ fn service_facts(model: &Model, plan: &Plan, id: usize, out: &mut String) {
             out,
             "  compose     service {} in {} (profiles: {profiles}), with its dev and prod overrides",
             service.name.value,
-            model.project.output.join(crate::plan::compose::BASE_FILE)
+            model.layout.compose.join(crate::plan::compose::BASE_FILE)
         );
     }
     let Some(k8s) = &service.k8s else { return };
@@ -169,12 +168,12 @@ fn service_facts(model: &Model, plan: &Plan, id: usize, out: &mut String) {
     // The service's objects as the plan lays them out: its own, then its init Jobs.
     let mut names = vec![k8s.name.clone()];
     names.extend(k8s.init.iter().filter(|i| i.job).map(|i| crate::model::init_job_name(&k8s.name, &i.name)));
-    let dir = Utf8Path::new(crate::plan::kubernetes::DIR);
+    let dir = &model.layout.kubernetes;
     let objects = objects(model);
     let files: Vec<String> = names
         .iter()
         .flat_map(|name| objects.iter().filter(move |o| &o.name == name && o.kind != ObjectKind::Namespace))
-        .filter_map(|o| output_file(model, plan, &dir.join(o.kind.file_name(&o.name))))
+        .filter_map(|o| output_file(plan, &dir.join(o.kind.file_name(&o.name))))
         .collect();
     for file in files {
         let _ = writeln!(out, "  kubernetes  {file}");

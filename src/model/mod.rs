@@ -21,6 +21,8 @@ pub type ImageId = usize;
 pub struct Model {
     pub project: Project,
     pub targets: Targets,
+    /// Where each target's files go.
+    pub layout: Layout,
     /// In config order.
     pub groups: Vec<Group>,
     pub base: BaseImage,
@@ -108,6 +110,75 @@ pub struct Project {
     pub uid: u32,
 }
 
+/// Where each target's files go, relative to the project root (the folder of the config
+/// file): inside the output folder by default, or where the target's `path=` says, so that
+/// a file lands where its tool reads it (`.github/workflows/build.yml`). Every planned path
+/// is relative to the project root; the output folder holds the manifest.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The output folder (the project's `output`): the manifest, the journal, the lock.
+    pub output: Utf8PathBuf,
+    /// The folder of the requirements files.
+    pub requirements: Utf8PathBuf,
+    /// The folder of `docker-compose{,.dev,.prod}.yml`.
+    pub compose: Utf8PathBuf,
+    /// The folder holding `compose/dockerfiles/` and `scripts/` (always the output folder).
+    pub docker: Utf8PathBuf,
+    /// The folder of the Kubernetes manifests (`<output>/k8s`).
+    pub kubernetes: Utf8PathBuf,
+    /// The workflow file (`<output>/.github/workflows/build.yml`).
+    pub workflow: Utf8PathBuf,
+    /// The `pyproject.toml` of the dependency groups.
+    pub dependency_groups: Utf8PathBuf,
+    /// The targets given a `path=`, with the span of that value (for diagnostics about
+    /// where their files land).
+    pub placed: Vec<(TargetKind, SourceSpan)>,
+}
+
+impl Layout {
+    /// The folder (or file) of one target.
+    pub fn of(&self, target: TargetKind) -> &Utf8PathBuf {
+        match target {
+            TargetKind::Requirements => &self.requirements,
+            TargetKind::Compose => &self.compose,
+            TargetKind::Docker => &self.docker,
+            TargetKind::Kubernetes => &self.kubernetes,
+            TargetKind::GithubWorkflow => &self.workflow,
+            TargetKind::DependencyGroups => &self.dependency_groups,
+        }
+    }
+
+    /// The span of a target's `path=`, when it has one.
+    pub fn placed_span(&self, target: TargetKind) -> Option<SourceSpan> {
+        self.placed.iter().find(|(t, _)| *t == target).map(|(_, span)| *span)
+    }
+}
+
+/// The artifact families, as `targets` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TargetKind {
+    Requirements,
+    Compose,
+    Docker,
+    Kubernetes,
+    GithubWorkflow,
+    DependencyGroups,
+}
+
+impl TargetKind {
+    /// The node's name in `targets`.
+    pub fn node_name(self) -> &'static str {
+        match self {
+            TargetKind::Requirements => "requirements",
+            TargetKind::Compose => "compose",
+            TargetKind::Docker => "docker",
+            TargetKind::Kubernetes => "kubernetes",
+            TargetKind::GithubWorkflow => "github-workflow",
+            TargetKind::DependencyGroups => "dependency-groups",
+        }
+    }
+}
+
 /// Which artifact families to render, with their settings.
 #[derive(Debug, Clone)]
 pub struct Targets {
@@ -122,20 +193,13 @@ pub struct Targets {
 /// `pyproject.toml` with a PEP 735 `[dependency-groups]` table: the groups for tools that
 /// read dependency groups (`uv`, `pip --group`). See docs/dependency-groups.md.
 #[derive(Debug, Clone)]
-pub struct DependencyGroupsTarget {
-    /// Folder inside the output folder; empty = the output folder itself.
-    pub dir: Utf8PathBuf,
-}
+pub struct DependencyGroupsTarget {}
 
 impl DependencyGroupsTarget {
     /// The file name is fixed: pip's `--group` refuses a path whose file is not named
-    /// `pyproject.toml`, and uv's `--group` reads `pyproject.toml` files.
+    /// `pyproject.toml`, and uv's `--group` reads `pyproject.toml` files. Where the file
+    /// goes is [`Layout::dependency_groups`].
     pub const FILE_NAME: &'static str = "pyproject.toml";
-
-    /// Path of the file, relative to the output folder.
-    pub fn path(&self) -> Utf8PathBuf {
-        self.dir.join(Self::FILE_NAME)
-    }
 }
 
 /// `.github/workflows/build.yml`: builds the base image and every image in CI, pushing them
@@ -196,10 +260,7 @@ pub struct PypiCache {
 }
 
 #[derive(Debug, Clone)]
-pub struct RequirementsTarget {
-    /// Folder inside the output folder.
-    pub dir: Utf8PathBuf,
-}
+pub struct RequirementsTarget {}
 
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -318,6 +379,14 @@ pub struct Service {
 pub struct Port {
     pub container: u16,
     pub host: Option<u16>,
+    /// The host address a published port binds to: loopback unless `host-ip` says
+    /// otherwise, so a development database is not reachable from the network by accident.
+    pub host_ip: std::net::IpAddr,
+}
+
+impl Port {
+    /// The loopback address every published port binds to by default.
+    pub const DEFAULT_HOST_IP: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 }
 
 #[derive(Debug, Clone)]

@@ -171,17 +171,19 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
             "requirements" => {
                 let mut view = NodeView::new(ctx, child);
                 let dir = view.prop_text(ctx, "dir");
+                let path = view.prop_text(ctx, "path");
                 ctx.no_children(child);
                 view.finish(ctx);
-                decl.requirements = Some(RequirementsTargetDecl { span: child.span(), dir });
+                decl.requirements = Some(RequirementsTargetDecl { span: child.span(), path, dir });
             }
             "compose" => {
                 let mut view = NodeView::new(ctx, child);
                 let pypi_cache = view.prop_text(ctx, "pypi-cache");
                 let pypi_index = view.prop_text(ctx, "pypi-index");
+                let path = view.prop_text(ctx, "path");
                 ctx.no_children(child);
                 view.finish(ctx);
-                decl.compose = Some(ComposeTargetDecl { span: child.span(), pypi_cache, pypi_index });
+                decl.compose = Some(ComposeTargetDecl { span: child.span(), path, pypi_cache, pypi_index });
             }
             "docker" => {
                 let mut view = NodeView::new(ctx, child);
@@ -197,9 +199,10 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
             "dependency-groups" => {
                 let mut view = NodeView::new(ctx, child);
                 let dir = view.prop_text(ctx, "dir");
+                let path = view.prop_text(ctx, "path");
                 ctx.no_children(child);
                 view.finish(ctx);
-                decl.dependency_groups = Some(DependencyGroupsTargetDecl { span: child.span(), dir });
+                decl.dependency_groups = Some(DependencyGroupsTargetDecl { span: child.span(), path, dir });
             }
             _ => ctx.unknown_node(child, "`targets`", KNOWN),
         }
@@ -211,10 +214,12 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
 fn kubernetes_target(ctx: &mut Ctx, node: &KdlNode) -> KubernetesTargetDecl {
     const KNOWN: &[&str] = &["namespace", "tag", "min-version", "patch"];
     const SINGLE: &[&str] = &["namespace", "tag", "min-version"];
-    let view = NodeView::new(ctx, node);
+    let mut view = NodeView::new(ctx, node);
+    let path = view.prop_text(ctx, "path");
     view.finish(ctx);
     let mut decl = KubernetesTargetDecl {
         span: node.span(),
+        path,
         namespace: None,
         tag: None,
         min_version: None,
@@ -394,10 +399,12 @@ fn patch_value(ctx: &mut Ctx, node: &KdlNode) -> Option<PatchValue> {
 fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
     const KNOWN: &[&str] =
         &["branches", "pull-request-branches", "pin-actions", "build-affected", "registry"];
-    let view = NodeView::new(ctx, node);
+    let mut view = NodeView::new(ctx, node);
+    let path = view.prop_text(ctx, "path");
     view.finish(ctx);
     let mut decl = GithubWorkflowTargetDecl {
         span: node.span(),
+        path,
         branches: Vec::new(),
         pull_request_branches: Vec::new(),
         pin_actions: None,
@@ -783,10 +790,11 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
                 let mut view = NodeView::new(ctx, child);
                 let container = view.arg_uint::<u16>(ctx, "a container port");
                 let host = view.prop_uint::<u16>(ctx, "host");
+                let host_ip = view.prop_text(ctx, "host-ip");
                 ctx.no_children(child);
                 view.finish(ctx);
                 if let Some(container) = container {
-                    decl.ports.push(PortDecl { span: child.span(), container, host });
+                    decl.ports.push(PortDecl { span: child.span(), container, host, host_ip });
                 }
             }
             "env" => env(ctx, child, &mut decl.env),

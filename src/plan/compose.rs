@@ -202,7 +202,7 @@ struct Compose<'a> {
     /// The build of each image (same order as `model.images`): the same Dockerfile, stage,
     /// tags and arguments as the build scripts.
     builds: Vec<Build>,
-    /// From the compose files' folder (the output folder) back to the project root.
+    /// From the compose files' folder back to the project root.
     up: String,
     /// Profiles of each service after closing over `depends-on`; `None` = always on.
     profiles: Vec<Option<Vec<String>>>,
@@ -210,7 +210,7 @@ struct Compose<'a> {
 
 impl<'a> Compose<'a> {
     fn new(model: &'a Model, target: &'a ComposeTarget) -> Self {
-        let depth = model.project.output.components().count();
+        let depth = model.layout.compose.components().count();
         let up = if depth == 0 { ".".to_owned() } else { vec![".."; depth].join("/") };
         // One lookup table, not a search per image: projects have thousands of images.
         let mut by_dockerfile: std::collections::HashMap<camino::Utf8PathBuf, builds::Build> =
@@ -368,7 +368,7 @@ impl<'a> Compose<'a> {
                 .ports
                 .iter()
                 .filter_map(|p| {
-                    p.host.map(|host| yaml_scalar(&format!("{host}:{}", p.container)).into_owned())
+                    p.host.map(|host| yaml_scalar(&published(p.host_ip, host, p.container)).into_owned())
                 })
                 .collect(),
             expose: service
@@ -604,5 +604,14 @@ fn effective_profiles(model: &Model) -> Vec<Option<Vec<String>>> {
         if !changed {
             return profiles;
         }
+    }
+}
+
+/// A published port in Compose's short syntax, bound to one host address:
+/// `127.0.0.1:5432:5432`, `[::1]:5432:5432`.
+fn published(ip: std::net::IpAddr, host: u16, container: u16) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => format!("{v4}:{host}:{container}"),
+        std::net::IpAddr::V6(v6) => format!("[{v6}]:{host}:{container}"),
     }
 }

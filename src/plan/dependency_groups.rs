@@ -30,12 +30,11 @@ struct GroupEntry {
 pub(super) fn plan(
     model: &Model,
     context: &PlanContext,
-    target: &DependencyGroupsTarget,
+    _: &DependencyGroupsTarget,
     planner: &mut Planner,
 ) -> Result<(), PlanError> {
-    let path = target.path();
-    // Paths in generated files name the configured output folder (also under `--out`).
-    let from_project = model.project.output.join(&path);
+    // The usage lines name the file from the project root, where the commands run.
+    let path = &model.layout.dependency_groups;
     let groups = model
         .groups
         .iter()
@@ -66,8 +65,8 @@ pub(super) fn plan(
         example: model
             .groups
             .last()
-            .map(|g| toml_comment(&shell_word(&format!("{from_project}:{}", g.name.value))).into_owned()),
+            .map(|g| toml_comment(&shell_word(&format!("{path}:{}", g.name.value))).into_owned()),
         groups,
     };
-    planner.render(path, &file, FileMode::Regular)
+    planner.render(DependencyGroupsTarget::FILE_NAME, &file, FileMode::Regular)
 }

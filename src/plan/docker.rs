@@ -245,7 +245,7 @@ fn requirements_source(model: &Model, group: usize, path: &Utf8Path) -> Result<S
     let file = layout::requirements_path(model, group).ok_or_else(|| {
         error(path, "the docker target needs the requirements target (resolve checks this)")
     })?;
-    Ok(model.project.output.join(file).into_string())
+    Ok(file.into_string())
 }
 
 fn requirements_target(model: &Model, group: usize) -> String {

@@ -58,16 +58,16 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
         if !inputs.iter().any(|i: &Input| i.planned.as_ref() == Some(&planned)) {
             inputs.push(Input {
                 kind: InputKind::Generated,
-                path: clean(model.project.output.join(&planned).as_str()),
+                path: clean(planned.as_str()),
                 planned: Some(planned),
             });
         }
     };
     // The shared base image is built first and every image starts from it.
-    let base = base_dockerfile_path();
+    let base = model.layout.docker.join(base_dockerfile_path());
     generated(&mut inputs, Utf8PathBuf::from(format!("{base}.dockerignore")));
     generated(&mut inputs, base);
-    let own = dockerfile_path(image);
+    let own = model.layout.docker.join(dockerfile_path(image));
     generated(&mut inputs, Utf8PathBuf::from(format!("{own}.dockerignore")));
     generated(&mut inputs, own);
     for group in model.base.closure.iter().chain(&image.closure) {

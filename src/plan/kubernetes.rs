@@ -23,10 +23,8 @@ use crate::rules::k8s_objects::{
 use crate::rules::names::dns_name;
 use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
 
-/// The folder of every manifest, inside the output folder.
-pub(crate) const DIR: &str = "k8s";
 const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
-/// The folder of the patch files, inside `k8s/`.
+/// The folder of the patch files, inside the manifests' folder.
 const PATCH_DIR: &str = "patches";
 
 /// The extended resource of NVIDIA's device plugin.
@@ -232,7 +230,7 @@ pub(super) fn plan(
     let mut resources: Vec<String> = vec![namespace_file.clone()];
     let mut render =
         |file: String, template: &dyn DynTemplate, planner: &mut Planner| -> Result<(), PlanError> {
-            template.render_into(planner, format!("{DIR}/{file}"))?;
+            template.render_into(planner, file.clone())?;
             resources.push(file);
             Ok(())
         };
@@ -308,15 +306,11 @@ pub(super) fn plan(
         name: yaml_scalar(&target.namespace).into_owned(),
         labels: kube.namespace_labels(),
     };
-    planner.render(format!("{DIR}/{namespace_file}"), &namespace, FileMode::Regular)?;
+    planner.render(namespace_file, &namespace, FileMode::Regular)?;
     let mut patches = Vec::new();
     for patch in &target.patches {
         let file = format!("{PATCH_DIR}/{}.{}.yaml", patch.name, patch.kind.word());
-        planner.render(
-            format!("{DIR}/{file}"),
-            &patch_file(&config_name, target, patch),
-            FileMode::Regular,
-        )?;
+        planner.render(file.clone(), &patch_file(&config_name, target, patch), FileMode::Regular)?;
         patches.push(yaml_scalar(&file).into_owned());
     }
     let kustomization = KustomizationFile {
@@ -331,7 +325,7 @@ pub(super) fn plan(
             .map(|repository| (yaml_scalar(&repository).into_owned(), yaml_scalar(&target.tag).into_owned()))
             .collect(),
     };
-    planner.render(format!("{DIR}/{KUSTOMIZATION_FILE}"), &kustomization, FileMode::Regular)?;
+    planner.render(KUSTOMIZATION_FILE, &kustomization, FileMode::Regular)?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ pub(crate) mod workflow;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::Serialize;
 
-use crate::model::Model;
+use crate::model::{Model, TargetKind};
 
 /// The layout of generated files is [`crate::rules::layout`]'s; re-exported here, where
 /// the files are made.
@@ -39,19 +39,24 @@ impl FileMode {
     }
 }
 
-/// One file the plan wants on disk, relative to the output folder.
+/// One file the plan wants on disk, relative to the project root (the folder of the config).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedFile {
     /// Relative, `/`-separated, never `..`.
     pub path: Utf8PathBuf,
     pub bytes: Vec<u8>,
     pub mode: FileMode,
+    /// The target that renders it.
+    pub target: TargetKind,
 }
 
-/// Every generated file, sorted by path.
+/// Every generated file, sorted by path, and the output folder that holds the manifest.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub files: Vec<PlannedFile>,
+    /// The output folder, relative to the project root (empty: the root itself). The
+    /// manifest, the journal and the lock live there.
+    pub output: Utf8PathBuf,
 }
 
 impl Plan {
@@ -86,14 +91,48 @@ impl std::fmt::Display for PlanError {
 
 impl std::error::Error for PlanError {}
 
-/// Collects files from each renderer.
+/// Why no plan was made.
+#[derive(Debug)]
+pub enum PlanFailure {
+    /// A renderer failed: a bug.
+    Render(PlanError),
+    /// Two targets put a file at the same path: the config's `path=` values are to blame,
+    /// and the driver reports it as a diagnostic at them.
+    Collision { path: Utf8PathBuf, targets: [TargetKind; 2] },
+}
+
+impl From<PlanError> for PlanFailure {
+    fn from(error: PlanError) -> Self {
+        PlanFailure::Render(error)
+    }
+}
+
+/// Collects files from each renderer. A renderer names its files relative to its target's
+/// folder ([`crate::model::Layout::of`]; a one-file target's folder is its file's parent):
+/// the planner places them, so no renderer decides where its target lives.
 pub(crate) struct Planner {
     files: Vec<PlannedFile>,
+    /// The folder of the target being planned, relative to the project root.
+    folder: Utf8PathBuf,
+    target: TargetKind,
 }
 
 impl Planner {
     pub(crate) fn add(&mut self, path: impl Into<Utf8PathBuf>, text: String, mode: FileMode) {
-        self.files.push(PlannedFile { path: path.into(), bytes: text.into_bytes(), mode });
+        let path = self.folder.join(path.into());
+        self.files.push(PlannedFile { path, bytes: text.into_bytes(), mode, target: self.target });
+    }
+
+    /// Plans the next target's files into its folder.
+    fn enter(&mut self, model: &Model, target: TargetKind) {
+        let place = model.layout.of(target);
+        self.folder = match target {
+            TargetKind::GithubWorkflow | TargetKind::DependencyGroups => {
+                place.parent().map(Utf8Path::to_owned).unwrap_or_default()
+            }
+            _ => place.clone(),
+        };
+        self.target = target;
     }
 
     /// Renders an askama template into a file, normalising the ending to exactly one `\n`.
@@ -104,8 +143,9 @@ impl Planner {
         mode: FileMode,
     ) -> Result<(), PlanError> {
         let path = path.into();
-        let mut text =
-            template.render().map_err(|e| PlanError { path: path.clone(), message: e.to_string() })?;
+        let mut text = template
+            .render()
+            .map_err(|e| PlanError { path: self.folder.join(&path), message: e.to_string() })?;
         let trimmed = text.trim_end_matches('\n').len();
         text.truncate(trimmed);
         text.push('\n');
@@ -115,31 +155,44 @@ impl Planner {
 }
 
 /// Plans every artifact of the model's targets.
-pub fn plan(model: &Model, context: &PlanContext) -> Result<Plan, PlanError> {
-    let mut planner = Planner { files: Vec::new() };
+pub fn plan(model: &Model, context: &PlanContext) -> Result<Plan, PlanFailure> {
+    let mut planner =
+        Planner { files: Vec::new(), folder: Utf8PathBuf::new(), target: TargetKind::Requirements };
     if let Some(target) = &model.targets.requirements {
+        planner.enter(model, TargetKind::Requirements);
         requirements::plan(model, context, target, &mut planner)?;
     }
     if let Some(target) = &model.targets.compose {
+        planner.enter(model, TargetKind::Compose);
         compose::plan(model, context, target, &mut planner)?;
     }
     if let Some(target) = &model.targets.docker {
+        planner.enter(model, TargetKind::Docker);
         docker::plan(model, context, target, &mut planner)?;
     }
     if let Some(target) = &model.targets.kubernetes {
+        planner.enter(model, TargetKind::Kubernetes);
         kubernetes::plan(model, context, target, &mut planner)?;
     }
     if let Some(target) = &model.targets.github_workflow {
+        planner.enter(model, TargetKind::GithubWorkflow);
         workflow::plan(model, context, target, &mut planner)?;
     }
     if let Some(target) = &model.targets.dependency_groups {
+        planner.enter(model, TargetKind::DependencyGroups);
         dependency_groups::plan(model, context, target, &mut planner)?;
     }
     let mut files = planner.files;
+    // Stable: of two files at one path, the first planned comes first.
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    debug_assert!(files.windows(2).all(|w| w[0].path != w[1].path), "two renderers planned the same path");
+    if let Some(pair) = files.windows(2).find(|w| w[0].path == w[1].path) {
+        return Err(PlanFailure::Collision {
+            path: pair[0].path.clone(),
+            targets: [pair[0].target, pair[1].target],
+        });
+    }
     debug_assert!(files.iter().all(|f| is_safe_relative(&f.path)));
-    Ok(Plan { files })
+    Ok(Plan { files, output: model.layout.output.clone() })
 }
 
 /// A planned path must stay inside the output folder.

@@ -20,7 +20,7 @@ struct GroupFile<'a> {
 pub(super) fn plan(
     model: &Model,
     context: &PlanContext,
-    target: &RequirementsTarget,
+    _: &RequirementsTarget,
     planner: &mut Planner,
 ) -> Result<(), PlanError> {
     for (id, group) in model.groups.iter().enumerate() {
@@ -31,7 +31,7 @@ pub(super) fn plan(
             includes: group.includes.iter().map(|i| file_name(model, i.value)).collect(),
             requires: group.requires.iter().map(|r| r.line.as_str()).collect(),
         };
-        planner.render(target.dir.join(file_name(model, id)), &file, FileMode::Regular)?;
+        planner.render(file_name(model, id), &file, FileMode::Regular)?;
     }
     Ok(())
 }

@@ -91,7 +91,9 @@ pub(super) fn target(
             return None;
         };
         let service = &config.services[id];
-        let Some(host) = service.ports.iter().find_map(|p| p.host.as_ref()) else {
+        let Some((host, host_ip)) =
+            service.ports.iter().find_map(|p| p.host.as_ref().map(|h| (h, p.host_ip.as_ref())))
+        else {
             diagnostics.push(
                 Diagnostic::error(
                     Code::PypiCachePort,
@@ -109,7 +111,16 @@ pub(super) fn target(
             return None;
         };
         let path = decl.pypi_index.as_ref().map_or(DEFAULT_PYPI_INDEX, |p| p.value.as_str());
-        Some(PypiCache { service: id, index_url: format!("http://localhost:{}{path}", host.value) })
+        // The mirror is reached on the host address its port binds to: loopback (the
+        // default) and every interface are `localhost` for a build on the host network.
+        let address = match host_ip.and_then(|ip| ip.value.parse::<std::net::IpAddr>().ok()) {
+            Some(ip) if !ip.is_loopback() && !ip.is_unspecified() => match ip {
+                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+                std::net::IpAddr::V4(v4) => v4.to_string(),
+            },
+            _ => "localhost".to_owned(),
+        };
+        Some(PypiCache { service: id, index_url: format!("http://{address}:{}{path}", host.value) })
     });
     Some(ComposeTarget { pypi_cache })
 }

@@ -9,28 +9,17 @@
 
 use std::collections::HashMap;
 
-use camino::Utf8PathBuf;
-
-use super::names;
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::DependencyGroupsTarget;
 use crate::rules::names::dns_name;
-use crate::rules::paths::clean_relative;
 
 /// Resolves `targets { dependency-groups … }`. `None` when the target is off, which it is
 /// unless listed.
 pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<DependencyGroupsTarget> {
-    let decl = config.targets.as_ref()?.dependency_groups.as_ref()?;
-    if let Some(d) =
-        decl.dir.as_ref().and_then(|dir| names::check_relative_path("dependency-groups folder", dir))
-    {
-        diagnostics.push(d);
-    }
+    config.targets.as_ref()?.dependency_groups.as_ref()?;
     check_names(config, diagnostics);
-    Some(DependencyGroupsTarget {
-        dir: Utf8PathBuf::from(decl.dir.as_ref().map(|d| clean_relative(&d.value)).unwrap_or_default()),
-    })
+    Some(DependencyGroupsTarget {})
 }
 
 /// PEP 503 normalisation, which PEP 735 prescribes for group names: `Api__X.y` → `api-x-y`.

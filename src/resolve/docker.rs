@@ -668,7 +668,6 @@ impl<'a> Ignore<'a> {
         groups.dedup();
         for group in groups {
             let Some(path) = requirements_path(model, group) else { continue };
-            let path = model.project.output.join(path);
             let verdict = self.rules.verdict(path.as_str());
             if !verdict.excluded {
                 continue;

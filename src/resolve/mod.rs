@@ -9,6 +9,7 @@ mod hatches;
 mod k8s_patch;
 mod kubernetes;
 mod names;
+mod placement;
 mod programs;
 mod workflow;
 
@@ -115,6 +116,11 @@ impl Resolver<'_> {
         let config = self.config;
         let project = self.project();
         let targets = self.targets();
+        let layout = placement::layout(
+            config,
+            &project.as_ref().map_or_else(|| Utf8PathBuf::from("generated"), |p| p.output.clone()),
+            self.diagnostics,
+        );
 
         let group_names: Vec<&Text> = config.groups.iter().map(|g| &g.name).collect();
         let group_index = index_names("group", &group_names, self.diagnostics);
@@ -222,6 +228,7 @@ impl Resolver<'_> {
                 dependency_groups: dependency_groups_target,
                 ..targets
             },
+            layout,
             groups: resolved.groups,
             group_rank: resolved.rank,
             base,
@@ -378,21 +385,10 @@ impl Resolver<'_> {
     }
 
     fn targets(&mut self) -> Targets {
-        let requirements_dir = |decl: Option<&RequirementsTargetDecl>, diagnostics: &mut Diagnostics| {
-            let dir = decl.and_then(|d| d.dir.as_ref());
-            if let Some(d) = dir.and_then(|dir| names::check_relative_path("requirements folder", dir)) {
-                diagnostics.push(d);
-            }
-            RequirementsTarget {
-                dir: Utf8PathBuf::from(
-                    dir.map_or_else(|| "requirements".to_owned(), |d| clean_relative(&d.value)),
-                ),
-            }
-        };
         match &self.config.targets {
             // No `targets` node: every artifact family, with its defaults.
             None => Targets {
-                requirements: Some(requirements_dir(None, self.diagnostics)),
+                requirements: Some(RequirementsTarget {}),
                 compose: None,
                 docker: None,
                 kubernetes: None,
@@ -421,10 +417,7 @@ impl Resolver<'_> {
                     );
                 }
                 Targets {
-                    requirements: decl
-                        .requirements
-                        .as_ref()
-                        .map(|r| requirements_dir(Some(r), self.diagnostics)),
+                    requirements: decl.requirements.as_ref().map(|_| RequirementsTarget {}),
                     compose: None,
                     docker: None,
                     kubernetes: None,
@@ -433,6 +426,42 @@ impl Resolver<'_> {
                 }
             }
         }
+    }
+
+    /// The checked `host-ip` of a port, or the loopback default.
+    fn host_ip(&mut self, port: &PortDecl) -> std::net::IpAddr {
+        let Some(text) = &port.host_ip else { return Port::DEFAULT_HOST_IP };
+        let Ok(ip) = text.value.parse::<std::net::IpAddr>() else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{}` is not an IP address", text.value.escape_debug()),
+                    text.span,
+                    "expected an IPv4 or IPv6 address",
+                )
+                .with_help(
+                    "write the host address to bind, e.g. host-ip=\"0.0.0.0\" (every interface) or \
+                     host-ip=\"127.0.0.1\" (the default)",
+                ),
+            );
+            return Port::DEFAULT_HOST_IP;
+        };
+        if port.host.is_none() {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::MissingProperty,
+                    "`host-ip` binds a published port, but this port is not published",
+                    text.span,
+                    "no `host=`",
+                )
+                .with_help(format!(
+                    "publish the port on the host with `host=`, e.g. `port {0} host={0} host-ip=\"{ip}\"`, \
+                     or remove `host-ip`",
+                    port.container.value
+                )),
+            );
+        }
+        ip
     }
 
     fn check_images(&mut self) {
@@ -657,7 +686,11 @@ impl Resolver<'_> {
                 ports: decl
                     .ports
                     .iter()
-                    .map(|p| Port { container: p.container.value, host: p.host.as_ref().map(|h| h.value) })
+                    .map(|p| Port {
+                        container: p.container.value,
+                        host: p.host.as_ref().map(|h| h.value),
+                        host_ip: self.host_ip(p),
+                    })
                     .collect(),
                 env: env(&decl.env),
                 env_secrets: env_secrets(&decl.env_secrets),

@@ -21,8 +21,8 @@ pub fn base_dockerfile_path() -> Utf8PathBuf {
 /// requirements target is on. The one place that lays these files out: the Dockerfiles
 /// copy them, the build inputs list them, resolve checks `.dockerignore` against them.
 pub fn requirements_path(model: &Model, group: GroupId) -> Option<Utf8PathBuf> {
-    let target = model.targets.requirements.as_ref()?;
-    Some(target.dir.join(requirements_file_name(model, group)))
+    model.targets.requirements.as_ref()?;
+    Some(model.layout.requirements.join(requirements_file_name(model, group)))
 }
 
 /// `<group>.txt`: also what a `-r` line names (the files sit side by side).
