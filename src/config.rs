@@ -97,6 +97,22 @@ pub struct GithubWorkflowTargetDecl {
     pub build_affected: Option<Spanned<bool>>,
     /// The registry host to push to when the project names no registry (`ghcr.io`).
     pub registry: Option<Text>,
+    /// A job that fails when the committed output is not what the config renders.
+    pub drift_check: Option<Spanned<bool>>,
+    /// `timeout-minutes build=… drift=… changes=…`: each job's `timeout-minutes`.
+    pub timeout_minutes: Option<TimeoutMinutesDecl>,
+}
+
+/// `timeout-minutes build=60 drift=30 changes=10`: minutes per kind of job, each optional.
+#[derive(Debug, Clone)]
+pub struct TimeoutMinutesDecl {
+    pub span: SourceSpan,
+    /// The jobs that build images (`base`, `images`).
+    pub build: Option<Spanned<u32>>,
+    /// The `drift` job.
+    pub drift: Option<Spanned<u32>>,
+    /// The `changes` job of `build-affected`.
+    pub changes: Option<Spanned<u32>>,
 }
 
 /// `kubernetes { namespace …; tag …; min-version "1.25" }`: the manifests under `k8s/`.

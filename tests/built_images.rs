@@ -26,16 +26,38 @@ fn copy_fixture(to: &Path) {
     fs::copy(from.join("app/main.py"), to.join("app/main.py")).unwrap();
 }
 
-fn build(project: &Path, path: &str) -> String {
-    let output = support::docker::build_script(project, path);
-    let log = support::docker::text(&output);
+/// Runs the generated script; returns its own output and the log of image `hello`.
+fn build(project: &Path, path: &str) -> (String, String) {
+    let logs = project.join("build-logs");
+    let output = support::docker::build_script_logging(project, path, &logs);
+    let mut log = support::docker::text(&output);
+    for image in ["hello", "greet"] {
+        let text = fs::read_to_string(logs.join(format!("{image}.log"))).unwrap_or_default();
+        log.push_str(&format!("\n--- {image}.log\n{text}"));
+    }
     assert!(
         output.status.success(),
         "generated/scripts/docker-build.sh failed ({}):\n{}",
         output.status,
         support::docker::tail(log.as_bytes(), 60)
     );
-    log
+    let script = support::docker::text(&output);
+    (script, log)
+}
+
+/// The lines of the script's own output that say a build starts or ends, in order:
+/// `[hh:mm:ss] start NAME …` / `[hh:mm:ss] done NAME in N s`, as (event, name).
+fn events(script: &str) -> Vec<(String, String)> {
+    script
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix('[')?.split_once("] ")?.1;
+            let mut words = rest.split_whitespace();
+            let event = words.next()?;
+            let name = words.next()?;
+            matches!(event, "start" | "done" | "FAILED").then(|| (event.to_owned(), name.to_owned()))
+        })
+        .collect()
 }
 
 fn run_image(path: &str) -> String {
@@ -57,10 +79,29 @@ fn the_generated_build_script_builds_images_that_run() {
     let rendered = support::run_in(project.path(), &["render"]);
     assert!(rendered.status.success(), "render: {}", support::stderr(&rendered));
 
-    let log = build(project.path(), &path);
-    for step in ["[1/3] base-builder", "[2/3] base-runtime", "[3/3] hello", "Built 3 images."] {
-        assert!(log.contains(step), "the build log lacks {step:?}:\n{log}");
+    let (script, _) = build(project.path(), &path);
+    // The base stages build once, one after the other, before any image; then both images
+    // build at the same time: each starts before either ends. Each build says how long it took.
+    let events = events(&script);
+    let order: Vec<String> = events.iter().map(|(e, n)| format!("{e} {n}")).collect();
+    assert_eq!(
+        order[..4],
+        ["start base-builder", "done base-builder", "start base-runtime", "done base-runtime"],
+        "{script}"
+    );
+    let mut images: Vec<&str> = order[4..6].iter().map(String::as_str).collect();
+    images.sort_unstable();
+    assert_eq!(images, ["start greet", "start hello"], "the images did not overlap:\n{script}");
+    let mut ends: Vec<&str> = order[6..].iter().map(String::as_str).collect();
+    ends.sort_unstable();
+    assert_eq!(ends, ["done greet", "done hello"], "{script}");
+    for name in ["base-builder", "base-runtime", "hello", "greet"] {
+        assert!(
+            script.lines().any(|l| l.contains(&format!("] done {name} in ")) && l.ends_with(" s")),
+            "no time for {name}:\n{script}"
+        );
     }
+    assert!(script.contains("Built 4 images in "), "{script}");
     let first = run_image(&path);
     // The venv came through COPY --from, the requirements of both groups are installed, the
     // image runs as the project uid, and its writable folder is writable by that user.
@@ -73,7 +114,7 @@ fn the_generated_build_script_builds_images_that_run() {
     let main = project.path().join("app/main.py");
     let code = fs::read_to_string(&main).unwrap() + "print(\"second build\")\n";
     fs::write(&main, code).unwrap();
-    let log = build(project.path(), &path);
+    let (_, log) = build(project.path(), &path);
     let second = run_image(&path);
     assert!(second.contains("second build"), "the rebuilt image runs old code:\n{second}\n{log}");
     // BuildKit's plain progress: `#N [builder 4/4] RUN … pip install --requirement …` and,
@@ -90,7 +131,9 @@ fn the_generated_build_script_builds_images_that_run() {
         "a code-only rebuild installed the requirements again ({step} not CACHED):\n{log}"
     );
 
-    for image in ["built-hello:latest", "built-base:latest", "built-base-builder:latest"] {
+    for image in
+        ["built-hello:latest", "built-greet:latest", "built-base:latest", "built-base-builder:latest"]
+    {
         let _ = Command::new("docker").args(["rmi", "--force", image]).env("PATH", &path).output();
     }
 }

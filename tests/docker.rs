@@ -994,35 +994,41 @@ fn unquote_bat(word: &str) -> String {
     inner.replace("%%", "%")
 }
 
-/// The `docker build` commands of a script: `echo <banner>` then `docker build` with one
-/// option per continuation line, ending with the context `.` (in the .sh: `. || fail '…'`,
-/// whose message is recorded as the build's failure).
+/// The `docker build` commands of a script, in order, with one option per continuation
+/// line, ending with the context `.`. In the .sh each build is a call
+/// `base_build NAME "$@" \` or `image NAME "$@" \`; in the .bat a `docker build` after
+/// `echo [%time%] start NAME` (the base stages) or the label `:image_NAME` (the images).
+/// The .bat's image builds redirect their log (`. >"…\NAME.log" 2>&1`).
 fn script_builds(text: &str, unquote: fn(&str) -> String) -> Vec<ScriptBuild> {
     let mut builds = Vec::new();
     let mut lines = text.lines().peekable();
-    let mut banner = String::new();
+    let mut name = String::new();
     while let Some(line) = lines.next() {
-        if let Some(echo) = line.strip_prefix("echo ") {
-            banner = unquote(echo);
+        if let Some(rest) = line.strip_prefix("echo [%time%] start ") {
+            name = rest.to_owned();
         }
-        if !line.starts_with("docker build") {
+        if let Some(rest) = line.strip_prefix(":image_") {
+            name = rest.to_owned();
+        }
+        let call = ["base_build ", "image "]
+            .iter()
+            .find_map(|f| line.strip_prefix(f))
+            .and_then(|rest| rest.strip_suffix(r#" "$@" \"#));
+        if let Some(call) = call {
+            name = call.to_owned();
+        } else if !line.starts_with("docker build") {
             continue;
         }
         let mut options = Vec::new();
         for option in lines.by_ref() {
             let option = option.trim().trim_end_matches(['\\', '^']).trim();
-            if option == "." {
-                break;
-            }
-            if let Some(failure) = option.strip_prefix(". || fail ") {
-                options.push(("fail".to_owned(), unquote(failure)));
+            if option == "." || option.starts_with(". >") {
                 break;
             }
             let (flag, value) = option.split_once(' ').expect("--flag value");
             options.push((flag.to_owned(), unquote(value)));
         }
-        let name = banner.split_once(' ').map(|(_, n)| n.to_owned()).unwrap_or_default();
-        builds.push(ScriptBuild { name, options });
+        builds.push(ScriptBuild { name: name.clone(), options });
     }
     builds
 }
@@ -1037,16 +1043,24 @@ fn build_scripts_build_base_then_every_image_with_matching_arguments() {
             gscgen::plan::FileMode::Executable
         );
         assert!(sh_text.contains("\nset -eu\n"), "stops at the first failure");
-        let mut sh = script_builds(&sh_text, unquote_sh);
-        // Every build that fails names its image on stderr before the script stops.
-        for build in &mut sh {
-            let failure = build.options.pop().expect("options");
-            assert_eq!(
-                failure,
-                ("fail".to_owned(), format!("error: {} failed to build; its log is above", build.name))
-            );
-        }
-        assert!(sh_text.contains("fail() {\n    echo \"$1\" >&2\n    exit 1\n}\n"), "{sh_text}");
+        let sh = script_builds(&sh_text, unquote_sh);
+        // A base stage runs in the foreground and stops the script, naming itself; each image
+        // runs in the background and is named with its log's end after the others finished.
+        assert!(
+            sh_text.contains("echo \"error: $name failed to build; its log is above\" >&2\n        exit 1")
+        );
+        assert!(sh_text.contains("    image_build \"$@\" &\n"), "{sh_text}");
+        assert!(sh_text.contains("\nwait\n"), "{sh_text}");
+        assert!(
+            sh_text
+                .contains("echo \"error: $name failed to build; the end of its log ($logs/$name.log):\" >&2"),
+            "{sh_text}"
+        );
+        let names: Vec<&str> = model.images.iter().map(|i| i.name.value.as_str()).collect();
+        assert!(
+            sh_text.contains(&format!("\nimages='{}'\nfor name in $images; do\n", names.join(" "))),
+            "{sh_text}"
+        );
         let bat_text = project.file("scripts/docker-build.bat");
         let bat = script_builds(&bat_text, unquote_bat);
         assert_eq!(sh, bat, "{}: .sh and .bat build the same", project.name);
@@ -1056,13 +1070,18 @@ fn build_scripts_build_base_then_every_image_with_matching_arguments() {
             "{}: the .bat stops after cd",
             project.name
         );
-        for build in &bat {
+        for build in &bat[..2] {
             let stop = format!(
                 "    .\nif errorlevel 1 (\n    echo error: {} failed to build; its log is above 1>&2\n    exit /b 1\n)\n",
                 build.name
             );
             assert!(bat_text.contains(&stop), "{}: the .bat stops after {}", project.name, build.name);
         }
+        for build in &bat[2..] {
+            let log = format!("    . >\"%GSCGEN_BUILD_LOGS%\\{}.log\" 2>&1\n", build.name);
+            assert!(bat_text.contains(&log), "{}: the .bat logs {} to a file", project.name, build.name);
+        }
+        assert!(bat_text.contains(&format!("for %%N in ({}) do (\n", names.join(" "))), "{bat_text}");
         let mut expected: Vec<String> = vec!["base-builder".into(), "base-runtime".into()];
         expected.extend(model.images.iter().map(|i| i.name.value.clone()));
         assert_eq!(sh.iter().map(|b| b.name.clone()).collect::<Vec<_>>(), expected, "{}", project.name);

@@ -172,7 +172,7 @@ fn the_generated_stack_builds_starts_healthy_and_serves_data_through_the_worker(
     let build = stack.build();
     assert_built(&build);
     let log = text(&build);
-    for step in ["base-builder", "base-runtime", "migrate", "worker", "api", "Built 5 images."] {
+    for step in ["base-builder", "base-runtime", "migrate", "worker", "api", "Built 5 images in "] {
         assert!(log.contains(step), "the build log lacks {step:?}:\n{}", tail(log.as_bytes(), 60));
     }
     eprintln!("stack: built in {:.1} s", started.elapsed().as_secs_f64());

@@ -660,6 +660,8 @@ fn permissions_are_minimal_per_job() {
             expected["packages"] = json!("write");
         }
         for (job, value) in jobs(&doc) {
+            // The drift job only reads the checkout: it never pushes.
+            let expected = if job == "drift" { json!({"contents": "read"}) } else { expected.clone() };
             assert_eq!(value["permissions"], expected, "{name}/{job}");
         }
         // Off GHCR, GITHUB_TOKEN is not the credential: repository secrets are.
@@ -773,27 +775,32 @@ fn unquote(word: &str) -> String {
     word.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')).unwrap_or(word).replace(r"'\''", "'")
 }
 
+/// The builds of the generated .sh: each a call `base_build NAME "$@" \` or
+/// `image NAME "$@" \`, one option per continuation line, ending with the context `.`.
 fn parse_script(text: &str) -> Vec<ScriptBuild> {
     let mut builds = Vec::new();
-    let mut banner = None;
     let mut current: Option<ScriptBuild> = None;
-    for line in text.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("echo ") {
-            let rest = unquote(rest);
-            if let Some((_, name)) = rest.split_once("] ") {
-                banner = Some(name.to_owned());
-            }
-        } else if line.starts_with("docker build ") {
+    for line in text.lines() {
+        let call = ["base_build ", "image "]
+            .iter()
+            .find_map(|f| line.strip_prefix(f))
+            .and_then(|rest| rest.strip_suffix(r#" "$@" \"#));
+        if let Some(name) = call {
             current = Some(ScriptBuild {
-                name: banner.take().expect("banner before each build"),
+                name: name.to_owned(),
                 file: String::new(),
                 target: String::new(),
                 tags: Vec::new(),
                 args: Vec::new(),
             });
-        } else if line == "." || line.starts_with(". || fail ") {
-            // The context ends the command; the script then names the build that failed.
-            builds.push(current.take().expect("a build ends with ."));
+            continue;
+        }
+        let line = line.trim();
+        if line == "." {
+            // The context ends the command.
+            if let Some(build) = current.take() {
+                builds.push(build);
+            }
         } else if let Some(build) = current.as_mut() {
             let option = line.trim_end_matches(" \\");
             let (flag, value) = option.split_once(' ').expect("--flag value");
@@ -1001,4 +1008,78 @@ fn without_the_target_no_workflow_is_rendered() {
     let text = fixture_text("single").replace("    github-workflow\n", "");
     let rendered = Rendered::new(&text);
     assert!(!rendered.path().exists());
+}
+
+// ---------------------------------------------------------------------------------------
+// Timeouts and the drift job
+// ---------------------------------------------------------------------------------------
+
+/// `timeout-minutes` of every job, by job id.
+fn timeouts(rendered: &Rendered) -> BTreeMap<String, u64> {
+    jobs(&rendered.yaml())
+        .iter()
+        .map(|(job, value)| {
+            let minutes =
+                value["timeout-minutes"].as_u64().unwrap_or_else(|| panic!("{job}: no timeout-minutes"));
+            (job.clone(), minutes)
+        })
+        .collect()
+}
+
+#[test]
+fn every_job_has_a_timeout() {
+    for name in FIXTURES {
+        let expected: BTreeMap<String, u64> = [("base", 60), ("drift", 30), ("images", 60)]
+            .map(|(k, v)| (k.to_owned(), v))
+            .into_iter()
+            .collect();
+        assert_eq!(timeouts(&Rendered::fixture(name)), expected, "{name}");
+    }
+    // Each kind of job has its own setting; the changes job of build-affected too.
+    let text = fixture_text("single").replace(
+        "    github-workflow\n",
+        "    github-workflow {\n        build-affected #true\n        timeout-minutes build=90 drift=15 changes=3\n    }\n",
+    );
+    let expected: BTreeMap<String, u64> = [("base", 90), ("changes", 3), ("drift", 15), ("images", 90)]
+        .map(|(k, v)| (k.to_owned(), v))
+        .into_iter()
+        .collect();
+    assert_eq!(timeouts(&Rendered::new(&text)), expected);
+}
+
+#[test]
+fn the_drift_job_runs_the_check_hook_with_pinned_pre_commit() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let doc = rendered.yaml();
+        let drift = &jobs(&doc)["drift"];
+        // It runs on every event, next to the builds: nothing waits for it, it waits for nothing.
+        assert!(drift.get("needs").is_none() && drift.get("if").is_none(), "{name}: {drift}");
+        let steps = steps(drift);
+        assert_eq!(steps.len(), 2, "{name}");
+        assert!(is_action(&steps[0], "actions/checkout"), "{name}");
+        assert_eq!(steps[0]["with"]["persist-credentials"], json!(false), "{name}");
+        // One command: pre-commit at a pinned version runs the project's gscgen-check hook,
+        // `gscgen check` at the rev of .pre-commit-config.yaml, on every file.
+        assert_eq!(
+            steps[1]["run"].as_str().unwrap(),
+            "pipx run --spec pre-commit==4.7.0 pre-commit run gscgen-check --all-files",
+            "{name}"
+        );
+    }
+    // The version is the one the hooks are tested with (tests/pre_commit.rs).
+    let validators = fs::read_to_string(support::repo().join("scripts/validators.txt")).unwrap();
+    assert!(
+        validators.lines().any(|l| l == "pre-commit==4.7.0"),
+        "scripts/validators.txt pins another pre-commit"
+    );
+    // The hook exists in the manifest gscgen ships, and it is the check.
+    let hooks = fs::read_to_string(support::repo().join(".pre-commit-hooks.yaml")).unwrap();
+    assert!(hooks.contains("- id: gscgen-check\n  name: gscgen check\n"), "{hooks}");
+    assert!(hooks.contains("  entry: gscgen check\n"), "{hooks}");
+
+    let text = fixture_text("single")
+        .replace("    github-workflow\n", "    github-workflow {\n        drift-check #false\n    }\n");
+    let rendered = Rendered::new(&text);
+    assert!(!jobs(&rendered.yaml()).contains_key("drift"));
 }

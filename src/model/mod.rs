@@ -215,10 +215,31 @@ pub struct GithubWorkflowTarget {
     /// Pull requests build only the images whose build inputs ([`crate::plan::inputs`])
     /// they change; pushes and manual runs build everything.
     pub build_affected: bool,
+    /// The `drift` job: fails when the committed output is not what the config renders.
+    pub drift_check: bool,
+    /// `timeout-minutes` of each job.
+    pub timeouts: WorkflowTimeouts,
     /// The registry host the workflow logs in to: the host of the project's `registry`, or
     /// the target's `registry` (default `ghcr.io`) when the project names none. Then images
     /// go to `<host>/<owner>/<repository>`, lowercased when the workflow runs.
     pub registry_host: String,
+}
+
+/// `timeout-minutes` of the workflow's jobs (1 to 360, GitHub's limit for hosted runners).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkflowTimeouts {
+    /// The jobs that build images: `base`, `images` and the pull-request build.
+    pub build: u32,
+    /// The `drift` job (it builds gscgen first).
+    pub drift: u32,
+    /// The `changes` job of `build-affected`.
+    pub changes: u32,
+}
+
+impl WorkflowTimeouts {
+    /// The defaults: an hour for builds (the seed's torch images take 10 minutes each on two
+    /// cores), half an hour for the drift check, ten minutes for the changes job.
+    pub const DEFAULT: Self = Self { build: 60, drift: 30, changes: 10 };
 }
 
 /// Dockerfiles (shared base + one per image), their `.dockerignore` files and the build

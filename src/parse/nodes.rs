@@ -397,8 +397,15 @@ fn patch_value(ctx: &mut Ctx, node: &KdlNode) -> Option<PatchValue> {
 
 /// `github-workflow { … }`: its settings are child nodes (see docs/workflow.md).
 fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
-    const KNOWN: &[&str] =
-        &["branches", "pull-request-branches", "pin-actions", "build-affected", "registry"];
+    const KNOWN: &[&str] = &[
+        "branches",
+        "pull-request-branches",
+        "pin-actions",
+        "build-affected",
+        "registry",
+        "drift-check",
+        "timeout-minutes",
+    ];
     let mut view = NodeView::new(ctx, node);
     let path = view.prop_text(ctx, "path");
     view.finish(ctx);
@@ -410,6 +417,8 @@ fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
         pin_actions: None,
         build_affected: None,
         registry: None,
+        drift_check: None,
+        timeout_minutes: None,
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -424,9 +433,25 @@ fn github_workflow(ctx: &mut Ctx, node: &KdlNode) -> GithubWorkflowTargetDecl {
             "pin-actions" => decl.pin_actions = one_bool(ctx, child),
             "build-affected" => decl.build_affected = one_bool(ctx, child),
             "registry" => decl.registry = one_text(ctx, child, "a registry host such as \"ghcr.io\""),
+            "drift-check" => decl.drift_check = one_bool(ctx, child),
+            "timeout-minutes" => decl.timeout_minutes = Some(timeout_minutes(ctx, child)),
             _ => ctx.unknown_node(child, "`github-workflow`", KNOWN),
         }
     }
+    decl
+}
+
+/// `timeout-minutes build=60 drift=30 changes=10`: each property optional.
+fn timeout_minutes(ctx: &mut Ctx, node: &KdlNode) -> TimeoutMinutesDecl {
+    let mut view = NodeView::new(ctx, node);
+    let decl = TimeoutMinutesDecl {
+        span: node.span(),
+        build: view.prop_uint(ctx, "build"),
+        drift: view.prop_uint(ctx, "drift"),
+        changes: view.prop_uint(ctx, "changes"),
+    };
+    ctx.no_children(node);
+    view.finish(ctx);
     decl
 }
 

@@ -140,8 +140,9 @@ struct Dockerignore<'a> {
 }
 
 struct ShellBuild {
-    banner: String,
-    /// What the script prints on stderr when this build fails: it names the image, so a
+    /// The build's name, a plain word (resolve checks image names).
+    name: String,
+    /// What the .bat prints on stderr when a base stage fails: it names the stage, so a
     /// failed run says which one broke without reading back through the log.
     failure: String,
     /// `--flag value` pairs, already quoted.
@@ -153,8 +154,13 @@ struct ShellBuild {
 struct ShellScript<'a> {
     config_name: &'a str,
     to_root: String,
-    builds: Vec<ShellBuild>,
-    done: String,
+    /// The base stages, built one after the other before any image.
+    bases: Vec<ShellBuild>,
+    /// The images, built in parallel from the bases.
+    images: Vec<ShellBuild>,
+    /// The image names, space-separated (plain words: no quoting needed).
+    names: String,
+    count: usize,
 }
 
 #[derive(Template)]
@@ -162,7 +168,10 @@ struct ShellScript<'a> {
 struct BatchScript<'a> {
     config_name: &'a str,
     to_root: String,
-    builds: Vec<ShellBuild>,
+    bases: Vec<ShellBuild>,
+    images: Vec<ShellBuild>,
+    /// The image names, space-separated, for `for %%N in (…)`.
+    names: String,
     count: usize,
 }
 
@@ -508,40 +517,54 @@ fn build_options(
     Ok(options)
 }
 
+/// A build name written as a bare word into both scripts (a function argument, a `for`
+/// list, a batch label): resolve's name rules make every name such a word.
+fn script_name(name: &str, path: &Utf8Path) -> Result<String, PlanError> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        Ok(name.to_owned())
+    } else {
+        Err(error(path, format!("build name `{name}` is not a plain word (resolve checks names)")))
+    }
+}
+
 fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Result<(), PlanError> {
-    let builds = builds::builds(model);
-    let count = builds.len();
+    let all = builds::builds(model);
+    let count = all.len();
+    // A build another build's argument names is a base stage: built first, in the
+    // foreground; the others are the images, built in parallel (as in the workflow).
+    let (bases, images): (Vec<&Build>, Vec<&Build>) =
+        all.iter().partition(|b| all.iter().any(|other| other.args.iter().any(|(_, v)| b.tags.contains(v))));
     let sh_path = Utf8PathBuf::from("scripts/docker-build.sh");
     let bat_path = Utf8PathBuf::from("scripts/docker-build.bat");
     let sh_quote = |s: &str| Some(shell_word(s).into_owned());
-    let mut sh_builds = Vec::new();
-    let mut bat_builds = Vec::new();
-    for (i, build) in builds.iter().enumerate() {
-        let banner = format!("[{}/{count}] {}", i + 1, build.name);
-        let failure = format!("error: {} failed to build; its log is above", build.name);
-        sh_builds.push(ShellBuild {
-            banner: shell_word(&banner).into_owned(),
-            failure: shell_word(&failure).into_owned(),
-            options: build_options(build, &sh_quote, &sh_path)?,
-        });
-        bat_builds.push(ShellBuild {
-            banner,
-            failure,
-            options: build_options(build, &batch_word, &bat_path)?,
-        });
-    }
-    let done = format!("Built {count} images.");
+    let view = |list: &[&Build], quote: &dyn Fn(&str) -> Option<String>, path: &Utf8Path| {
+        list.iter()
+            .map(|build| {
+                Ok(ShellBuild {
+                    name: script_name(&build.name, path)?,
+                    failure: format!("error: {} failed to build; its log is above", build.name),
+                    options: build_options(build, quote, path)?,
+                })
+            })
+            .collect::<Result<Vec<_>, PlanError>>()
+    };
+    let sh_images = view(&images, &sh_quote, &sh_path)?;
+    let names = sh_images.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(" ");
     let sh = ShellScript {
         config_name: &context.config_name,
         to_root: to_root(&model.project.output, "/"),
-        builds: sh_builds,
-        done: shell_word(&done).into_owned(),
+        bases: view(&bases, &sh_quote, &sh_path)?,
+        images: sh_images,
+        names: names.clone(),
+        count,
     };
-    planner.render(sh_path, &sh, FileMode::Executable)?;
+    planner.render(sh_path.clone(), &sh, FileMode::Executable)?;
     let bat = BatchScript {
         config_name: &context.config_name,
         to_root: to_root(&model.project.output, "\\"),
-        builds: bat_builds,
+        bases: view(&bases, &batch_word, &bat_path)?,
+        names,
+        images: view(&images, &batch_word, &bat_path)?,
         count,
     };
     planner.render(bat_path, &bat, FileMode::Regular)

@@ -17,7 +17,7 @@ use askama::Template;
 use super::builds::{self, BUILDCACHE_TAG, Build, LATEST};
 use super::path_filters;
 use super::{FileMode, PlanContext, PlanError, Planner};
-use crate::model::{GithubWorkflowTarget, Model};
+use crate::model::{GithubWorkflowTarget, Model, WorkflowTimeouts};
 use crate::rules::quote::{gha_string, gha_value, shell_word, yaml_scalar};
 
 /// Output path, relative to the output folder.
@@ -32,6 +32,12 @@ const LOCAL_REGISTRY_IMAGE: &str =
 
 /// The registry whose credentials every workflow already has (`GITHUB_TOKEN`).
 const GHCR: &str = "ghcr.io";
+
+/// The pre-commit release the drift job runs (from PyPI, through the runner's `pipx`): the
+/// version the project's own tests run its hooks with (scripts/validators.txt).
+pub(crate) const PRE_COMMIT_VERSION: &str = "4.7.0";
+/// The hook of gscgen's `.pre-commit-hooks.yaml` that the drift job runs.
+pub(crate) const CHECK_HOOK: &str = "gscgen-check";
 
 /// A GitHub Action the workflow uses, with the release it is pinned to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +167,10 @@ struct Workflow {
     image_cache_to: String,
     /// `build-affected #true`: the `changes` job's script, indented for its `run: |` block.
     changes_script: Option<String>,
+    /// `timeout-minutes` of each job.
+    timeouts: WorkflowTimeouts,
+    /// `drift-check #true`: the drift job's command.
+    drift: Option<String>,
 }
 
 /// Where a job pushes: a registry path known when rendering (the project's `registry`), or
@@ -486,6 +496,12 @@ fn workflow(
         ))
         .into_owned(),
         changes_script,
+        timeouts: target.timeouts,
+        drift: target.drift_check.then(|| {
+            format!(
+                "pipx run --spec pre-commit=={PRE_COMMIT_VERSION} pre-commit run {CHECK_HOOK} --all-files"
+            )
+        }),
     })
 }
 

@@ -5,10 +5,13 @@
 
 use crate::config::{Config, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::model::GithubWorkflowTarget;
+use crate::model::{GithubWorkflowTarget, WorkflowTimeouts};
 
 /// The registry whose credentials every workflow already has (`GITHUB_TOKEN`).
 pub(crate) const DEFAULT_REGISTRY: &str = "ghcr.io";
+
+/// The longest a job may run on GitHub's hosted runners, in minutes (6 hours).
+const MAX_TIMEOUT_MINUTES: u32 = 360;
 
 /// Resolves `targets { github-workflow { … } }`. `None` when the target is off, which it is
 /// unless listed: a workflow belongs to a repository, so it is never rendered implicitly.
@@ -104,7 +107,35 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<G
             )),
         );
     }
+    let mut timeouts = WorkflowTimeouts::DEFAULT;
+    if let Some(decl) = &decl.timeout_minutes {
+        for (value, into) in [
+            (&decl.build, &mut timeouts.build),
+            (&decl.drift, &mut timeouts.drift),
+            (&decl.changes, &mut timeouts.changes),
+        ] {
+            let Some(value) = value else { continue };
+            if (1..=MAX_TIMEOUT_MINUTES).contains(&value.value) {
+                *into = value.value;
+            } else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("`timeout-minutes` of {} is not between 1 and {MAX_TIMEOUT_MINUTES}", value.value),
+                        value.span,
+                        "out of range",
+                    )
+                    .with_help(format!(
+                        "a job on GitHub's hosted runners stops after at most {MAX_TIMEOUT_MINUTES} minutes; write \
+                         a number of minutes from 1 to {MAX_TIMEOUT_MINUTES}"
+                    )),
+                );
+            }
+        }
+    }
     Some(GithubWorkflowTarget {
+        drift_check: decl.drift_check.as_ref().is_none_or(|d| d.value),
+        timeouts,
         pull_request_branches: if decl.pull_request_branches.is_empty() {
             branches.clone()
         } else {

@@ -76,6 +76,18 @@ pub fn build_script(project: &Path, path: &str) -> Output {
         .expect("sh runs")
 }
 
+/// [`build_script`], with the image logs in `logs` (`GSCGEN_BUILD_LOGS`).
+#[allow(dead_code)] // not every test file that includes this module uses it
+pub fn build_script_logging(project: &Path, path: &str, logs: &Path) -> Output {
+    timed("sh")
+        .arg("generated/scripts/docker-build.sh")
+        .current_dir(project)
+        .env("PATH", path)
+        .env("GSCGEN_BUILD_LOGS", logs)
+        .output()
+        .expect("sh runs")
+}
+
 /// Copies the folder `from` into `to`, recursively (fixtures are small).
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
