@@ -327,6 +327,9 @@ pub struct ServiceDecl {
     pub mounts: Vec<MountDecl>,
     pub restart: Option<Text>,
     pub oneshot: Option<Spanned<bool>>,
+    /// `serves #true|#false`: whether the service's container serves its image's `expose`d
+    /// ports (and so gets a Kubernetes Service for them); absent: derived from `cmd`.
+    pub serves: Option<Spanned<bool>>,
     pub limits: Option<ComposeLimitsDecl>,
     pub dev: Option<DevDecl>,
     pub k8s: Option<K8sDecl>,

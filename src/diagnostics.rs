@@ -71,6 +71,7 @@ codes! {
     DependencyCycle => "gscgen::service::dependency-cycle",
     DuplicateEnv => "gscgen::service::duplicate-env",
     DuplicateMountTarget => "gscgen::service::duplicate-mount-target",
+    ServesConflict => "gscgen::service::serves-conflict",
     HttpHealthPrebuilt => "gscgen::compose::http-health-prebuilt",
     PypiCachePort => "gscgen::compose::pypi-cache-port",
     ExtraUnknownKey => "gscgen::compose::extra-unknown-key",

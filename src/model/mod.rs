@@ -305,6 +305,10 @@ pub struct Service {
     pub mounts: Vec<Mount>,
     pub restart: String,
     pub oneshot: bool,
+    /// Whether the container serves its image's `expose`d ports: `serves`, else whether it
+    /// runs the image's own command (no `cmd`). Only then are they its container ports
+    /// (with its own `port`s), which give it a Kubernetes Service.
+    pub serves: bool,
     pub limits_memory: Option<String>,
     pub limits_cpus: Option<String>,
     pub dev: Dev,

@@ -737,12 +737,14 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "mount",
         "restart",
         "oneshot",
+        "serves",
         "limits",
         "dev",
         "k8s",
         "compose-extra",
     ];
-    const SINGLE: &[&str] = &["cmd", "health", "restart", "oneshot", "limits", "dev", "k8s", "compose-extra"];
+    const SINGLE: &[&str] =
+        &["cmd", "health", "restart", "oneshot", "serves", "limits", "dev", "k8s", "compose-extra"];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "a service name");
     let image = view.prop_text(ctx, "image");
@@ -766,6 +768,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         mounts: Vec::new(),
         restart: None,
         oneshot: None,
+        serves: None,
         limits: None,
         dev: None,
         k8s: None,
@@ -821,6 +824,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
                 view.finish(ctx);
                 decl.oneshot = Some(Spanned::new(true, child.span()));
             }
+            "serves" => decl.serves = one_bool(ctx, child),
             "limits" => {
                 let mut view = NodeView::new(ctx, child);
                 let memory = view.prop_text(ctx, "memory");

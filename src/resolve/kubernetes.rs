@@ -608,7 +608,7 @@ fn check_probe_port(
     let health = service.health.as_ref().or_else(|| image.and_then(|i| i.health.as_ref()));
     let Some(HealthCheckDecl::Http { port, .. }) = health.and_then(|h| h.check.as_ref()) else { return };
     let declared = service.ports.iter().any(|p| p.container.value == port.value)
-        || image.is_some_and(|i| i.expose.iter().any(|e| e.value == port.value));
+        || (super::serves(service) && image.is_some_and(|i| i.expose.iter().any(|e| e.value == port.value)));
     if !declared {
         diagnostics.push(
             Diagnostic::error(
@@ -618,10 +618,20 @@ fn check_probe_port(
                 "undeclared port",
             )
             .with_label(service.name.span, "declares no such port")
-            .with_help(format!(
-                "add `port {}` to the service (or `expose {}` to its image), so the probe and the Service agree",
-                port.value, port.value
-            )),
+            .with_help(
+                if image.is_some_and(|i| i.expose.iter().any(|e| e.value == port.value)) {
+                    format!(
+                        "the image exposes port {}, but the service runs a `cmd` of its own and so does not serve it: \
+                         write `serves #true` if it does, or give the service a `health` of its own",
+                        port.value
+                    )
+                } else {
+                    format!(
+                        "add `port {}` to the service (or `expose {}` to its image), so the probe and the Service agree",
+                        port.value, port.value
+                    )
+                },
+            ),
         );
     }
 }

@@ -100,6 +100,13 @@ pub(super) fn env_secrets(values: &[EnvSecretDecl]) -> Vec<EnvSecret> {
         .collect()
 }
 
+/// Whether a service serves its image's `expose`d ports: as written (`serves`), else when
+/// it runs its image's own command (no `cmd` of its own). A worker or a scheduler that runs
+/// the web image with another command serves none of them; its own `port`s it always does.
+pub(super) fn serves(service: &ServiceDecl) -> bool {
+    service.serves.as_ref().map_or(service.cmd.is_none(), |s| s.value)
+}
+
 pub(super) fn env(values: &[EnvDecl]) -> Vec<(String, String)> {
     values.iter().map(|e| (e.key.value.clone(), e.value.value.clone())).collect()
 }
@@ -648,6 +655,7 @@ impl Resolver<'_> {
                 self.push(names::check_container_path("volume target", &volume.target));
             }
             let oneshot = decl.oneshot.as_ref().is_some_and(|o| o.value);
+            self.check_serves(decl, source.as_ref());
             let Some(source) = source else { continue };
             out.push(Service {
                 name: decl.name.clone(),
@@ -675,6 +683,7 @@ impl Resolver<'_> {
                     |r| r.value.clone(),
                 ),
                 oneshot,
+                serves: serves(decl),
                 limits_memory: decl.limits.as_ref().and_then(|l| l.memory.as_ref()).map(|m| m.value.clone()),
                 limits_cpus: decl.limits.as_ref().and_then(|l| l.cpus.as_ref()).map(|c| c.value.clone()),
                 dev,
@@ -684,6 +693,48 @@ impl Resolver<'_> {
             });
         }
         out
+    }
+
+    /// `serves` says whether the service serves its image's `expose`d ports, so it needs an
+    /// image that exposes some: a pre-built image, or a built one without `expose`, has none.
+    fn check_serves(&mut self, decl: &ServiceDecl, source: Option<&ServiceSource>) {
+        let Some(written) = &decl.serves else { return };
+        let image = match source {
+            Some(ServiceSource::Image(id)) => &self.config.images[*id],
+            Some(ServiceSource::Prebuilt(_)) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::ServesConflict,
+                        format!(
+                            "service `{}` runs a pre-built image: `serves` has no exposed port to govern",
+                            decl.name.value
+                        ),
+                        written.span,
+                        "no `expose` to serve",
+                    )
+                    .with_label(decl.name.span, "pre-built")
+                    .with_help("remove `serves`: the ports a pre-built service serves are its `port` lines"),
+                );
+                return;
+            }
+            // The image is unknown (already reported): nothing more to say.
+            None => return,
+        };
+        if image.expose.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::ServesConflict,
+                    format!("image `{}` exposes no port, so `serves` has nothing to govern", image.name.value),
+                    written.span,
+                    "no `expose` to serve",
+                )
+                .with_label(image.name.span, "no `expose`")
+                .with_help(format!(
+                    "remove `serves` and declare the service's ports with `port`, or add `expose <number>` to image `{}`",
+                    image.name.value
+                )),
+            );
+        }
     }
 
     fn unknown(&mut self, code: Code, kind: &str, name: &Text, (known, index): &(&[&str], NameIndex<'_>)) {

@@ -145,10 +145,14 @@ fn present(shape: Shape) -> (Shape, bool) {
     (shape, true)
 }
 
-/// A service's container ports: its `port`s, then what its image `expose`s, once each.
+/// A service's container ports: its `port`s, then what its image `expose`s when the
+/// service serves them ([`Service::serves`]), once each.
 pub fn container_ports(model: &Model, service: &Service) -> Vec<u16> {
     let mut ports: Vec<u16> = Vec::new();
-    let exposed = built_image(model, service).map(|i| i.expose.as_slice()).unwrap_or_default();
+    let exposed = built_image(model, service)
+        .filter(|_| service.serves)
+        .map(|i| i.expose.as_slice())
+        .unwrap_or_default();
     for port in service.ports.iter().map(|p| p.container).chain(exposed.iter().copied()) {
         if !ports.contains(&port) {
             ports.push(port);
