@@ -38,7 +38,19 @@ pub struct Config {
     pub images: Vec<ImageDecl>,
     pub services: Vec<ServiceDecl>,
     pub secrets: Vec<SecretDecl>,
+    /// `env-set NAME { env …; env-secret … }`: environment shared by services (`env-from`).
+    pub env_sets: Vec<EnvSetDecl>,
     pub dockerignore: Option<DockerignoreDecl>,
+}
+
+/// `env-set common { env TZ="UTC"; env-secret DATABASE_URL secret=db key=url }`: variables
+/// that services and inits take with `env-from common` (Compose's `x-` anchors).
+#[derive(Debug, Clone)]
+pub struct EnvSetDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub env: Vec<EnvDecl>,
+    pub env_secrets: Vec<EnvSecretDecl>,
 }
 
 #[derive(Debug, Clone)]
@@ -320,6 +332,8 @@ pub struct ServiceDecl {
     pub ports: Vec<PortDecl>,
     pub env: Vec<EnvDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
+    /// `env-from NAME…`: the `env-set`s whose variables the service takes, in order.
+    pub env_from: Vec<Text>,
     pub secrets: Vec<ServiceSecretDecl>,
     pub depends_on: Vec<Text>,
     pub health: Option<HealthDecl>,
@@ -494,6 +508,8 @@ pub struct InitDecl {
     pub cmd: Option<CommandDecl>,
     pub env: Vec<EnvDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
+    /// `env-from NAME…`, as on a service.
+    pub env_from: Vec<Text>,
 }
 
 /// Explicit relaxations of the hardened defaults.

@@ -67,6 +67,8 @@ codes! {
     UnknownService => "gscgen::service::unknown",
     UnknownSecret => "gscgen::secret::unknown",
     UnusedSecret => "gscgen::secret::unused",
+    UnknownEnvSet => "gscgen::env-set::unknown",
+    UnusedEnvSet => "gscgen::env-set::unused",
     DuplicateHostPort => "gscgen::service::duplicate-host-port",
     DependencyCycle => "gscgen::service::dependency-cycle",
     DuplicateEnv => "gscgen::service::duplicate-env",

@@ -394,6 +394,86 @@ fn env_secrets_pass_through_from_the_environment() {
     );
 }
 
+/// `env-set` + `env-from` (issue 18): the shared variables reach every service and init
+/// that takes them, in Compose and in Kubernetes, before the service's own; a variable the
+/// service sets itself overrides the set's.
+#[test]
+fn env_sets_are_shared_by_the_services_that_take_them() {
+    let k = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; }";
+    let kdl = format!(
+        "project demo {{ python \"3.12\"; }}\ntargets {{ requirements; docker; compose; kubernetes; }}\n\
+         group base {{ require \"celery>=5.3\"; }}\n\
+         env-set common {{\n    env TZ=\"UTC\" LOG_LEVEL=\"INFO\"\n    env-secret DATABASE_URL secret=db key=url\n}}\n\
+         env-set broker {{ env BROKER_URL=\"redis://redis:6379/0\" PRICE=\"$5\"; }}\n\
+         image app {{ groups base; cmd celery \"-A\" app worker; }}\n\
+         service worker image=app {{\n    env-from common broker\n    env LOG_LEVEL=\"DEBUG\"\n    \
+         k8s {{ requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; \
+         init migrate image=app {{ env-from common; cmd python \"-m\" migrate; }}; }}\n}}\n\
+         service beat image=app {{ env-from common; cmd celery \"-A\" app beat; {k} }}\n"
+    );
+    let rendered = Rendered::new(&kdl);
+    let base = rendered.yaml(BASE);
+    let env = |service: &str| services(&base)[service]["environment"].clone();
+    assert_eq!(
+        env("worker"),
+        json!({"TZ": "UTC", "BROKER_URL": "redis://redis:6379/0", "PRICE": "$$5", "LOG_LEVEL": "DEBUG", "DATABASE_URL": null})
+    );
+    assert_eq!(env("beat"), json!({"TZ": "UTC", "LOG_LEVEL": "INFO", "DATABASE_URL": null}));
+    let text = rendered.text(BASE);
+    let at = |line: &str| text.find(line).unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        at("      TZ: UTC\n") < at("      BROKER_URL:") && at("      PRICE:") < at("      LOG_LEVEL: DEBUG"),
+        "the sets' variables first, in order, then the service's own"
+    );
+    // Compose does not interpolate it (`config` prints the literal `$` escaped again).
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(merged["services"]["worker"]["environment"]["PRICE"], json!(compose_escaped("$5")));
+
+    let deployment: Value = serde_yaml_ng::from_str(
+        &fs::read_to_string(rendered.out().join("k8s/worker.deployment.yaml")).unwrap(),
+    )
+    .unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    let names = |container: &Value| -> Vec<String> {
+        container["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(&pod["containers"][0]), ["TZ", "BROKER_URL", "PRICE", "LOG_LEVEL", "DATABASE_URL"]);
+    assert_eq!(names(&pod["initContainers"][0]), ["TZ", "LOG_LEVEL", "DATABASE_URL"]);
+    assert_eq!(
+        pod["containers"][0]["env"][4]["valueFrom"]["secretKeyRef"],
+        json!({"name": "db", "key": "url"})
+    );
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\n";
+    // Two sets giving one service the same variable, a set taken twice, an unknown set.
+    assert_eq!(
+        codes(&format!(
+            "{head}env-set a {{ env X=\"1\"; }}\nenv-set b {{ env X=\"2\"; }}\n\
+             service s from=\"busybox:1.36\" {{ env-from a b a comon; }}\n"
+        )),
+        ["gscgen::service::duplicate-env", "gscgen::service::duplicate-env", "gscgen::env-set::unknown"]
+    );
+    // A variable twice in one set is reported once, on the set; a bad name once too.
+    assert_eq!(
+        codes(&format!(
+            "{head}env-set a {{ env X=\"1\" \"9Y\"=\"2\"; env X=\"3\"; }}\n\
+             service s from=\"busybox:1.36\" {{ env-from a; }}\nservice t from=\"busybox:1.36\" {{ env-from a; }}\n"
+        )),
+        ["gscgen::config::invalid-value", "gscgen::service::duplicate-env"]
+    );
+    // Unused sets warn; duplicate set names are errors.
+    assert_eq!(
+        codes(&format!(
+            "{head}env-set a {{ env X=\"1\"; }}\nenv-set a {{ env Y=\"1\"; }}\nservice s from=\"busybox:1.36\"\n"
+        )),
+        ["gscgen::name::duplicate", "gscgen::env-set::unused", "gscgen::env-set::unused"]
+    );
+}
+
 /// The values of tests/fixtures/compose/tricky.kdl, as the container must see them.
 fn tricky_env() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([

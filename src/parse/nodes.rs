@@ -7,7 +7,7 @@ use crate::config::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 const TOP_LEVEL: &[&str] =
-    &["project", "targets", "group", "base-image", "image", "service", "secret", "dockerignore"];
+    &["project", "targets", "group", "base-image", "image", "service", "secret", "env-set", "dockerignore"];
 
 pub(super) fn read_document(document: &KdlDocument) -> (Config, Diagnostics) {
     let mut ctx = Ctx::default();
@@ -39,6 +39,7 @@ pub(super) fn read_document(document: &KdlDocument) -> (Config, Diagnostics) {
             "image" => config.images.extend(image(&mut ctx, node)),
             "service" => config.services.extend(service(&mut ctx, node)),
             "secret" => config.secrets.extend(secret(&mut ctx, node)),
+            "env-set" => config.env_sets.extend(env_set(&mut ctx, node)),
             _ => ctx.unknown_node(node, "the top level", TOP_LEVEL),
         }
     }
@@ -730,6 +731,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "port",
         "env",
         "env-secret",
+        "env-from",
         "secret",
         "depends-on",
         "health",
@@ -761,6 +763,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         ports: Vec::new(),
         env: Vec::new(),
         env_secrets: Vec::new(),
+        env_from: Vec::new(),
         secrets: Vec::new(),
         depends_on: Vec::new(),
         health: None,
@@ -794,6 +797,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
             }
             "env" => env(ctx, child, &mut decl.env),
             "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            "env-from" => decl.env_from.extend(texts(ctx, child, "env-set name")),
             "secret" => {
                 let mut view = NodeView::new(ctx, child);
                 let name = view.arg_text(ctx, "a secret name");
@@ -990,7 +994,7 @@ fn gpu(ctx: &mut Ctx, node: &KdlNode) -> Option<GpuDecl> {
 }
 
 fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
-    const KNOWN: &[&str] = &["cmd", "env", "env-secret"];
+    const KNOWN: &[&str] = &["cmd", "env", "env-secret", "env-from"];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "a container name");
     let image = view.req_prop_text(ctx, "image");
@@ -1004,6 +1008,7 @@ fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
         cmd: None,
         env: Vec::new(),
         env_secrets: Vec::new(),
+        env_from: Vec::new(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -1015,7 +1020,24 @@ fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
             }
             "env" => env(ctx, child, &mut decl.env),
             "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            "env-from" => decl.env_from.extend(texts(ctx, child, "env-set name")),
             _ => ctx.unknown_node(child, "`init`", KNOWN),
+        }
+    }
+    Some(decl)
+}
+
+fn env_set(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvSetDecl> {
+    const KNOWN: &[&str] = &["env", "env-secret"];
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "an env-set name");
+    view.finish(ctx);
+    let mut decl = EnvSetDecl { name: name?, span: node.span(), env: Vec::new(), env_secrets: Vec::new() };
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "env" => env(ctx, child, &mut decl.env),
+            "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            _ => ctx.unknown_node(child, "`env-set`", KNOWN),
         }
     }
     Some(decl)

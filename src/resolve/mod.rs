@@ -4,6 +4,7 @@
 mod compose;
 mod dependency_groups;
 mod docker;
+mod env_sets;
 mod groups;
 mod hatches;
 mod k8s_patch;
@@ -26,7 +27,9 @@ use crate::rules::paths::{clean_relative, clean_relative_or_root};
 /// Resolves a parsed configuration into the model. `None` when any error was found.
 pub fn resolve(config: &Config) -> (Option<Model>, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
-    let model = Resolver { config, diagnostics: &mut diagnostics }.run();
+    // Shared environment first: every later rule sees each service's whole environment.
+    let config = env_sets::expand(config, &mut diagnostics);
+    let model = Resolver { config: &config, diagnostics: &mut diagnostics }.run();
     let model = if diagnostics.has_errors() { None } else { model };
     (model, diagnostics)
 }
