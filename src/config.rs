@@ -329,6 +329,12 @@ pub struct ServiceDecl {
     pub from: Option<Text>,
     pub profiles: Vec<Text>,
     pub cmd: Option<CommandDecl>,
+    /// `entrypoint prog args…`: replaces the image's entrypoint (Compose `entrypoint`,
+    /// Kubernetes `command`).
+    pub entrypoint: Option<CommandDecl>,
+    /// `user 1001`: the uid (and gid) the container runs as (Compose `user`, Kubernetes
+    /// `runAsUser`/`runAsGroup`).
+    pub user: Option<Spanned<u32>>,
     pub ports: Vec<PortDecl>,
     pub env: Vec<EnvDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,

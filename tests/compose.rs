@@ -474,6 +474,69 @@ fn env_sets_are_shared_by_the_services_that_take_them() {
     );
 }
 
+/// A service's own `user` and `entrypoint` (issue 18): Compose `user: "uid:uid"` and
+/// `entrypoint:`, Kubernetes `runAsUser`/`runAsGroup` and `command:`; the image's command is
+/// dropped with a new entrypoint in both, as Docker does.
+#[test]
+fn service_user_and_entrypoint_reach_compose_and_kubernetes() {
+    let kdl = "project demo { python \"3.12\"; }\ntargets { requirements; docker; compose; kubernetes; }\n\
+         group base { require \"celery>=5.3\"; }\n\
+         image app { groups base; cmd celery \"-A\" app worker; }\n\
+         service worker image=app {\n    entrypoint celery \"-A\" app\n    cmd beat \"--loglevel=info\"\n    user 1001\n    \
+         k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; }\n}\n\
+         service cache from=\"redis:7\" {\n    user 999\n    \
+         k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; }\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    let worker = &services(&base)["worker"];
+    assert_eq!(worker["entrypoint"], json!(["celery", "-A", "app"]));
+    assert_eq!(worker["command"], json!(["beat", "--loglevel=info"]));
+    assert_eq!(worker["user"], json!("1001:1001"));
+    assert_eq!(services(&base)["cache"]["user"], json!("999:999"));
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(merged["services"]["worker"]["user"], json!("1001:1001"));
+    assert_eq!(merged["services"]["worker"]["entrypoint"], json!(["celery", "-A", "app"]));
+
+    let container = |name: &str| -> Value {
+        let text = fs::read_to_string(rendered.out().join(format!("k8s/{name}.deployment.yaml"))).unwrap();
+        let deployment: Value = serde_yaml_ng::from_str(&text).unwrap();
+        deployment["spec"]["template"]["spec"]["containers"][0].clone()
+    };
+    let worker = container("worker");
+    assert_eq!(worker["command"], json!(["celery", "-A", "app"]));
+    assert_eq!(worker["args"], json!(["beat", "--loglevel=info"]));
+    assert_eq!(worker["securityContext"]["runAsUser"], json!(1001));
+    assert_eq!(worker["securityContext"]["runAsGroup"], json!(1001));
+    assert_eq!(container("cache")["securityContext"]["runAsUser"], json!(999));
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\n";
+    // A name (Kubernetes takes a number), root, a uid given twice, the key in compose-extra.
+    assert_eq!(
+        codes(&format!("{head}service s from=\"redis:7\" {{ user redis; }}\n")),
+        ["gscgen::config::wrong-type"]
+    );
+    assert_eq!(
+        codes(&format!("{head}service s from=\"redis:7\" {{ user 0; }}\n")),
+        ["gscgen::config::invalid-value"]
+    );
+    assert!(
+        codes(&format!(
+            "{head}targets {{ kubernetes; }}\nservice s from=\"redis:7\" {{ user 999; k8s {{ security run-as-user=999; }}; }}\n"
+        ))
+        .contains(&"gscgen::config::invalid-value".to_owned())
+    );
+    assert_eq!(
+        codes(&format!(
+            "{head}service s from=\"redis:7\" {{ compose-extra {{ user \"999\"; entrypoint sh; }}; }}\n"
+        )),
+        ["gscgen::compose::extra-generated-key", "gscgen::compose::extra-generated-key"]
+    );
+}
+
 /// The values of tests/fixtures/compose/tricky.kdl, as the container must see them.
 fn tricky_env() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([

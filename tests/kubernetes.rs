@@ -1545,7 +1545,7 @@ fn patch_rules() {
         "patch namespace demo { metadata { annotations { owner \"x\"; }; labels { team a; }; }; }".to_owned(),
         // Sequences: several arguments, or `-` items.
         pod_patch(
-            "imagePullSecrets { - { name regcred; }; }; containers { web { command sh \"-c\" \"exec nginx\"; }; }",
+            "imagePullSecrets { - { name regcred; }; }; containers { web { lifecycle { preStop { exec { command sleep \"5\"; }; }; }; }; }",
         ),
     ];
     for patch in ok {
@@ -1557,6 +1557,11 @@ fn patch_rules() {
         ("patch Deployment web { spec { paused #true; }; }", "gscgen::kubernetes::patch-target"),
         ("patch pdb web { spec { maxUnavailable 1; }; }", "gscgen::kubernetes::patch-target"),
         ("patch deployment web { spec { replicas 3; }; }", "gscgen::kubernetes::patch-owned"),
+        // The container's `command` is the service's `entrypoint` (issue 18).
+        (
+            "patch deployment web { spec { template { spec { containers { web { command sh \"-c\" \"exec nginx\"; }; }; }; }; }; }",
+            "gscgen::kubernetes::patch-owned",
+        ),
         (
             "patch deployment web { metadata { labels { \"app.kubernetes.io/name\" x; }; }; }",
             "gscgen::kubernetes::patch-owned",
@@ -1591,8 +1596,14 @@ fn patch_rules() {
         ("containers { web { startupProbe #null; }; }", "gscgen::config::wrong-type"),
         ("containers { web { startupProbe { periodSeconds 1.5; }; }; }", "gscgen::config::wrong-type"),
         ("containers { web { startupProbe; }; }", "gscgen::config::missing-argument"),
-        ("containers { web { command sh { - x; }; }; }", "gscgen::config::unexpected-children"),
-        ("containers { web { command { - sh; x y; }; }; }", "gscgen::config::invalid-value"),
+        (
+            "containers { web { startupProbe { exec { command sh { - x; }; }; }; }; }",
+            "gscgen::config::unexpected-children",
+        ),
+        (
+            "containers { web { startupProbe { exec { command { - sh; x y; }; }; }; }; }",
+            "gscgen::config::invalid-value",
+        ),
         ("containers { web { startupProbe periodSeconds=1; }; }", "gscgen::config::unknown-property"),
     ];
     for (patch, code) in refused

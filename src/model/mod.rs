@@ -295,6 +295,11 @@ pub struct Service {
     pub profiles: Vec<String>,
     /// Overrides the image's command; empty keeps it.
     pub cmd: Vec<String>,
+    /// Overrides the image's entrypoint (and so drops the image's command, as Docker does);
+    /// empty keeps both.
+    pub entrypoint: Vec<String>,
+    /// The uid (and gid) the container runs as, when the service says so.
+    pub user: Option<u32>,
     pub ports: Vec<Port>,
     pub env: Vec<(String, String)>,
     pub env_secrets: Vec<EnvSecret>,

@@ -728,6 +728,8 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
     const KNOWN: &[&str] = &[
         "profiles",
         "cmd",
+        "entrypoint",
+        "user",
         "port",
         "env",
         "env-secret",
@@ -745,8 +747,19 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "k8s",
         "compose-extra",
     ];
-    const SINGLE: &[&str] =
-        &["cmd", "health", "restart", "oneshot", "serves", "limits", "dev", "k8s", "compose-extra"];
+    const SINGLE: &[&str] = &[
+        "cmd",
+        "entrypoint",
+        "user",
+        "health",
+        "restart",
+        "oneshot",
+        "serves",
+        "limits",
+        "dev",
+        "k8s",
+        "compose-extra",
+    ];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "a service name");
     let image = view.prop_text(ctx, "image");
@@ -760,6 +773,8 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         from,
         profiles: profile.into_iter().collect(),
         cmd: None,
+        entrypoint: None,
+        user: None,
         ports: Vec::new(),
         env: Vec::new(),
         env_secrets: Vec::new(),
@@ -785,6 +800,8 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         match child.name().value() {
             "profiles" => decl.profiles.extend(texts(ctx, child, "profile name")),
             "cmd" => decl.cmd = Some(command(ctx, child)),
+            "entrypoint" => decl.entrypoint = Some(command(ctx, child)),
+            "user" => decl.user = service_user(ctx, child),
             "port" => {
                 let mut view = NodeView::new(ctx, child);
                 let container = view.arg_uint::<u16>(ctx, "a container port");
@@ -844,6 +861,29 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         }
     }
     name.map(|_| decl)
+}
+
+/// A service's `user`: a uid. A name is refused with its own hint: Kubernetes' `runAsUser`
+/// takes a number, and gscgen cannot look a name up in the image.
+fn service_user(ctx: &mut Ctx, node: &KdlNode) -> Option<Spanned<u32>> {
+    let first = node.entries().iter().find(|e| e.name().is_none());
+    if let Some(entry) = first.filter(|e| matches!(e.value(), KdlValue::String(_))) {
+        ctx.report(
+            Diagnostic::error(
+                Code::WrongType,
+                "a service's `user` is a uid (a whole number), not a user name",
+                entry.span(),
+                "a user name",
+            )
+            .with_help(
+                "write the uid, e.g. `user 999`: Kubernetes' `runAsUser` takes only a number, and \
+                 gscgen cannot look a name up in the image (an image this project builds has its own \
+                 `user` node)",
+            ),
+        );
+        return None;
+    }
+    one_uint::<u32>(ctx, node, "a uid (whole number)")
 }
 
 fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {

@@ -40,7 +40,10 @@ struct ServiceView {
     image: Option<String>,
     build: Option<BuildView>,
     profiles: Vec<String>,
+    entrypoint: Vec<String>,
     command: Vec<String>,
+    /// `"uid:uid"`.
+    user: Option<String>,
     environment: Vec<EnvView>,
     /// (source, target)
     secrets: Vec<(String, String)>,
@@ -352,7 +355,10 @@ impl<'a> Compose<'a> {
             image: Some(image),
             build,
             profiles: self.profiles(id),
+            entrypoint: service.entrypoint.iter().map(|a| compose_value(a).into_owned()).collect(),
             command: service.cmd.iter().map(|a| compose_value(a).into_owned()).collect(),
+            // The gid is the uid, as in the Dockerfiles (`USER uid:uid`) and Kubernetes.
+            user: service.user.map(|uid| yaml_scalar(&format!("{uid}:{uid}")).into_owned()),
             environment,
             secrets: service
                 .secrets

@@ -393,6 +393,8 @@ fn typed_option(key: &str, service: &ServiceDecl) -> Option<&'static str> {
         "build" => "`image=`: gscgen builds it from the generated Dockerfile",
         "profiles" => "`profile=` or `profiles`",
         "command" => "`cmd` (in `dev`: `dev { cmd … }`)",
+        "entrypoint" => "`entrypoint` on the service",
+        "user" => "`user <uid>` on the service",
         "environment" => "`env` or `env-secret` (in `dev`: `dev { env … }`)",
         "secrets" => "`secret`",
         "ports" | "expose" => "`port` (with `host=` to publish it)",

@@ -564,7 +564,24 @@ fn check_security(
     if !non_root {
         return;
     }
-    let explicit_uid = security.and_then(|s| s.run_as_user.as_ref()).is_some();
+    let explicit_uid = security.and_then(|s| s.run_as_user.as_ref()).is_some() || service.user.is_some();
+    if let (Some(user), Some(run_as)) = (&service.user, security.and_then(|s| s.run_as_user.as_ref())) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!(
+                    "service `{}` gives its uid twice, with `user` and `run-as-user`",
+                    service.name.value
+                ),
+                run_as.span,
+                "second uid",
+            )
+            .with_label(user.span, "first uid")
+            .with_help(
+                "keep `user`, which sets the uid in Compose and Kubernetes alike, and remove `run-as-user`",
+            ),
+        );
+    }
     if let Some(image_name) = &service.image
         && let Some(image) = built_image(config, images, image_name)
         && is_root(image)
@@ -816,9 +833,9 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
                     .collect(),
             }),
             init,
-            run_as_user: security
-                .and_then(|s| s.run_as_user.as_ref())
-                .map(|u| u.value)
+            run_as_user: service
+                .user
+                .or_else(|| security.and_then(|s| s.run_as_user.as_ref()).map(|u| u.value))
                 .or_else(|| image.and_then(|i| uid_of(&i.user))),
             writable,
             security: Security {

@@ -659,12 +659,22 @@ impl Resolver<'_> {
             }
             let oneshot = decl.oneshot.as_ref().is_some_and(|o| o.value);
             self.check_serves(decl, source.as_ref());
+            if let Some(uid) = decl.user.as_ref().filter(|u| u.value == 0) {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::InvalidValue, "`user 0` is root", uid.span, "uid 0").with_help(
+                        "leave `user` out to run as the image's user; a built image runs as root only with \
+                         its own `user root=#true`",
+                    ),
+                );
+            }
             let Some(source) = source else { continue };
             out.push(Service {
                 name: decl.name.clone(),
                 source,
                 profiles: texts(&decl.profiles),
                 cmd: command(decl.cmd.as_ref()),
+                entrypoint: command(decl.entrypoint.as_ref()),
+                user: decl.user.as_ref().map(|u| u.value),
                 ports: decl
                     .ports
                     .iter()

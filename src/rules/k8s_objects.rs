@@ -106,6 +106,7 @@ mod owner {
     pub(super) const PULL_POLICY: &str =
         "the target's `tag` (`IfNotPresent` only for commit SHAs and digests)";
     pub(super) const ARGS: &str = "`cmd`";
+    pub(super) const COMMAND: &str = "the service's `entrypoint`";
     pub(super) const PORTS: &str = "the service's `port`s and its image's `expose`";
     pub(super) const ENV: &str = "`env` and `env-secret`";
     pub(super) const PROBES: &str = "`health` (the service's, else its image's)";
@@ -389,6 +390,7 @@ fn main_container(
     let ports = !container_ports(model, service).is_empty();
     let resources = !k8s.requests.is_empty() || !k8s.limits.is_empty() || k8s.gpu.is_some();
     container(ContainerFacts {
+        command: !service.entrypoint.is_empty(),
         args: !service.cmd.is_empty(),
         ports,
         env: !service.env.is_empty() || !service.env_secrets.is_empty(),
@@ -409,6 +411,7 @@ fn init_container(k8s: &K8s, init: &Init, volumes: &mut PodVolumes, secrets: boo
         mounts.push(SECRETS_DIR.to_owned());
     }
     container(ContainerFacts {
+        command: false,
         args: !init.cmd.is_empty(),
         ports: false,
         env: !init.env.is_empty() || !init.env_secrets.is_empty(),
@@ -422,6 +425,7 @@ fn init_container(k8s: &K8s, init: &Init, volumes: &mut PodVolumes, secrets: boo
 
 /// Which optional fields a container has.
 struct ContainerFacts {
+    command: bool,
     args: bool,
     ports: bool,
     env: bool,
@@ -439,6 +443,7 @@ fn container(facts: ContainerFacts) -> Shape {
         ("name", owned(owner::CONTAINER_NAME, true)),
         ("image", owned(owner::IMAGE, true)),
         ("imagePullPolicy", owned(owner::PULL_POLICY, true)),
+        ("command", owned(owner::COMMAND, facts.command)),
         ("args", owned(owner::ARGS, facts.args)),
         ("ports", owned(owner::PORTS, facts.ports)),
         ("env", owned(owner::ENV, facts.env)),
