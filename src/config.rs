@@ -341,7 +341,7 @@ pub struct ServiceDecl {
     /// `env-from NAME…`: the `env-set`s whose variables the service takes, in order.
     pub env_from: Vec<Text>,
     pub secrets: Vec<ServiceSecretDecl>,
-    pub depends_on: Vec<Text>,
+    pub depends_on: Vec<DependsOnDecl>,
     pub health: Option<HealthDecl>,
     pub volumes: Vec<VolumeDecl>,
     pub mounts: Vec<MountDecl>,
@@ -381,11 +381,21 @@ pub struct ServiceSecretDecl {
     pub target: Option<Text>,
 }
 
+/// `depends-on a b condition=service_healthy`: one entry per name, the node's condition on each.
+#[derive(Debug, Clone)]
+pub struct DependsOnDecl {
+    pub name: Text,
+    /// A stated Compose condition; absent: derived from the dependency.
+    pub condition: Option<Text>,
+}
+
 #[derive(Debug, Clone)]
 pub struct VolumeDecl {
     pub span: SourceSpan,
     pub name: Text,
     pub target: Text,
+    /// `read-only=#true`: mounted read-only (Compose `read_only`, Kubernetes `readOnly`).
+    pub read_only: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone)]

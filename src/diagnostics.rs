@@ -71,6 +71,7 @@ codes! {
     UnusedEnvSet => "gscgen::env-set::unused",
     DuplicateHostPort => "gscgen::service::duplicate-host-port",
     DependencyCycle => "gscgen::service::dependency-cycle",
+    DependencyCondition => "gscgen::service::dependency-condition",
     DuplicateEnv => "gscgen::service::duplicate-env",
     DuplicateMountTarget => "gscgen::service::duplicate-mount-target",
     ServesConflict => "gscgen::service::serves-conflict",

@@ -537,6 +537,62 @@ fn service_user_and_entrypoint_reach_compose_and_kubernetes() {
     );
 }
 
+/// Stated `depends-on` conditions and read-only named volumes (issue 18): a condition the
+/// dependency can meet is written as stated, one it cannot is refused; `read-only=#true` is
+/// Compose `read_only: true` and Kubernetes `readOnly: true`.
+#[test]
+fn stated_conditions_and_read_only_volumes() {
+    let k = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; security run-as-user=101; }";
+    let kdl = format!(
+        "project demo {{ python \"3.12\"; }}\ntargets {{ compose; kubernetes; }}\n\
+         service db from=\"postgres:16\" {{ health pg_isready; {k} }}\n\
+         service migrate from=\"busybox:1.36\" {{ oneshot; {k} }}\n\
+         service web from=\"nginx:1.27\" {{\n    \
+         depends-on db condition=service_started\n    depends-on migrate condition=service_completed_successfully\n    \
+         volume static \"/usr/share/nginx/html\" read-only=#true\n    volume cache \"/var/cache/nginx\"\n    {k}\n}}\n"
+    );
+    let rendered = Rendered::new(&kdl);
+    let base = rendered.yaml(BASE);
+    let web = &services(&base)["web"];
+    assert_eq!(
+        web["depends_on"],
+        json!({"db": {"condition": "service_started"}, "migrate": {"condition": "service_completed_successfully"}}),
+        "service_started although db is healthy: as stated"
+    );
+    assert_eq!(web["volumes"][0]["read_only"], json!(true));
+    assert_eq!(web["volumes"][1].get("read_only"), None);
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(merged["services"]["web"]["volumes"][0]["read_only"], json!(true));
+    assert_eq!(merged["services"]["web"]["depends_on"]["db"]["condition"], json!("service_started"));
+
+    let text = fs::read_to_string(rendered.out().join("k8s/web.deployment.yaml")).unwrap();
+    let deployment: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let mounts =
+        deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"].as_array().unwrap().clone();
+    let mount = |path: &str| mounts.iter().find(|m| m["mountPath"] == json!(path)).unwrap().clone();
+    assert_eq!(mount("/usr/share/nginx/html")["readOnly"], json!(true));
+    assert_eq!(mount("/var/cache/nginx").get("readOnly"), None);
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\nservice db from=\"postgres:16\"\nservice job from=\"busybox:1.36\" { oneshot; health \"true\"; }\n";
+    for (depends, ok) in [
+        ("depends-on db condition=service_healthy", false),
+        ("depends-on db condition=service_completed_successfully", false),
+        ("depends-on db condition=service_started", true),
+        ("depends-on job condition=service_healthy", true),
+        ("depends-on job condition=service_completed_successfully", true),
+        ("depends-on db condition=healthy", false),
+        ("depends-on job condition=service_started; depends-on job condition=service_healthy", false),
+    ] {
+        let codes = codes(&format!("{head}service web from=\"nginx:1.27\" {{ {depends}; }}\n"));
+        let expected: &[&str] = if ok { &[] } else { &["gscgen::service::dependency-condition"] };
+        assert_eq!(codes, expected, "{depends}");
+    }
+}
+
 /// The values of tests/fixtures/compose/tricky.kdl, as the container must see them.
 fn tricky_env() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([

@@ -1034,7 +1034,7 @@ fn writable_paths_volumes_and_secrets_are_mounted() {
                 .collect();
             let context = format!("{}/{}", rendered.name, k8s.name);
             let mut expected: Vec<&str> = k8s.writable.iter().map(String::as_str).collect();
-            expected.extend(service.volumes.iter().map(|(_, target)| target.as_str()));
+            expected.extend(service.volumes.iter().map(|v| v.target.as_str()));
             assert!(expected.contains(&"/tmp"), "{context}: /tmp is always writable");
             for path in &expected {
                 let volume = mounts.get(*path).unwrap_or_else(|| panic!("{context}: {path} is not mounted"));

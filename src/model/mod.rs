@@ -305,8 +305,11 @@ pub struct Service {
     pub env_secrets: Vec<EnvSecret>,
     pub secrets: Vec<ServiceSecret>,
     pub depends_on: Vec<usize>,
+    /// Conditions stated with `depends-on … condition=` (checked against the dependency),
+    /// by dependency; the others are derived when rendered.
+    pub depends_conditions: Vec<(usize, String)>,
     pub health: Option<HealthDecl>,
-    pub volumes: Vec<(String, String)>,
+    pub volumes: Vec<Volume>,
     pub mounts: Vec<Mount>,
     pub restart: String,
     pub oneshot: bool,
@@ -340,6 +343,14 @@ pub struct EnvSecret {
 pub struct ServiceSecret {
     pub secret: usize,
     pub target: String,
+}
+
+/// A named volume mounted into a service.
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub name: String,
+    pub target: String,
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -825,16 +825,26 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
                     decl.secrets.push(ServiceSecretDecl { span: child.span(), name, target });
                 }
             }
-            "depends-on" => decl.depends_on.extend(texts(ctx, child, "service name")),
+            "depends-on" => {
+                let mut view = NodeView::new(ctx, child);
+                let names = view.some_texts(ctx, "service name");
+                let condition = view.prop_text(ctx, "condition");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.depends_on.extend(
+                    names.into_iter().map(|name| DependsOnDecl { name, condition: condition.clone() }),
+                );
+            }
             "health" => decl.health = Some(health(ctx, child)),
             "volume" => {
                 let mut view = NodeView::new(ctx, child);
                 let name = view.arg_text(ctx, "a named volume");
                 let target = view.arg_text(ctx, "a target path in the container");
+                let read_only = view.prop_bool(ctx, "read-only");
                 ctx.no_children(child);
                 view.finish(ctx);
                 if let (Some(name), Some(target)) = (name, target) {
-                    decl.volumes.push(VolumeDecl { span: child.span(), name, target });
+                    decl.volumes.push(VolumeDecl { span: child.span(), name, target, read_only });
                 }
             }
             "mount" => decl.mounts.extend(mount(ctx, child)),

@@ -325,11 +325,11 @@ impl<'a> Compose<'a> {
         let mut volumes: Vec<VolumeView> = service
             .volumes
             .iter()
-            .map(|(name, target)| VolumeView {
+            .map(|v| VolumeView {
                 kind: "volume",
-                source: yaml_scalar(name).into_owned(),
-                target: compose_value(target).into_owned(),
-                read_only: false,
+                source: yaml_scalar(&v.name).into_owned(),
+                target: compose_value(&v.target).into_owned(),
+                read_only: v.read_only,
             })
             .collect();
         volumes.extend(service.mounts.iter().map(|m| self.bind(m)));
@@ -341,7 +341,10 @@ impl<'a> Compose<'a> {
             }
             seen.push(dependency);
             let other = &model.services[dependency];
-            let condition = if other.oneshot {
+            let stated = service.depends_conditions.iter().find(|(d, _)| *d == dependency);
+            let condition = if let Some((_, stated)) = stated {
+                condition_word(stated)
+            } else if other.oneshot {
                 "service_completed_successfully"
             } else if self.health(other).is_some() {
                 "service_healthy"
@@ -487,7 +490,7 @@ impl<'a> Compose<'a> {
         self.model
             .services
             .iter()
-            .flat_map(|service| service.volumes.iter().map(|(name, _)| name.as_str()))
+            .flat_map(|service| service.volumes.iter().map(|v| v.name.as_str()))
             .filter(|name| seen.insert(*name))
             .map(|n| yaml_key(n).into_owned())
             .collect()
@@ -610,5 +613,14 @@ fn effective_profiles(model: &Model) -> Vec<Option<Vec<String>>> {
         if !changed {
             return profiles;
         }
+    }
+}
+
+/// A condition resolve checked, as the `'static` word the view holds.
+fn condition_word(condition: &str) -> &'static str {
+    match condition {
+        "service_healthy" => "service_healthy",
+        "service_completed_successfully" => "service_completed_successfully",
+        _ => "service_started",
     }
 }

@@ -715,7 +715,7 @@ impl<'a> Kube<'a> {
         let (readiness, liveness) = self.probes(service, k8s);
         let gpu = k8s.gpu.as_ref().map(|g| g.count);
         let mut mounts: Vec<MountView> = k8s.writable.iter().map(|path| volumes.writable(path)).collect();
-        mounts.extend(service.volumes.iter().map(|(name, target)| volumes.named(name, target)));
+        mounts.extend(service.volumes.iter().map(|v| volumes.named(&v.name, &v.target, v.read_only)));
         if !secrets.is_empty() {
             mounts.push(secrets_mount());
         }
@@ -900,11 +900,11 @@ impl Volumes {
         }
     }
 
-    fn named(&mut self, volume: &str, target: &str) -> MountView {
+    fn named(&mut self, volume: &str, target: &str, read_only: bool) -> MountView {
         MountView {
             name: yaml_scalar(&self.names.named(volume)).into_owned(),
             path: yaml_scalar(target).into_owned(),
-            read_only: false,
+            read_only,
         }
     }
 

@@ -780,7 +780,7 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
             User::NonRoot { uid, .. } => Some(*uid),
         };
         let mut writable: Vec<String> = Vec::new();
-        let volume_targets: Vec<&str> = service.volumes.iter().map(|(_, t)| t.as_str()).collect();
+        let volume_targets: Vec<&str> = service.volumes.iter().map(|v| v.target.as_str()).collect();
         let image_writable = image.map(|i| i.writable.as_slice()).unwrap_or_default();
         for path in k8s
             .writable

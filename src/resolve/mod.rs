@@ -594,13 +594,19 @@ impl Resolver<'_> {
             for profile in &decl.profiles {
                 self.push(names::check_name("profile", profile));
             }
+            let mut depends_conditions: Vec<(usize, String)> = Vec::new();
             let depends_on = decl
                 .depends_on
                 .iter()
-                .filter_map(|d| match services.get(d.value.as_str()) {
-                    Some(id) => Some(*id),
+                .filter_map(|d| match services.get(d.name.value.as_str()) {
+                    Some(id) => {
+                        if let Some(condition) = &d.condition {
+                            depends_conditions.push((*id, condition.value.clone()));
+                        }
+                        Some(*id)
+                    }
                     None => {
-                        self.unknown(Code::UnknownService, "service", d, &service_names);
+                        self.unknown(Code::UnknownService, "service", &d.name, &service_names);
                         None
                     }
                 })
@@ -684,11 +690,16 @@ impl Resolver<'_> {
                 env_secrets: env_secrets(&decl.env_secrets),
                 secrets: service_secrets,
                 depends_on,
+                depends_conditions,
                 health: decl.health.clone(),
                 volumes: decl
                     .volumes
                     .iter()
-                    .map(|v| (v.name.value.clone(), v.target.value.clone()))
+                    .map(|v| Volume {
+                        name: v.name.value.clone(),
+                        target: v.target.value.clone(),
+                        read_only: v.read_only.as_ref().is_some_and(|r| r.value),
+                    })
                     .collect(),
                 mounts: service_mounts,
                 restart: decl.restart.as_ref().map_or_else(

@@ -378,9 +378,9 @@ fn main_container(
     for path in &k8s.writable {
         volumes.writable(path);
     }
-    for (name, target) in &service.volumes {
-        volumes.named(name);
-        mounts.push(target.clone());
+    for volume in &service.volumes {
+        volumes.named(&volume.name);
+        mounts.push(volume.target.clone());
     }
     if secrets {
         mounts.push(SECRETS_DIR.to_owned());
