@@ -340,6 +340,8 @@ pub struct ServiceDecl {
     pub env_secrets: Vec<EnvSecretDecl>,
     /// `env-from NAME…`: the `env-set`s whose variables the service takes, in order.
     pub env_from: Vec<Text>,
+    /// `env-file "path"…`: Compose `env_file` (files read when Compose runs).
+    pub env_files: Vec<Text>,
     pub secrets: Vec<ServiceSecretDecl>,
     pub depends_on: Vec<DependsOnDecl>,
     pub health: Option<HealthDecl>,

@@ -114,6 +114,7 @@ codes! {
     ProbePort => "gscgen::kubernetes::probe-port",
     SecretRef => "gscgen::kubernetes::secret-ref",
     BindMount => "gscgen::kubernetes::bind-mount",
+    EnvFileKubernetes => "gscgen::kubernetes::env-file",
     NoResources => "gscgen::kubernetes::no-resources",
     PatchTarget => "gscgen::kubernetes::patch-target",
     PatchPath => "gscgen::kubernetes::patch-path",

@@ -593,6 +593,50 @@ fn stated_conditions_and_read_only_volumes() {
     }
 }
 
+/// `env-file` (issue 18): Compose `env_file:`, relative to the compose file's folder and read
+/// when Compose runs; Kubernetes cannot read a file of the checkout, so a deployed service with
+/// one is refused.
+#[test]
+fn env_files_reach_compose_and_are_refused_for_kubernetes() {
+    let kdl = "project demo { python \"3.12\"; }\n\
+         service web from=\"nginx:1.27\" {\n    env-file \"config/app.env\" \"./config/local.env\"\n    env TZ=\"UTC\"\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    assert_eq!(services(&base)["web"]["env_file"], json!(["../config/app.env", "../config/local.env"]));
+    fs::create_dir_all(rendered.dir.path().join("config")).unwrap();
+    fs::write(rendered.dir.path().join("config/app.env"), "FROM_FILE=1\nTZ=Europe/Paris\n").unwrap();
+    fs::write(rendered.dir.path().join("config/local.env"), "LOCAL=2\n").unwrap();
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    let env = &merged["services"]["web"]["environment"];
+    assert_eq!(env["FROM_FILE"], json!("1"));
+    assert_eq!(env["LOCAL"], json!("2"));
+    assert_eq!(env["TZ"], json!("UTC"), "`environment` wins over `env_file`, as Compose documents");
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\n";
+    assert_eq!(
+        codes(&format!("{head}service web from=\"nginx:1.27\" {{ env-file \"../app.env\"; }}\n")),
+        ["gscgen::path::invalid"]
+    );
+    let k8s = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; security run-as-user=101; }";
+    assert_eq!(
+        codes(&format!(
+            "{head}targets {{ compose; kubernetes; }}\nservice web from=\"nginx:1.27\" {{ env-file \"app.env\"; {k8s} }}\n"
+        )),
+        ["gscgen::kubernetes::env-file"]
+    );
+    // Not deployed: nothing to refuse.
+    assert_eq!(
+        codes(&format!(
+            "{head}targets {{ compose; kubernetes; }}\nservice web from=\"nginx:1.27\" {{ env-file \"app.env\"; k8s {{ external \"the cluster's\"; }}; }}\n"
+        )),
+        Vec::<String>::new()
+    );
+}
+
 /// The values of tests/fixtures/compose/tricky.kdl, as the container must see them.
 fn tricky_env() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([

@@ -303,6 +303,8 @@ pub struct Service {
     pub ports: Vec<Port>,
     pub env: Vec<(String, String)>,
     pub env_secrets: Vec<EnvSecret>,
+    /// `env-file` paths relative to the project, in order (Compose only).
+    pub env_files: Vec<String>,
     pub secrets: Vec<ServiceSecret>,
     pub depends_on: Vec<usize>,
     /// Conditions stated with `depends-on … condition=` (checked against the dependency),

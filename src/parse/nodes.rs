@@ -734,6 +734,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "env",
         "env-secret",
         "env-from",
+        "env-file",
         "secret",
         "depends-on",
         "health",
@@ -779,6 +780,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         env: Vec::new(),
         env_secrets: Vec::new(),
         env_from: Vec::new(),
+        env_files: Vec::new(),
         secrets: Vec::new(),
         depends_on: Vec::new(),
         health: None,
@@ -815,6 +817,11 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
             "env" => env(ctx, child, &mut decl.env),
             "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
             "env-from" => decl.env_from.extend(texts(ctx, child, "env-set name")),
+            "env-file" => decl.env_files.extend(texts(
+                ctx,
+                child,
+                "a file of KEY=value lines (relative to the project)",
+            )),
             "secret" => {
                 let mut view = NodeView::new(ctx, child);
                 let name = view.arg_text(ctx, "a secret name");

@@ -45,6 +45,8 @@ struct ServiceView {
     /// `"uid:uid"`.
     user: Option<String>,
     environment: Vec<EnvView>,
+    /// `env_file` paths from the compose file's folder.
+    env_files: Vec<String>,
     /// (source, target)
     secrets: Vec<(String, String)>,
     ports: Vec<String>,
@@ -363,6 +365,11 @@ impl<'a> Compose<'a> {
             // The gid is the uid, as in the Dockerfiles (`USER uid:uid`) and Kubernetes.
             user: service.user.map(|uid| yaml_scalar(&format!("{uid}:{uid}")).into_owned()),
             environment,
+            env_files: service
+                .env_files
+                .iter()
+                .map(|f| compose_value(&self.project_path(f)).into_owned())
+                .collect(),
             secrets: service
                 .secrets
                 .iter()

@@ -396,6 +396,7 @@ fn typed_option(key: &str, service: &ServiceDecl) -> Option<&'static str> {
         "entrypoint" => "`entrypoint` on the service",
         "user" => "`user <uid>` on the service",
         "environment" => "`env` or `env-secret` (in `dev`: `dev { env … }`)",
+        "env_file" => "`env-file` on the service",
         "secrets" => "`secret`",
         "ports" | "expose" => "`port` (with `host=` to publish it)",
         "volumes" => "`volume` or `mount` (in `dev`: `dev { mount … }`)",

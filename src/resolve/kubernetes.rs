@@ -174,6 +174,20 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
             Deploy::Deployment => {}
         }
         check_resources(k8s, diagnostics);
+        if let Some(file) = service.env_files.first() {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::EnvFileKubernetes,
+                    format!("service `{}` reads variables from a file, which its Kubernetes pods cannot", service.name.value),
+                    file.span,
+                    "a file of the checkout",
+                )
+                .with_help(
+                    "write the variables with `env` (or share them with an `env-set`), which both targets render; \
+                     secrets with `env-secret`; or mark the service `k8s { external \"…\" }`",
+                ),
+            );
+        }
         if k8s.requests.is_none() && k8s.limits.is_none() {
             diagnostics.push(
                 Diagnostic::warning(

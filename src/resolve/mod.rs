@@ -659,6 +659,9 @@ impl Resolver<'_> {
                 },
                 None => Dev::default(),
             };
+            for file in &decl.env_files {
+                self.push(names::check_relative_path("env file", file));
+            }
             for volume in &decl.volumes {
                 self.push(names::check_name("volume", &volume.name));
                 self.push(names::check_container_path("volume target", &volume.target));
@@ -688,6 +691,7 @@ impl Resolver<'_> {
                     .collect(),
                 env: env(&decl.env),
                 env_secrets: env_secrets(&decl.env_secrets),
+                env_files: decl.env_files.iter().map(|f| clean_relative(&f.value)).collect(),
                 secrets: service_secrets,
                 depends_on,
                 depends_conditions,
