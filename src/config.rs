@@ -272,6 +272,15 @@ pub struct ImageDecl {
     pub health: Option<HealthDecl>,
     pub preload: Vec<CommandDecl>,
     pub dockerfile_extra: DockerfileExtraDecl,
+    /// `build-arg NAME "value"`: a build argument of the image, with its value.
+    pub build_args: Vec<BuildArgDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildArgDecl {
+    pub span: SourceSpan,
+    pub name: Text,
+    pub value: Text,
 }
 
 #[derive(Debug, Clone)]

@@ -124,6 +124,7 @@ codes! {
     WorkflowRegistry => "gscgen::workflow::registry-mismatch",
     WorkflowDefaultBranch => "gscgen::workflow::default-branch-not-built",
     WorkflowNoImage => "gscgen::workflow::no-image",
+    WorkflowBuildArgs => "gscgen::workflow::build-args-differ",
     DependencyGroupName => "gscgen::dependency-groups::name-collision",
 }
 

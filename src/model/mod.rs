@@ -266,6 +266,8 @@ pub struct Image {
     pub health: Option<HealthDecl>,
     pub preload: Vec<Vec<String>>,
     pub dockerfile_extra: DockerfileExtra,
+    /// `build-arg` names and values, in config order: `ARG` in each stage, passed by every build.
+    pub build_args: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

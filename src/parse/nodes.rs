@@ -595,6 +595,7 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
         "health",
         "preload",
         "dockerfile-extra",
+        "build-arg",
     ];
     const SINGLE: &[&str] =
         &["dockerfile", "workdir", "cmd", "entrypoint", "user", "health", "dockerfile-extra"];
@@ -619,6 +620,7 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
         health: None,
         preload: Vec::new(),
         dockerfile_extra: DockerfileExtraDecl::default(),
+        build_args: Vec::new(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -639,6 +641,16 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
                 }
             }
             "workdir" => decl.workdir = one_text(ctx, child, "a directory in the image"),
+            "build-arg" => {
+                let mut view = NodeView::new(ctx, child);
+                let name = view.arg_text(ctx, "a build argument name");
+                let value = view.arg_text(ctx, "its value (a string)");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let (Some(name), Some(value)) = (name, value) {
+                    decl.build_args.push(BuildArgDecl { span: child.span(), name, value });
+                }
+            }
             "env" => env(ctx, child, &mut decl.env),
             "writable" => decl.writable.extend(texts(ctx, child, "directory in the image")),
             "build-packages" => decl.build_packages.extend(texts(ctx, child, "Debian package")),

@@ -190,6 +190,9 @@ impl Resolver<'_> {
         hatches::check_compose_extras(config, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
+        if workflow_target.is_some() {
+            workflow::check_build_args(config, self.diagnostics);
+        }
         let dependency_groups_target = dependency_groups::target(config, self.diagnostics);
         if kubernetes_target.is_some() {
             kubernetes::check(config, &image_index, self.diagnostics);
@@ -530,6 +533,11 @@ impl Resolver<'_> {
             health: decl.health.clone(),
             preload: decl.preload.iter().map(|p| texts(&p.args)).collect(),
             dockerfile_extra: hatches::resolve_dockerfile_extra(&decl.dockerfile_extra),
+            build_args: decl
+                .build_args
+                .iter()
+                .map(|a| (a.name.value.clone(), a.value.value.clone()))
+                .collect(),
         }
     }
 
