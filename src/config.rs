@@ -38,7 +38,19 @@ pub struct Config {
     pub images: Vec<ImageDecl>,
     pub services: Vec<ServiceDecl>,
     pub secrets: Vec<SecretDecl>,
+    /// `env-set NAME { env …; env-secret … }`: environment shared by services (`env-from`).
+    pub env_sets: Vec<EnvSetDecl>,
     pub dockerignore: Option<DockerignoreDecl>,
+}
+
+/// `env-set common { env TZ="UTC"; env-secret DATABASE_URL secret=db key=url }`: variables
+/// that services and inits take with `env-from common` (Compose's `x-` anchors).
+#[derive(Debug, Clone)]
+pub struct EnvSetDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub env: Vec<EnvDecl>,
+    pub env_secrets: Vec<EnvSecretDecl>,
 }
 
 #[derive(Debug, Clone)]
@@ -291,6 +303,15 @@ pub struct ImageDecl {
     pub health: Option<HealthDecl>,
     pub preload: Vec<CommandDecl>,
     pub dockerfile_extra: DockerfileExtraDecl,
+    /// `build-arg NAME "value"`: a build argument of the image, with its value.
+    pub build_args: Vec<BuildArgDecl>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildArgDecl {
+    pub span: SourceSpan,
+    pub name: Text,
+    pub value: Text,
 }
 
 #[derive(Debug, Clone)]
@@ -348,16 +369,29 @@ pub struct ServiceDecl {
     pub from: Option<Text>,
     pub profiles: Vec<Text>,
     pub cmd: Option<CommandDecl>,
+    /// `entrypoint prog args…`: replaces the image's entrypoint (Compose `entrypoint`,
+    /// Kubernetes `command`).
+    pub entrypoint: Option<CommandDecl>,
+    /// `user 1001`: the uid (and gid) the container runs as (Compose `user`, Kubernetes
+    /// `runAsUser`/`runAsGroup`).
+    pub user: Option<Spanned<u32>>,
     pub ports: Vec<PortDecl>,
     pub env: Vec<EnvDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
+    /// `env-from NAME…`: the `env-set`s whose variables the service takes, in order.
+    pub env_from: Vec<Text>,
+    /// `env-file "path"…`: Compose `env_file` (files read when Compose runs).
+    pub env_files: Vec<Text>,
     pub secrets: Vec<ServiceSecretDecl>,
-    pub depends_on: Vec<Text>,
+    pub depends_on: Vec<DependsOnDecl>,
     pub health: Option<HealthDecl>,
     pub volumes: Vec<VolumeDecl>,
     pub mounts: Vec<MountDecl>,
     pub restart: Option<Text>,
     pub oneshot: Option<Spanned<bool>>,
+    /// `serves #true|#false`: whether the service's container serves its image's `expose`d
+    /// ports (and so gets a Kubernetes Service for them); absent: derived from `cmd`.
+    pub serves: Option<Spanned<bool>>,
     pub limits: Option<ComposeLimitsDecl>,
     pub dev: Option<DevDecl>,
     pub k8s: Option<K8sDecl>,
@@ -391,11 +425,21 @@ pub struct ServiceSecretDecl {
     pub target: Option<Text>,
 }
 
+/// `depends-on a b condition=service_healthy`: one entry per name, the node's condition on each.
+#[derive(Debug, Clone)]
+pub struct DependsOnDecl {
+    pub name: Text,
+    /// A stated Compose condition; absent: derived from the dependency.
+    pub condition: Option<Text>,
+}
+
 #[derive(Debug, Clone)]
 pub struct VolumeDecl {
     pub span: SourceSpan,
     pub name: Text,
     pub target: Text,
+    /// `read-only=#true`: mounted read-only (Compose `read_only`, Kubernetes `readOnly`).
+    pub read_only: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -524,6 +568,8 @@ pub struct InitDecl {
     pub cmd: Option<CommandDecl>,
     pub env: Vec<EnvDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
+    /// `env-from NAME…`, as on a service.
+    pub env_from: Vec<Text>,
 }
 
 /// Explicit relaxations of the hardened defaults.

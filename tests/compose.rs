@@ -394,6 +394,249 @@ fn env_secrets_pass_through_from_the_environment() {
     );
 }
 
+/// `env-set` + `env-from` (issue 18): the shared variables reach every service and init
+/// that takes them, in Compose and in Kubernetes, before the service's own; a variable the
+/// service sets itself overrides the set's.
+#[test]
+fn env_sets_are_shared_by_the_services_that_take_them() {
+    let k = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; }";
+    let kdl = format!(
+        "project demo {{ python \"3.12\"; }}\ntargets {{ requirements; docker; compose; kubernetes; }}\n\
+         group base {{ require \"celery>=5.3\"; }}\n\
+         env-set common {{\n    env TZ=\"UTC\" LOG_LEVEL=\"INFO\"\n    env-secret DATABASE_URL secret=db key=url\n}}\n\
+         env-set broker {{ env BROKER_URL=\"redis://redis:6379/0\" PRICE=\"$5\"; }}\n\
+         image app {{ groups base; cmd celery \"-A\" app worker; }}\n\
+         service worker image=app {{\n    env-from common broker\n    env LOG_LEVEL=\"DEBUG\"\n    \
+         k8s {{ requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; \
+         init migrate image=app {{ env-from common; cmd python \"-m\" migrate; }}; }}\n}}\n\
+         service beat image=app {{ env-from common; cmd celery \"-A\" app beat; {k} }}\n"
+    );
+    let rendered = Rendered::new(&kdl);
+    let base = rendered.yaml(BASE);
+    let env = |service: &str| services(&base)[service]["environment"].clone();
+    assert_eq!(
+        env("worker"),
+        json!({"TZ": "UTC", "BROKER_URL": "redis://redis:6379/0", "PRICE": "$$5", "LOG_LEVEL": "DEBUG", "DATABASE_URL": null})
+    );
+    assert_eq!(env("beat"), json!({"TZ": "UTC", "LOG_LEVEL": "INFO", "DATABASE_URL": null}));
+    let text = rendered.text(BASE);
+    let at = |line: &str| text.find(line).unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        at("      TZ: UTC\n") < at("      BROKER_URL:") && at("      PRICE:") < at("      LOG_LEVEL: DEBUG"),
+        "the sets' variables first, in order, then the service's own"
+    );
+    // Compose does not interpolate it (`config` prints the literal `$` escaped again).
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(merged["services"]["worker"]["environment"]["PRICE"], json!(compose_escaped("$5")));
+
+    let deployment: Value = serde_yaml_ng::from_str(
+        &fs::read_to_string(rendered.out().join("k8s/worker.deployment.yaml")).unwrap(),
+    )
+    .unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    let names = |container: &Value| -> Vec<String> {
+        container["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(&pod["containers"][0]), ["TZ", "BROKER_URL", "PRICE", "LOG_LEVEL", "DATABASE_URL"]);
+    assert_eq!(names(&pod["initContainers"][0]), ["TZ", "LOG_LEVEL", "DATABASE_URL"]);
+    assert_eq!(
+        pod["containers"][0]["env"][4]["valueFrom"]["secretKeyRef"],
+        json!({"name": "db", "key": "url"})
+    );
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\n";
+    // Two sets giving one service the same variable, a set taken twice, an unknown set.
+    assert_eq!(
+        codes(&format!(
+            "{head}env-set a {{ env X=\"1\"; }}\nenv-set b {{ env X=\"2\"; }}\n\
+             service s from=\"busybox:1.36\" {{ env-from a b a comon; }}\n"
+        )),
+        ["gscgen::service::duplicate-env", "gscgen::service::duplicate-env", "gscgen::env-set::unknown"]
+    );
+    // A variable twice in one set is reported once, on the set; a bad name once too.
+    assert_eq!(
+        codes(&format!(
+            "{head}env-set a {{ env X=\"1\" \"9Y\"=\"2\"; env X=\"3\"; }}\n\
+             service s from=\"busybox:1.36\" {{ env-from a; }}\nservice t from=\"busybox:1.36\" {{ env-from a; }}\n"
+        )),
+        ["gscgen::config::invalid-value", "gscgen::service::duplicate-env"]
+    );
+    // Unused sets warn; duplicate set names are errors.
+    assert_eq!(
+        codes(&format!(
+            "{head}env-set a {{ env X=\"1\"; }}\nenv-set a {{ env Y=\"1\"; }}\nservice s from=\"busybox:1.36\"\n"
+        )),
+        ["gscgen::name::duplicate", "gscgen::env-set::unused", "gscgen::env-set::unused"]
+    );
+}
+
+/// A service's own `user` and `entrypoint` (issue 18): Compose `user: "uid:uid"` and
+/// `entrypoint:`, Kubernetes `runAsUser`/`runAsGroup` and `command:`; the image's command is
+/// dropped with a new entrypoint in both, as Docker does.
+#[test]
+fn service_user_and_entrypoint_reach_compose_and_kubernetes() {
+    let kdl = "project demo { python \"3.12\"; }\ntargets { requirements; docker; compose; kubernetes; }\n\
+         group base { require \"celery>=5.3\"; }\n\
+         image app { groups base; cmd celery \"-A\" app worker; }\n\
+         service worker image=app {\n    entrypoint celery \"-A\" app\n    cmd beat \"--loglevel=info\"\n    user 1001\n    \
+         k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; }\n}\n\
+         service cache from=\"redis:7\" {\n    user 999\n    \
+         k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; }\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    let worker = &services(&base)["worker"];
+    assert_eq!(worker["entrypoint"], json!(["celery", "-A", "app"]));
+    assert_eq!(worker["command"], json!(["beat", "--loglevel=info"]));
+    assert_eq!(worker["user"], json!("1001:1001"));
+    assert_eq!(services(&base)["cache"]["user"], json!("999:999"));
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(merged["services"]["worker"]["user"], json!("1001:1001"));
+    assert_eq!(merged["services"]["worker"]["entrypoint"], json!(["celery", "-A", "app"]));
+
+    let container = |name: &str| -> Value {
+        let text = fs::read_to_string(rendered.out().join(format!("k8s/{name}.deployment.yaml"))).unwrap();
+        let deployment: Value = serde_yaml_ng::from_str(&text).unwrap();
+        deployment["spec"]["template"]["spec"]["containers"][0].clone()
+    };
+    let worker = container("worker");
+    assert_eq!(worker["command"], json!(["celery", "-A", "app"]));
+    assert_eq!(worker["args"], json!(["beat", "--loglevel=info"]));
+    assert_eq!(worker["securityContext"]["runAsUser"], json!(1001));
+    assert_eq!(worker["securityContext"]["runAsGroup"], json!(1001));
+    assert_eq!(container("cache")["securityContext"]["runAsUser"], json!(999));
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\n";
+    // A name (Kubernetes takes a number), root, a uid given twice, the key in compose-extra.
+    assert_eq!(
+        codes(&format!("{head}service s from=\"redis:7\" {{ user redis; }}\n")),
+        ["gscgen::config::wrong-type"]
+    );
+    assert_eq!(
+        codes(&format!("{head}service s from=\"redis:7\" {{ user 0; }}\n")),
+        ["gscgen::config::invalid-value"]
+    );
+    assert!(
+        codes(&format!(
+            "{head}targets {{ kubernetes; }}\nservice s from=\"redis:7\" {{ user 999; k8s {{ security run-as-user=999; }}; }}\n"
+        ))
+        .contains(&"gscgen::config::invalid-value".to_owned())
+    );
+    assert_eq!(
+        codes(&format!(
+            "{head}service s from=\"redis:7\" {{ compose-extra {{ user \"999\"; entrypoint sh; }}; }}\n"
+        )),
+        ["gscgen::compose::extra-generated-key", "gscgen::compose::extra-generated-key"]
+    );
+}
+
+/// Stated `depends-on` conditions and read-only named volumes (issue 18): a condition the
+/// dependency can meet is written as stated, one it cannot is refused; `read-only=#true` is
+/// Compose `read_only: true` and Kubernetes `readOnly: true`.
+#[test]
+fn stated_conditions_and_read_only_volumes() {
+    let k = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; security run-as-user=101; }";
+    let kdl = format!(
+        "project demo {{ python \"3.12\"; }}\ntargets {{ compose; kubernetes; }}\n\
+         service db from=\"postgres:16\" {{ health pg_isready; {k} }}\n\
+         service migrate from=\"busybox:1.36\" {{ oneshot; {k} }}\n\
+         service web from=\"nginx:1.27\" {{\n    \
+         depends-on db condition=service_started\n    depends-on migrate condition=service_completed_successfully\n    \
+         volume static \"/usr/share/nginx/html\" read-only=#true\n    volume cache \"/var/cache/nginx\"\n    {k}\n}}\n"
+    );
+    let rendered = Rendered::new(&kdl);
+    let base = rendered.yaml(BASE);
+    let web = &services(&base)["web"];
+    assert_eq!(
+        web["depends_on"],
+        json!({"db": {"condition": "service_started"}, "migrate": {"condition": "service_completed_successfully"}}),
+        "service_started although db is healthy: as stated"
+    );
+    assert_eq!(web["volumes"][0]["read_only"], json!(true));
+    assert_eq!(web["volumes"][1].get("read_only"), None);
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(merged["services"]["web"]["volumes"][0]["read_only"], json!(true));
+    assert_eq!(merged["services"]["web"]["depends_on"]["db"]["condition"], json!("service_started"));
+
+    let text = fs::read_to_string(rendered.out().join("k8s/web.deployment.yaml")).unwrap();
+    let deployment: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let mounts =
+        deployment["spec"]["template"]["spec"]["containers"][0]["volumeMounts"].as_array().unwrap().clone();
+    let mount = |path: &str| mounts.iter().find(|m| m["mountPath"] == json!(path)).unwrap().clone();
+    assert_eq!(mount("/usr/share/nginx/html")["readOnly"], json!(true));
+    assert_eq!(mount("/var/cache/nginx").get("readOnly"), None);
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\nservice db from=\"postgres:16\"\nservice job from=\"busybox:1.36\" { oneshot; health \"true\"; }\n";
+    for (depends, ok) in [
+        ("depends-on db condition=service_healthy", false),
+        ("depends-on db condition=service_completed_successfully", false),
+        ("depends-on db condition=service_started", true),
+        ("depends-on job condition=service_healthy", true),
+        ("depends-on job condition=service_completed_successfully", true),
+        ("depends-on db condition=healthy", false),
+        ("depends-on job condition=service_started; depends-on job condition=service_healthy", false),
+    ] {
+        let codes = codes(&format!("{head}service web from=\"nginx:1.27\" {{ {depends}; }}\n"));
+        let expected: &[&str] = if ok { &[] } else { &["gscgen::service::dependency-condition"] };
+        assert_eq!(codes, expected, "{depends}");
+    }
+}
+
+/// `env-file` (issue 18): Compose `env_file:`, relative to the compose file's folder and read
+/// when Compose runs; Kubernetes cannot read a file of the checkout, so a deployed service with
+/// one is refused.
+#[test]
+fn env_files_reach_compose_and_are_refused_for_kubernetes() {
+    let kdl = "project demo { python \"3.12\"; }\n\
+         service web from=\"nginx:1.27\" {\n    env-file \"config/app.env\" \"./config/local.env\"\n    env TZ=\"UTC\"\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    assert_eq!(services(&base)["web"]["env_file"], json!(["../config/app.env", "../config/local.env"]));
+    fs::create_dir_all(rendered.dir.path().join("config")).unwrap();
+    fs::write(rendered.dir.path().join("config/app.env"), "FROM_FILE=1\nTZ=Europe/Paris\n").unwrap();
+    fs::write(rendered.dir.path().join("config/local.env"), "LOCAL=2\n").unwrap();
+    let merged = compose_json(&rendered.out(), &[BASE], &[]);
+    let env = &merged["services"]["web"]["environment"];
+    assert_eq!(env["FROM_FILE"], json!("1"));
+    assert_eq!(env["LOCAL"], json!("2"));
+    assert_eq!(env["TZ"], json!("UTC"), "`environment` wins over `env_file`, as Compose documents");
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\n";
+    assert_eq!(
+        codes(&format!("{head}service web from=\"nginx:1.27\" {{ env-file \"../app.env\"; }}\n")),
+        ["gscgen::path::invalid"]
+    );
+    let k8s = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; security run-as-user=101; }";
+    assert_eq!(
+        codes(&format!(
+            "{head}targets {{ compose; kubernetes; }}\nservice web from=\"nginx:1.27\" {{ env-file \"app.env\"; {k8s} }}\n"
+        )),
+        ["gscgen::kubernetes::env-file"]
+    );
+    // Not deployed: nothing to refuse.
+    assert_eq!(
+        codes(&format!(
+            "{head}targets {{ compose; kubernetes; }}\nservice web from=\"nginx:1.27\" {{ env-file \"app.env\"; k8s {{ external \"the cluster's\"; }}; }}\n"
+        )),
+        Vec::<String>::new()
+    );
+}
+
 /// The values of tests/fixtures/compose/tricky.kdl, as the container must see them.
 fn tricky_env() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([

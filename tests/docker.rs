@@ -1629,3 +1629,103 @@ fn copying_the_project_root_names_the_context() {
         assert!(dev.contains("        source: \"..\"\n        target: /app\n"), "{root}:\n{dev}");
     }
 }
+
+/// `build-arg NAME "value"` (issue 18): declared with its value in both stages of the
+/// image's Dockerfile, and passed by every build: both scripts, the three Compose files and
+/// the workflow; values that some build cannot carry, reserved names and images whose sets
+/// the workflow's one matrix step cannot pass are refused.
+#[test]
+fn build_args_reach_every_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("project.kdl");
+    std::fs::write(
+        &path,
+        r#"project demo {
+    python "3.12"
+    registry "ghcr.io/acme/demo"
+}
+targets { requirements; docker; compose; github-workflow; }
+group base { require "celery>=5.3"; }
+image app {
+    groups base
+    build-arg APP_VERSION "1.2.3"
+    build-arg GREETING "hello world $HOME 100%"
+    cmd celery "-A" app worker
+}
+service worker image=app
+"#,
+    )
+    .unwrap();
+    let project = Project::load("build-args", &path);
+    let dockerfile = project.dockerfile("compose/dockerfiles/Dockerfile.app");
+    for stage in &dockerfile.stages {
+        let args: Vec<String> = stage.all("ARG").iter().map(|i| i.rest.clone()).collect();
+        assert!(args.contains(&r#"APP_VERSION="1.2.3""#.to_owned()), "{:?}: {args:?}", stage.name);
+        assert!(
+            args.contains(&r#"GREETING="hello world \$HOME 100%""#.to_owned()),
+            "{:?}: {args:?}",
+            stage.name
+        );
+    }
+    for (script, unquote) in [
+        ("scripts/docker-build.sh", unquote_sh as fn(&str) -> String),
+        ("scripts/docker-build.bat", unquote_bat),
+    ] {
+        let builds = script_builds(&project.file(script), unquote);
+        let app = builds.iter().find(|b| b.name == "app").expect("app build");
+        let args = app.values("--build-arg");
+        assert!(args.contains(&"APP_VERSION=1.2.3".to_owned()), "{script}: {args:?}");
+        assert!(args.contains(&"GREETING=hello world $HOME 100%".to_owned()), "{script}: {args:?}");
+    }
+    for file in ["docker-compose.yml", "docker-compose.dev.yml", "docker-compose.prod.yml"] {
+        let yaml: serde_json::Value = serde_yaml_ng::from_str(&project.file(file)).unwrap();
+        let args = &yaml["services"]["worker"]["build"]["args"];
+        assert_eq!(args["APP_VERSION"], serde_json::json!("1.2.3"), "{file}");
+        assert_eq!(
+            args["GREETING"],
+            serde_json::json!("hello world $$HOME 100%"),
+            "{file}: `$` stays literal"
+        );
+    }
+    let workflow = project.file(".github/workflows/build.yml");
+    assert!(workflow.contains("            APP_VERSION=1.2.3\n"), "{workflow}");
+    assert!(workflow.contains("            GREETING=hello world $HOME 100%\n"), "{workflow}");
+    // hadolint accepts the ARG lines.
+    let out = tempfile::tempdir().unwrap();
+    project.write_to(out.path());
+    let output = support::tool("hadolint")
+        .arg("--no-color")
+        .arg("--failure-threshold")
+        .arg("style")
+        .arg(out.path().join("compose/dockerfiles/Dockerfile.app"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}{}", support::stdout(&output), support::stderr(&output));
+
+    let codes = |kdl: &str| -> Vec<String> {
+        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+    };
+    let head = "project demo { python \"3.12\"; }\ngroup base { require \"x\"; }\n";
+    for (args, code) in [
+        (r#"build-arg "9X" "1""#, "gscgen::config::invalid-value"),
+        (r#"build-arg BASE_RUNTIME "x""#, "gscgen::config::invalid-value"),
+        (r#"build-arg A "1"; build-arg A "2""#, "gscgen::config::invalid-value"),
+        (r#"build-arg A "say \"hi\"""#, "gscgen::docker::unrepresentable"),
+        (r#"build-arg A "a^b""#, "gscgen::docker::unrepresentable"),
+        ("build-arg A \"two\\nlines\"", "gscgen::docker::unrepresentable"),
+        (r#"build-arg A "${{ secrets.X }}""#, "gscgen::docker::unrepresentable"),
+    ] {
+        let kdl = format!("{head}image app {{ groups base; {args}; }}\n");
+        assert_eq!(codes(&kdl), [code], "{args}");
+    }
+    let two = "project demo { python \"3.12\"; }\ntargets { requirements; docker; github-workflow; }\n\
+         group base { require \"x\"; }\nimage a { groups base; build-arg V \"1\"; }\n\
+         image b { groups base; build-arg V \"2\"; }\n"
+        .to_owned();
+    assert_eq!(codes(&two), ["gscgen::workflow::build-args-differ"]);
+    assert!(
+        codes(&two.replace("github-workflow; ", "")).is_empty(),
+        "the scripts and Compose pass each image's own"
+    );
+}

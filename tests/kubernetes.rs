@@ -1035,7 +1035,7 @@ fn writable_paths_volumes_and_secrets_are_mounted() {
                 .collect();
             let context = format!("{}/{}", rendered.name, k8s.name);
             let mut expected: Vec<&str> = k8s.writable.iter().map(String::as_str).collect();
-            expected.extend(service.volumes.iter().map(|(_, target)| target.as_str()));
+            expected.extend(service.volumes.iter().map(|v| v.target.as_str()));
             assert!(expected.contains(&"/tmp"), "{context}: /tmp is always writable");
             for path in &expected {
                 let volume = mounts.get(*path).unwrap_or_else(|| panic!("{context}: {path} is not mounted"));
@@ -1221,6 +1221,66 @@ fn workload_names_collide_across_jobs() {
          service web-migrate image=app {{ oneshot; }}\n"
     );
     assert!(codes(&kdl).contains(&"gscgen::name::collision".to_owned()), "{:?}", codes(&kdl));
+}
+
+/// A web image shared by the web server, a worker and a beat scheduler (issue 18): only the
+/// service that serves the image's `expose`d port gets it as a container port, a
+/// Kubernetes Service and a TCP readiness probe. The derived rule: a service serves them
+/// when it runs the image's own command; `serves` says so where that is wrong.
+#[test]
+fn only_serving_services_get_the_image_ports_and_a_service() {
+    let k = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; }";
+    let kdl = format!(
+        "{HEAD}targets {{ requirements; docker; kubernetes; }}\ngroup base {{ require \"x\"; }}\n\
+         image web {{ groups base; expose 8000; cmd python \"-m\" web; }}\n\
+         service web image=web {{ {k} }}\n\
+         service worker image=web {{ cmd python \"-m\" worker; {k} }}\n\
+         service beat image=web {{ cmd python \"-m\" beat; {k} }}\n\
+         service admin image=web {{ cmd python \"-m\" admin; serves #true; {k} }}\n\
+         service metrics image=web {{ cmd python \"-m\" exporter; port 9100; {k} }}\n"
+    );
+    let rendered = Rendered::new("serving", &kdl);
+    let services: Vec<String> = rendered
+        .of_kind("Service")
+        .iter()
+        .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(services, ["admin", "metrics", "web"]);
+    let ports = |name: &str| {
+        let deployment = rendered.object("Deployment", name);
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        let ports: Vec<u64> = container["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p["containerPort"].as_u64().unwrap())
+            .collect();
+        (ports, container.get("readinessProbe").is_some())
+    };
+    assert_eq!(ports("web"), (vec![8000], true));
+    assert_eq!(ports("admin"), (vec![8000], true));
+    assert_eq!(ports("metrics"), (vec![9100], true), "its own port only: its own cmd does not serve 8000");
+    for name in ["worker", "beat"] {
+        assert_eq!(ports(name), (Vec::new(), false), "{name} serves nothing");
+    }
+    let served: Vec<bool> = rendered.model.services.iter().map(|s| s.serves).collect();
+    assert_eq!(served, [true, false, false, true, false]);
+
+    // `serves` where the image exposes nothing is refused.
+    let conflict = format!(
+        "{HEAD}targets {{ requirements; docker; }}\ngroup base {{ require \"x\"; }}\n\
+         image quiet {{ groups base; }}\nservice a from=\"nginx:1.27\" {{ port 80; serves #false; }}\n\
+         service b image=quiet {{ serves #true; }}\n"
+    );
+    assert_eq!(codes(&conflict), ["gscgen::service::serves-conflict", "gscgen::service::serves-conflict"]);
+    // An HTTP health check on a port the worker does not serve says why.
+    let probe = format!(
+        "{HEAD}targets {{ requirements; docker; kubernetes; }}\ngroup base {{ require \"x\"; }}\n\
+         image web {{ groups base; expose 8000; health http=\"/health\" port=8000; }}\n\
+         service web image=web\nservice worker image=web {{ cmd celery worker; }}\n"
+    );
+    assert!(codes(&probe).contains(&"gscgen::kubernetes::probe-port".to_owned()), "{:?}", codes(&probe));
+    assert_eq!(codes(&probe).iter().filter(|c| c.ends_with("probe-port")).count(), 1, "only the worker");
 }
 
 #[test]
@@ -1486,7 +1546,7 @@ fn patch_rules() {
         "patch namespace demo { metadata { annotations { owner \"x\"; }; labels { team a; }; }; }".to_owned(),
         // Sequences: several arguments, or `-` items.
         pod_patch(
-            "imagePullSecrets { - { name regcred; }; }; containers { web { command sh \"-c\" \"exec nginx\"; }; }",
+            "imagePullSecrets { - { name regcred; }; }; containers { web { lifecycle { preStop { exec { command sleep \"5\"; }; }; }; }; }",
         ),
     ];
     for patch in ok {
@@ -1498,6 +1558,11 @@ fn patch_rules() {
         ("patch Deployment web { spec { paused #true; }; }", "gscgen::kubernetes::patch-target"),
         ("patch pdb web { spec { maxUnavailable 1; }; }", "gscgen::kubernetes::patch-target"),
         ("patch deployment web { spec { replicas 3; }; }", "gscgen::kubernetes::patch-owned"),
+        // The container's `command` is the service's `entrypoint` (issue 18).
+        (
+            "patch deployment web { spec { template { spec { containers { web { command sh \"-c\" \"exec nginx\"; }; }; }; }; }; }",
+            "gscgen::kubernetes::patch-owned",
+        ),
         (
             "patch deployment web { metadata { labels { \"app.kubernetes.io/name\" x; }; }; }",
             "gscgen::kubernetes::patch-owned",
@@ -1532,8 +1597,14 @@ fn patch_rules() {
         ("containers { web { startupProbe #null; }; }", "gscgen::config::wrong-type"),
         ("containers { web { startupProbe { periodSeconds 1.5; }; }; }", "gscgen::config::wrong-type"),
         ("containers { web { startupProbe; }; }", "gscgen::config::missing-argument"),
-        ("containers { web { command sh { - x; }; }; }", "gscgen::config::unexpected-children"),
-        ("containers { web { command { - sh; x y; }; }; }", "gscgen::config::invalid-value"),
+        (
+            "containers { web { startupProbe { exec { command sh { - x; }; }; }; }; }",
+            "gscgen::config::unexpected-children",
+        ),
+        (
+            "containers { web { startupProbe { exec { command { - sh; x y; }; }; }; }; }",
+            "gscgen::config::invalid-value",
+        ),
         ("containers { web { startupProbe periodSeconds=1; }; }", "gscgen::config::unknown-property"),
     ];
     for (patch, code) in refused

@@ -348,6 +348,8 @@ pub struct Image {
     pub health: Option<HealthDecl>,
     pub preload: Vec<Vec<String>>,
     pub dockerfile_extra: DockerfileExtra,
+    /// `build-arg` names and values, in config order: `ARG` in each stage, passed by every build.
+    pub build_args: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -377,16 +379,30 @@ pub struct Service {
     pub profiles: Vec<String>,
     /// Overrides the image's command; empty keeps it.
     pub cmd: Vec<String>,
+    /// Overrides the image's entrypoint (and so drops the image's command, as Docker does);
+    /// empty keeps both.
+    pub entrypoint: Vec<String>,
+    /// The uid (and gid) the container runs as, when the service says so.
+    pub user: Option<u32>,
     pub ports: Vec<Port>,
     pub env: Vec<(String, String)>,
     pub env_secrets: Vec<EnvSecret>,
+    /// `env-file` paths relative to the project, in order (Compose only).
+    pub env_files: Vec<String>,
     pub secrets: Vec<ServiceSecret>,
     pub depends_on: Vec<usize>,
+    /// Conditions stated with `depends-on … condition=` (checked against the dependency),
+    /// by dependency; the others are derived when rendered.
+    pub depends_conditions: Vec<(usize, String)>,
     pub health: Option<HealthDecl>,
-    pub volumes: Vec<(String, String)>,
+    pub volumes: Vec<Volume>,
     pub mounts: Vec<Mount>,
     pub restart: String,
     pub oneshot: bool,
+    /// Whether the container serves its image's `expose`d ports: `serves`, else whether it
+    /// runs the image's own command (no `cmd`). Only then are they its container ports
+    /// (with its own `port`s), which give it a Kubernetes Service.
+    pub serves: bool,
     pub limits_memory: Option<String>,
     pub limits_cpus: Option<String>,
     pub dev: Dev,
@@ -421,6 +437,14 @@ pub struct EnvSecret {
 pub struct ServiceSecret {
     pub secret: usize,
     pub target: String,
+}
+
+/// A named volume mounted into a service.
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub name: String,
+    pub target: String,
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone)]

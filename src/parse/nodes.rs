@@ -7,7 +7,7 @@ use crate::config::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 const TOP_LEVEL: &[&str] =
-    &["project", "targets", "group", "base-image", "image", "service", "secret", "dockerignore"];
+    &["project", "targets", "group", "base-image", "image", "service", "secret", "env-set", "dockerignore"];
 
 pub(super) fn read_document(document: &KdlDocument) -> (Config, Diagnostics) {
     let mut ctx = Ctx::default();
@@ -39,6 +39,7 @@ pub(super) fn read_document(document: &KdlDocument) -> (Config, Diagnostics) {
             "image" => config.images.extend(image(&mut ctx, node)),
             "service" => config.services.extend(service(&mut ctx, node)),
             "secret" => config.secrets.extend(secret(&mut ctx, node)),
+            "env-set" => config.env_sets.extend(env_set(&mut ctx, node)),
             _ => ctx.unknown_node(node, "the top level", TOP_LEVEL),
         }
     }
@@ -626,6 +627,7 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
         "health",
         "preload",
         "dockerfile-extra",
+        "build-arg",
     ];
     const SINGLE: &[&str] =
         &["dockerfile", "workdir", "cmd", "entrypoint", "user", "health", "dockerfile-extra"];
@@ -650,6 +652,7 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
         health: None,
         preload: Vec::new(),
         dockerfile_extra: DockerfileExtraDecl::default(),
+        build_args: Vec::new(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -670,6 +673,16 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
                 }
             }
             "workdir" => decl.workdir = one_text(ctx, child, "a directory in the image"),
+            "build-arg" => {
+                let mut view = NodeView::new(ctx, child);
+                let name = view.arg_text(ctx, "a build argument name");
+                let value = view.arg_text(ctx, "its value (a string)");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let (Some(name), Some(value)) = (name, value) {
+                    decl.build_args.push(BuildArgDecl { span: child.span(), name, value });
+                }
+            }
             "env" => env(ctx, child, &mut decl.env),
             "writable" => decl.writable.extend(texts(ctx, child, "directory in the image")),
             "build-packages" => decl.build_packages.extend(texts(ctx, child, "Debian package")),
@@ -759,9 +772,13 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
     const KNOWN: &[&str] = &[
         "profiles",
         "cmd",
+        "entrypoint",
+        "user",
         "port",
         "env",
         "env-secret",
+        "env-from",
+        "env-file",
         "secret",
         "depends-on",
         "health",
@@ -769,12 +786,25 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "mount",
         "restart",
         "oneshot",
+        "serves",
         "limits",
         "dev",
         "k8s",
         "compose-extra",
     ];
-    const SINGLE: &[&str] = &["cmd", "health", "restart", "oneshot", "limits", "dev", "k8s", "compose-extra"];
+    const SINGLE: &[&str] = &[
+        "cmd",
+        "entrypoint",
+        "user",
+        "health",
+        "restart",
+        "oneshot",
+        "serves",
+        "limits",
+        "dev",
+        "k8s",
+        "compose-extra",
+    ];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "a service name");
     let image = view.prop_text(ctx, "image");
@@ -788,9 +818,13 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         from,
         profiles: profile.into_iter().collect(),
         cmd: None,
+        entrypoint: None,
+        user: None,
         ports: Vec::new(),
         env: Vec::new(),
         env_secrets: Vec::new(),
+        env_from: Vec::new(),
+        env_files: Vec::new(),
         secrets: Vec::new(),
         depends_on: Vec::new(),
         health: None,
@@ -798,6 +832,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         mounts: Vec::new(),
         restart: None,
         oneshot: None,
+        serves: None,
         limits: None,
         dev: None,
         k8s: None,
@@ -811,6 +846,8 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         match child.name().value() {
             "profiles" => decl.profiles.extend(texts(ctx, child, "profile name")),
             "cmd" => decl.cmd = Some(command(ctx, child)),
+            "entrypoint" => decl.entrypoint = Some(command(ctx, child)),
+            "user" => decl.user = service_user(ctx, child),
             "port" => {
                 let mut view = NodeView::new(ctx, child);
                 let container = view.arg_uint::<u16>(ctx, "a container port");
@@ -824,6 +861,12 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
             }
             "env" => env(ctx, child, &mut decl.env),
             "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            "env-from" => decl.env_from.extend(texts(ctx, child, "env-set name")),
+            "env-file" => decl.env_files.extend(texts(
+                ctx,
+                child,
+                "a file of KEY=value lines (relative to the project)",
+            )),
             "secret" => {
                 let mut view = NodeView::new(ctx, child);
                 let name = view.arg_text(ctx, "a secret name");
@@ -834,16 +877,26 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
                     decl.secrets.push(ServiceSecretDecl { span: child.span(), name, target });
                 }
             }
-            "depends-on" => decl.depends_on.extend(texts(ctx, child, "service name")),
+            "depends-on" => {
+                let mut view = NodeView::new(ctx, child);
+                let names = view.some_texts(ctx, "service name");
+                let condition = view.prop_text(ctx, "condition");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.depends_on.extend(
+                    names.into_iter().map(|name| DependsOnDecl { name, condition: condition.clone() }),
+                );
+            }
             "health" => decl.health = Some(health(ctx, child)),
             "volume" => {
                 let mut view = NodeView::new(ctx, child);
                 let name = view.arg_text(ctx, "a named volume");
                 let target = view.arg_text(ctx, "a target path in the container");
+                let read_only = view.prop_bool(ctx, "read-only");
                 ctx.no_children(child);
                 view.finish(ctx);
                 if let (Some(name), Some(target)) = (name, target) {
-                    decl.volumes.push(VolumeDecl { span: child.span(), name, target });
+                    decl.volumes.push(VolumeDecl { span: child.span(), name, target, read_only });
                 }
             }
             "mount" => decl.mounts.extend(mount(ctx, child)),
@@ -854,6 +907,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
                 view.finish(ctx);
                 decl.oneshot = Some(Spanned::new(true, child.span()));
             }
+            "serves" => decl.serves = one_bool(ctx, child),
             "limits" => {
                 let mut view = NodeView::new(ctx, child);
                 let memory = view.prop_text(ctx, "memory");
@@ -869,6 +923,29 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         }
     }
     name.map(|_| decl)
+}
+
+/// A service's `user`: a uid. A name is refused with its own hint: Kubernetes' `runAsUser`
+/// takes a number, and gscgen cannot look a name up in the image.
+fn service_user(ctx: &mut Ctx, node: &KdlNode) -> Option<Spanned<u32>> {
+    let first = node.entries().iter().find(|e| e.name().is_none());
+    if let Some(entry) = first.filter(|e| matches!(e.value(), KdlValue::String(_))) {
+        ctx.report(
+            Diagnostic::error(
+                Code::WrongType,
+                "a service's `user` is a uid (a whole number), not a user name",
+                entry.span(),
+                "a user name",
+            )
+            .with_help(
+                "write the uid, e.g. `user 999`: Kubernetes' `runAsUser` takes only a number, and \
+                 gscgen cannot look a name up in the image (an image this project builds has its own \
+                 `user` node)",
+            ),
+        );
+        return None;
+    }
+    one_uint::<u32>(ctx, node, "a uid (whole number)")
 }
 
 fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {
@@ -1019,7 +1096,7 @@ fn gpu(ctx: &mut Ctx, node: &KdlNode) -> Option<GpuDecl> {
 }
 
 fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
-    const KNOWN: &[&str] = &["cmd", "env", "env-secret"];
+    const KNOWN: &[&str] = &["cmd", "env", "env-secret", "env-from"];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "a container name");
     let image = view.req_prop_text(ctx, "image");
@@ -1033,6 +1110,7 @@ fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
         cmd: None,
         env: Vec::new(),
         env_secrets: Vec::new(),
+        env_from: Vec::new(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -1044,7 +1122,24 @@ fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
             }
             "env" => env(ctx, child, &mut decl.env),
             "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            "env-from" => decl.env_from.extend(texts(ctx, child, "env-set name")),
             _ => ctx.unknown_node(child, "`init`", KNOWN),
+        }
+    }
+    Some(decl)
+}
+
+fn env_set(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvSetDecl> {
+    const KNOWN: &[&str] = &["env", "env-secret"];
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "an env-set name");
+    view.finish(ctx);
+    let mut decl = EnvSetDecl { name: name?, span: node.span(), env: Vec::new(), env_secrets: Vec::new() };
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "env" => env(ctx, child, &mut decl.env),
+            "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
+            _ => ctx.unknown_node(child, "`env-set`", KNOWN),
         }
     }
     Some(decl)

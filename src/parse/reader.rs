@@ -309,15 +309,14 @@ impl<'a> NodeView<'a> {
             if self.known_props.contains(&key.value()) {
                 continue;
             }
-            let help = misconception(self.name(), key.value()).map(str::to_owned).unwrap_or_else(|| {
+            let help =
                 did_you_mean(&suggest(key.value(), self.known_props.iter().copied())).unwrap_or_else(|| {
                     if self.known_props.is_empty() {
                         format!("`{}` takes no properties", self.name())
                     } else {
                         format!("`{}` accepts: {}", self.name(), self.known_props.join(", "))
                     }
-                })
-            });
+                });
             ctx.report(
                 Diagnostic::error(
                     Code::UnknownProperty,
@@ -328,18 +327,6 @@ impl<'a> NodeView<'a> {
                 .with_help(help),
             );
         }
-    }
-}
-
-/// Properties users write from another tool's habits, and what gscgen does instead.
-fn misconception(node: &str, key: &str) -> Option<&'static str> {
-    match (node, key) {
-        ("depends-on", "condition") => Some(
-            "the condition is derived from the dependency, never written: `service_completed_successfully` \
-             for a `oneshot`, `service_healthy` when it has a health check, else `service_started` \
-             (docs/compose.md, `depends_on`)",
-        ),
-        _ => None,
     }
 }
 

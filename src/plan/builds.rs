@@ -44,7 +44,7 @@ pub(crate) struct Build {
     /// Full references (`repository:tag`).
     pub(crate) tags: Vec<String>,
     /// `--build-arg NAME=value`, in this order.
-    pub(crate) args: Vec<(&'static str, String)>,
+    pub(crate) args: Vec<(String, String)>,
 }
 
 /// The repository of the shared base image's builder stage: `gsc-base-builder`.
@@ -93,10 +93,14 @@ pub(crate) fn builds(model: &Model) -> Vec<Build> {
             target: IMAGE_RUNTIME_STAGE,
             tags: vec![format!("{repository}:{LATEST}")],
             repository,
-            args: vec![
-                (ARG_BASE_BUILDER, base_builder_ref(model)),
-                (ARG_BASE_RUNTIME, base_runtime_ref(model)),
-            ],
+            // The image's own `build-arg`s after the bases (resolve keeps their names apart).
+            args: [
+                (ARG_BASE_BUILDER.to_owned(), base_builder_ref(model)),
+                (ARG_BASE_RUNTIME.to_owned(), base_runtime_ref(model)),
+            ]
+            .into_iter()
+            .chain(image.build_args.iter().cloned())
+            .collect(),
         });
     }
     builds

@@ -40,8 +40,13 @@ struct ServiceView {
     image: Option<String>,
     build: Option<BuildView>,
     profiles: Vec<String>,
+    entrypoint: Vec<String>,
     command: Vec<String>,
+    /// `"uid:uid"`.
+    user: Option<String>,
     environment: Vec<EnvView>,
+    /// `env_file` paths from the compose file's folder.
+    env_files: Vec<String>,
     /// (source, target)
     secrets: Vec<(String, String)>,
     ports: Vec<String>,
@@ -322,11 +327,11 @@ impl<'a> Compose<'a> {
         let mut volumes: Vec<VolumeView> = service
             .volumes
             .iter()
-            .map(|(name, target)| VolumeView {
+            .map(|v| VolumeView {
                 kind: "volume",
-                source: yaml_scalar(name).into_owned(),
-                target: compose_value(target).into_owned(),
-                read_only: false,
+                source: yaml_scalar(&v.name).into_owned(),
+                target: compose_value(&v.target).into_owned(),
+                read_only: v.read_only,
             })
             .collect();
         volumes.extend(service.mounts.iter().map(|m| self.bind(m)));
@@ -338,7 +343,10 @@ impl<'a> Compose<'a> {
             }
             seen.push(dependency);
             let other = &model.services[dependency];
-            let condition = if other.oneshot {
+            let stated = service.depends_conditions.iter().find(|(d, _)| *d == dependency);
+            let condition = if let Some((_, stated)) = stated {
+                condition_word(stated)
+            } else if other.oneshot {
                 "service_completed_successfully"
             } else if self.health(other).is_some() {
                 "service_healthy"
@@ -352,8 +360,16 @@ impl<'a> Compose<'a> {
             image: Some(image),
             build,
             profiles: self.profiles(id),
+            entrypoint: service.entrypoint.iter().map(|a| compose_value(a).into_owned()).collect(),
             command: service.cmd.iter().map(|a| compose_value(a).into_owned()).collect(),
+            // The gid is the uid, as in the Dockerfiles (`USER uid:uid`) and Kubernetes.
+            user: service.user.map(|uid| yaml_scalar(&format!("{uid}:{uid}")).into_owned()),
             environment,
+            env_files: service
+                .env_files
+                .iter()
+                .map(|f| compose_value(&self.project_path(f)).into_owned())
+                .collect(),
             secrets: service
                 .secrets
                 .iter()
@@ -481,7 +497,7 @@ impl<'a> Compose<'a> {
         self.model
             .services
             .iter()
-            .flat_map(|service| service.volumes.iter().map(|(name, _)| name.as_str()))
+            .flat_map(|service| service.volumes.iter().map(|v| v.name.as_str()))
             .filter(|name| seen.insert(*name))
             .map(|n| yaml_key(n).into_owned())
             .collect()
@@ -613,5 +629,14 @@ fn published(ip: std::net::IpAddr, host: u16, container: u16) -> String {
     match ip {
         std::net::IpAddr::V4(v4) => format!("{v4}:{host}:{container}"),
         std::net::IpAddr::V6(v6) => format!("[{v6}]:{host}:{container}"),
+    }
+}
+
+/// A condition resolve checked, as the `'static` word the view holds.
+fn condition_word(condition: &str) -> &'static str {
+    match condition {
+        "service_healthy" => "service_healthy",
+        "service_completed_successfully" => "service_completed_successfully",
+        _ => "service_started",
     }
 }

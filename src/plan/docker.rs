@@ -116,6 +116,8 @@ struct ImageDockerfile {
     copy_venv: bool,
     /// `KEY="value"`.
     env: Vec<String>,
+    /// `NAME="value"`: the image's `build-arg`s, declared in each stage.
+    build_args: Vec<String>,
     workdir: String,
     user: Option<String>,
     /// Exec form.
@@ -393,6 +395,11 @@ fn image_file(
     for (key, value) in &image.env {
         env.push(format!("{key}={}", quote_env(value, path)?));
     }
+    let build_args = image
+        .build_args
+        .iter()
+        .map(|(name, value)| Ok(format!("{name}={}", quote_env(value, path)?)))
+        .collect::<Result<Vec<_>, PlanError>>()?;
     let copies = image
         .copies
         .iter()
@@ -430,6 +437,7 @@ fn image_file(
         builder,
         builder_apt: if pip.is_some() { Apt::new(&image.build_packages) } else { None },
         copy_venv: pip.is_some(),
+        build_args,
         pip,
         default_index: builds::DEFAULT_PIP_INDEX_URL,
         runtime_apt: if distroless { None } else { Apt::new(&image.runtime_packages) },

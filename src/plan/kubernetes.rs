@@ -159,6 +159,7 @@ struct ContainerView {
     name: String,
     image: String,
     pull_policy: &'static str,
+    command: Vec<String>,
     args: Vec<String>,
     ports: Vec<PortView>,
     env: Vec<EnvView>,
@@ -708,7 +709,7 @@ impl<'a> Kube<'a> {
         let (readiness, liveness) = self.probes(service, k8s);
         let gpu = k8s.gpu.as_ref().map(|g| g.count);
         let mut mounts: Vec<MountView> = k8s.writable.iter().map(|path| volumes.writable(path)).collect();
-        mounts.extend(service.volumes.iter().map(|(name, target)| volumes.named(name, target)));
+        mounts.extend(service.volumes.iter().map(|v| volumes.named(&v.name, &v.target, v.read_only)));
         if !secrets.is_empty() {
             mounts.push(secrets_mount());
         }
@@ -716,6 +717,7 @@ impl<'a> Kube<'a> {
             name: yaml_scalar(&k8s.name).into_owned(),
             image,
             pull_policy,
+            command: service.entrypoint.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             args: service.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             ports: self.ports(service),
             env: Self::env(&service.env, &service.env_secrets),
@@ -748,6 +750,7 @@ impl<'a> Kube<'a> {
             name: yaml_scalar(&init.name).into_owned(),
             image,
             pull_policy,
+            command: Vec::new(),
             args: init.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             ports: Vec::new(),
             env: Self::env(&init.env, &init.env_secrets),
@@ -891,11 +894,11 @@ impl Volumes {
         }
     }
 
-    fn named(&mut self, volume: &str, target: &str) -> MountView {
+    fn named(&mut self, volume: &str, target: &str, read_only: bool) -> MountView {
         MountView {
             name: yaml_scalar(&self.names.named(volume)).into_owned(),
             path: yaml_scalar(target).into_owned(),
-            read_only: false,
+            read_only,
         }
     }
 

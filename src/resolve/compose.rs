@@ -135,6 +135,7 @@ pub(super) fn check(
 ) {
     check_ports(config, diagnostics);
     check_cycles(config, services, diagnostics);
+    check_conditions(config, services, diagnostics);
     for service in &config.services {
         check_env(service, diagnostics);
         check_mount_targets(service, diagnostics);
@@ -224,6 +225,104 @@ fn check_ports(config: &Config, diagnostics: &mut Diagnostics) {
     }
 }
 
+/// Compose's three `depends_on` conditions, each with what it needs of the dependency.
+pub(super) const CONDITIONS: [&str; 3] =
+    ["service_started", "service_healthy", "service_completed_successfully"];
+
+/// A stated `depends-on … condition=` must be one the dependency can meet: `service_healthy`
+/// needs a health check (its own or its image's), `service_completed_successfully` a `oneshot`;
+/// and one dependency gets one condition.
+fn check_conditions(config: &Config, services: &HashMap<&str, usize>, diagnostics: &mut Diagnostics) {
+    for service in &config.services {
+        let mut stated: HashMap<usize, &Text> = HashMap::new();
+        for dependency in &service.depends_on {
+            let Some(condition) = &dependency.condition else { continue };
+            if !CONDITIONS.contains(&condition.as_str()) {
+                let help = crate::diagnostics::did_you_mean(&crate::diagnostics::suggest(
+                    &condition.value,
+                    CONDITIONS.iter().copied(),
+                ))
+                .unwrap_or_else(|| format!("write one of {}", CONDITIONS.join(", ")));
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::DependencyCondition,
+                        format!(
+                            "`{}` is not a Compose `depends_on` condition",
+                            condition.value.escape_debug()
+                        ),
+                        condition.span,
+                        "unknown condition",
+                    )
+                    .with_help(help),
+                );
+                continue;
+            }
+            let Some(&id) = services.get(dependency.name.value.as_str()) else { continue };
+            if let Some(first) = stated.insert(id, condition)
+                && first.value != condition.value
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::DependencyCondition,
+                        format!(
+                            "service `{}` states two conditions for `{}`",
+                            service.name.value, dependency.name.value
+                        ),
+                        condition.span,
+                        "second condition",
+                    )
+                    .with_label(first.span, "first condition")
+                    .with_help("keep one `depends-on` line for the dependency"),
+                );
+                continue;
+            }
+            let other = &config.services[id];
+            let problem = match condition.as_str() {
+                "service_healthy" if !has_health_check(config, other) => Some((
+                    "has no health check, so it never becomes healthy",
+                    format!(
+                        "give `{}` a `health` check (or its image one), or write `condition=service_started`",
+                        other.name.value
+                    ),
+                )),
+                "service_completed_successfully" if other.oneshot.is_none() => Some((
+                    "is long-running (not `oneshot`), so it never completes",
+                    format!(
+                        "mark `{}` `oneshot` if it runs to completion, or write `condition=service_started`",
+                        other.name.value
+                    ),
+                )),
+                _ => None,
+            };
+            if let Some((why, help)) = problem {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::DependencyCondition,
+                        format!(
+                            "`{}` {why}: `{}` cannot wait for it",
+                            dependency.name.value, service.name.value
+                        ),
+                        condition.span,
+                        "cannot be met",
+                    )
+                    .with_label(other.name.span, "the dependency")
+                    .with_help(help),
+                );
+            }
+        }
+    }
+}
+
+/// Whether a service has a health check: its own, else its built image's.
+fn has_health_check(config: &Config, service: &ServiceDecl) -> bool {
+    let own = service.health.as_ref();
+    let image = || {
+        let name = service.image.as_ref()?;
+        config.images.iter().find(|i| i.name.value == name.value)?.health.as_ref()
+    };
+    own.or_else(image).is_some_and(|h| h.check.is_some())
+}
+
 /// `depends-on` must be acyclic: Compose refuses to start services that wait for each other.
 fn check_cycles(config: &Config, services: &HashMap<&str, usize>, diagnostics: &mut Diagnostics) {
     let mut graph: DiGraph<usize, SourceSpan> = DiGraph::with_capacity(config.services.len(), 0);
@@ -233,6 +332,7 @@ fn check_cycles(config: &Config, services: &HashMap<&str, usize>, diagnostics: &
     for (id, service) in config.services.iter().enumerate() {
         let mut seen = HashSet::new();
         for dependency in &service.depends_on {
+            let dependency = &dependency.name;
             let Some(&target) = services.get(dependency.value.as_str()) else { continue };
             if target == id {
                 diagnostics.push(

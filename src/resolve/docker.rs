@@ -342,6 +342,7 @@ fn check_images(config: &Config, target: &DockerTarget, diagnostics: &mut Diagno
         if let Some(health) = &decl.health {
             check_health(health, diagnostics);
         }
+        check_build_args(decl, diagnostics);
     }
     if let Some(uid) = config.project.as_ref().and_then(|p| p.uid.as_ref()).filter(|u| u.value == 0) {
         diagnostics.push(uid_zero(uid));
@@ -694,6 +695,74 @@ impl<'a> Ignore<'a> {
             )));
             // One report is enough: every other file sits in the same folder.
             break;
+        }
+    }
+}
+
+/// `build-arg NAME "value"`: a name the Dockerfile's `ARG` takes, not one gscgen sets itself,
+/// once per image; a value every build carries as is (Dockerfile, sh and bat scripts, Compose,
+/// the workflow's `build-args` lines).
+fn check_build_args(decl: &crate::config::ImageDecl, diagnostics: &mut Diagnostics) {
+    let mut seen: std::collections::HashMap<&str, SourceSpan> = std::collections::HashMap::new();
+    for arg in &decl.build_args {
+        let name = &arg.name;
+        if !is_env_name(&name.value) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{}` is not a build argument name", name.value.escape_debug()),
+                    name.span,
+                    "invalid name",
+                )
+                .with_help("use letters, digits and `_`, not starting with a digit, e.g. `APP_VERSION`"),
+            );
+            continue;
+        }
+        if crate::rules::layout::RESERVED_BUILD_ARGS.contains(&name.value.as_str()) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{}` is a build argument gscgen sets itself", name.value),
+                    name.span,
+                    "reserved",
+                )
+                .with_help(format!(
+                    "choose another name; the reserved ones are {}",
+                    crate::rules::layout::RESERVED_BUILD_ARGS.join(", ")
+                )),
+            );
+            continue;
+        }
+        if let Some(first) = seen.insert(&name.value, name.span) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("image `{}` sets build argument `{}` twice", decl.name.value, name.value),
+                    name.span,
+                    "set again here",
+                )
+                .with_label(first, "first set here")
+                .with_help("keep one of them"),
+            );
+        }
+        let value = &arg.value;
+        let pair = format!("{}={}", name.value, value.value);
+        let dockerfile = quote::dockerfile_env_value(&value.value).is_some();
+        let batch = quote::batch_word(&pair).is_some();
+        let workflow = !value.value.contains("${{");
+        if !(dockerfile && batch && workflow) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DockerValue,
+                    "this build argument value cannot be carried by every build",
+                    value.span,
+                    "not representable",
+                )
+                .with_help(
+                    "a build argument is one line, without NUL, `\"`, `^` or non-ASCII characters \
+                     (docker-build.bat), and without `${{` (the workflow's expressions)",
+                ),
+            );
         }
     }
 }

@@ -174,6 +174,20 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
             Deploy::Deployment => {}
         }
         check_resources(k8s, diagnostics);
+        if let Some(file) = service.env_files.first() {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::EnvFileKubernetes,
+                    format!("service `{}` reads variables from a file, which its Kubernetes pods cannot", service.name.value),
+                    file.span,
+                    "a file of the checkout",
+                )
+                .with_help(
+                    "write the variables with `env` (or share them with an `env-set`), which both targets render; \
+                     secrets with `env-secret`; or mark the service `k8s { external \"…\" }`",
+                ),
+            );
+        }
         if k8s.requests.is_none() && k8s.limits.is_none() {
             diagnostics.push(
                 Diagnostic::warning(
@@ -564,7 +578,24 @@ fn check_security(
     if !non_root {
         return;
     }
-    let explicit_uid = security.and_then(|s| s.run_as_user.as_ref()).is_some();
+    let explicit_uid = security.and_then(|s| s.run_as_user.as_ref()).is_some() || service.user.is_some();
+    if let (Some(user), Some(run_as)) = (&service.user, security.and_then(|s| s.run_as_user.as_ref())) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!(
+                    "service `{}` gives its uid twice, with `user` and `run-as-user`",
+                    service.name.value
+                ),
+                run_as.span,
+                "second uid",
+            )
+            .with_label(user.span, "first uid")
+            .with_help(
+                "keep `user`, which sets the uid in Compose and Kubernetes alike, and remove `run-as-user`",
+            ),
+        );
+    }
     if let Some(image_name) = &service.image
         && let Some(image) = built_image(config, images, image_name)
         && is_root(image)
@@ -608,7 +639,7 @@ fn check_probe_port(
     let health = service.health.as_ref().or_else(|| image.and_then(|i| i.health.as_ref()));
     let Some(HealthCheckDecl::Http { port, .. }) = health.and_then(|h| h.check.as_ref()) else { return };
     let declared = service.ports.iter().any(|p| p.container.value == port.value)
-        || image.is_some_and(|i| i.expose.iter().any(|e| e.value == port.value));
+        || (super::serves(service) && image.is_some_and(|i| i.expose.iter().any(|e| e.value == port.value)));
     if !declared {
         diagnostics.push(
             Diagnostic::error(
@@ -618,10 +649,20 @@ fn check_probe_port(
                 "undeclared port",
             )
             .with_label(service.name.span, "declares no such port")
-            .with_help(format!(
-                "add `port {}` to the service (or `expose {}` to its image), so the probe and the Service agree",
-                port.value, port.value
-            )),
+            .with_help(
+                if image.is_some_and(|i| i.expose.iter().any(|e| e.value == port.value)) {
+                    format!(
+                        "the image exposes port {}, but the service runs a `cmd` of its own and so does not serve it: \
+                         write `serves #true` if it does, or give the service a `health` of its own",
+                        port.value
+                    )
+                } else {
+                    format!(
+                        "add `port {}` to the service (or `expose {}` to its image), so the probe and the Service agree",
+                        port.value, port.value
+                    )
+                },
+            ),
         );
     }
 }
@@ -753,7 +794,7 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
             User::NonRoot { uid, .. } => Some(*uid),
         };
         let mut writable: Vec<String> = Vec::new();
-        let volume_targets: Vec<&str> = service.volumes.iter().map(|(_, t)| t.as_str()).collect();
+        let volume_targets: Vec<&str> = service.volumes.iter().map(|v| v.target.as_str()).collect();
         let image_writable = image.map(|i| i.writable.as_slice()).unwrap_or_default();
         for path in k8s
             .writable
@@ -806,9 +847,9 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
                     .collect(),
             }),
             init,
-            run_as_user: security
-                .and_then(|s| s.run_as_user.as_ref())
-                .map(|u| u.value)
+            run_as_user: service
+                .user
+                .or_else(|| security.and_then(|s| s.run_as_user.as_ref()).map(|u| u.value))
                 .or_else(|| image.and_then(|i| uid_of(&i.user))),
             writable,
             security: Security {

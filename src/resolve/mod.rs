@@ -4,6 +4,7 @@
 mod compose;
 mod dependency_groups;
 mod docker;
+mod env_sets;
 mod groups;
 mod hatches;
 mod k8s_patch;
@@ -27,7 +28,9 @@ use crate::rules::paths::{clean_relative, clean_relative_or_root};
 /// Resolves a parsed configuration into the model. `None` when any error was found.
 pub fn resolve(config: &Config) -> (Option<Model>, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
-    let model = Resolver { config, diagnostics: &mut diagnostics }.run();
+    // Shared environment first: every later rule sees each service's whole environment.
+    let config = env_sets::expand(config, &mut diagnostics);
+    let model = Resolver { config: &config, diagnostics: &mut diagnostics }.run();
     let model = if diagnostics.has_errors() { None } else { model };
     (model, diagnostics)
 }
@@ -99,6 +102,13 @@ pub(super) fn env_secrets(values: &[EnvSecretDecl]) -> Vec<EnvSecret> {
             secret_key: e.secret_key.value.clone(),
         })
         .collect()
+}
+
+/// Whether a service serves its image's `expose`d ports: as written (`serves`), else when
+/// it runs its image's own command (no `cmd` of its own). A worker or a scheduler that runs
+/// the web image with another command serves none of them; its own `port`s it always does.
+pub(super) fn serves(service: &ServiceDecl) -> bool {
+    service.serves.as_ref().map_or(service.cmd.is_none(), |s| s.value)
 }
 
 pub(super) fn env(values: &[EnvDecl]) -> Vec<(String, String)> {
@@ -186,6 +196,9 @@ impl Resolver<'_> {
         hatches::check_compose_extras(config, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
+        if workflow_target.is_some() {
+            workflow::check_build_args(config, self.diagnostics);
+        }
         let dependency_groups_target = dependency_groups::target(config, self.diagnostics);
         if kubernetes_target.is_some() {
             kubernetes::check(config, &image_index, self.diagnostics);
@@ -549,6 +562,11 @@ impl Resolver<'_> {
             health: decl.health.clone(),
             preload: decl.preload.iter().map(|p| texts(&p.args)).collect(),
             dockerfile_extra: hatches::resolve_dockerfile_extra(&decl.dockerfile_extra),
+            build_args: decl
+                .build_args
+                .iter()
+                .map(|a| (a.name.value.clone(), a.value.value.clone()))
+                .collect(),
         }
     }
 
@@ -613,13 +631,19 @@ impl Resolver<'_> {
             for profile in &decl.profiles {
                 self.push(names::check_name("profile", profile));
             }
+            let mut depends_conditions: Vec<(usize, String)> = Vec::new();
             let depends_on = decl
                 .depends_on
                 .iter()
-                .filter_map(|d| match services.get(d.value.as_str()) {
-                    Some(id) => Some(*id),
+                .filter_map(|d| match services.get(d.name.value.as_str()) {
+                    Some(id) => {
+                        if let Some(condition) = &d.condition {
+                            depends_conditions.push((*id, condition.value.clone()));
+                        }
+                        Some(*id)
+                    }
                     None => {
-                        self.unknown(Code::UnknownService, "service", d, &service_names);
+                        self.unknown(Code::UnknownService, "service", &d.name, &service_names);
                         None
                     }
                 })
@@ -672,17 +696,31 @@ impl Resolver<'_> {
                 },
                 None => Dev::default(),
             };
+            for file in &decl.env_files {
+                self.push(names::check_relative_path("env file", file));
+            }
             for volume in &decl.volumes {
                 self.push(names::check_name("volume", &volume.name));
                 self.push(names::check_container_path("volume target", &volume.target));
             }
             let oneshot = decl.oneshot.as_ref().is_some_and(|o| o.value);
+            self.check_serves(decl, source.as_ref());
+            if let Some(uid) = decl.user.as_ref().filter(|u| u.value == 0) {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::InvalidValue, "`user 0` is root", uid.span, "uid 0").with_help(
+                        "leave `user` out to run as the image's user; a built image runs as root only with \
+                         its own `user root=#true`",
+                    ),
+                );
+            }
             let Some(source) = source else { continue };
             out.push(Service {
                 name: decl.name.clone(),
                 source,
                 profiles: texts(&decl.profiles),
                 cmd: command(decl.cmd.as_ref()),
+                entrypoint: command(decl.entrypoint.as_ref()),
+                user: decl.user.as_ref().map(|u| u.value),
                 ports: decl
                     .ports
                     .iter()
@@ -694,13 +732,19 @@ impl Resolver<'_> {
                     .collect(),
                 env: env(&decl.env),
                 env_secrets: env_secrets(&decl.env_secrets),
+                env_files: decl.env_files.iter().map(|f| clean_relative(&f.value)).collect(),
                 secrets: service_secrets,
                 depends_on,
+                depends_conditions,
                 health: decl.health.clone(),
                 volumes: decl
                     .volumes
                     .iter()
-                    .map(|v| (v.name.value.clone(), v.target.value.clone()))
+                    .map(|v| Volume {
+                        name: v.name.value.clone(),
+                        target: v.target.value.clone(),
+                        read_only: v.read_only.as_ref().is_some_and(|r| r.value),
+                    })
                     .collect(),
                 mounts: service_mounts,
                 restart: decl.restart.as_ref().map_or_else(
@@ -708,6 +752,7 @@ impl Resolver<'_> {
                     |r| r.value.clone(),
                 ),
                 oneshot,
+                serves: serves(decl),
                 limits_memory: decl.limits.as_ref().and_then(|l| l.memory.as_ref()).map(|m| m.value.clone()),
                 limits_cpus: decl.limits.as_ref().and_then(|l| l.cpus.as_ref()).map(|c| c.value.clone()),
                 dev,
@@ -717,6 +762,48 @@ impl Resolver<'_> {
             });
         }
         out
+    }
+
+    /// `serves` says whether the service serves its image's `expose`d ports, so it needs an
+    /// image that exposes some: a pre-built image, or a built one without `expose`, has none.
+    fn check_serves(&mut self, decl: &ServiceDecl, source: Option<&ServiceSource>) {
+        let Some(written) = &decl.serves else { return };
+        let image = match source {
+            Some(ServiceSource::Image(id)) => &self.config.images[*id],
+            Some(ServiceSource::Prebuilt(_)) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::ServesConflict,
+                        format!(
+                            "service `{}` runs a pre-built image: `serves` has no exposed port to govern",
+                            decl.name.value
+                        ),
+                        written.span,
+                        "no `expose` to serve",
+                    )
+                    .with_label(decl.name.span, "pre-built")
+                    .with_help("remove `serves`: the ports a pre-built service serves are its `port` lines"),
+                );
+                return;
+            }
+            // The image is unknown (already reported): nothing more to say.
+            None => return,
+        };
+        if image.expose.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::ServesConflict,
+                    format!("image `{}` exposes no port, so `serves` has nothing to govern", image.name.value),
+                    written.span,
+                    "no `expose` to serve",
+                )
+                .with_label(image.name.span, "no `expose`")
+                .with_help(format!(
+                    "remove `serves` and declare the service's ports with `port`, or add `expose <number>` to image `{}`",
+                    image.name.value
+                )),
+            );
+        }
     }
 
     fn unknown(&mut self, code: Code, kind: &str, name: &Text, (known, index): &(&[&str], NameIndex<'_>)) {

@@ -55,11 +55,16 @@ pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostic
     }
     for decl in &config.services {
         let Some(image) = decl.image.as_ref().and_then(|name| model.image(&name.value)) else { continue };
-        let commands = [decl.cmd.as_ref(), decl.dev.as_ref().and_then(|dev| dev.cmd.as_ref())]
-            .into_iter()
-            .flatten()
-            .chain(exec(decl.health.as_ref()));
-        for command in commands {
+        // With an entrypoint of its own, the service's commands are that program's arguments.
+        if let Some(entrypoint) = &decl.entrypoint {
+            check_command(model, image, false, entrypoint, diagnostics);
+        } else {
+            let commands = [decl.cmd.as_ref(), decl.dev.as_ref().and_then(|dev| dev.cmd.as_ref())];
+            for command in commands.into_iter().flatten() {
+                check_command(model, image, true, command, diagnostics);
+            }
+        }
+        if let Some(command) = exec(decl.health.as_ref()) {
             check_command(model, image, true, command, diagnostics);
         }
     }

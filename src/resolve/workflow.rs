@@ -228,6 +228,39 @@ fn check_host(diagnostics: &mut Diagnostics, host: &Text) {
     }
 }
 
+/// The workflow builds every image in one matrix job whose build step passes one set of
+/// build arguments, so every image must have the same `build-arg`s (names and values).
+pub(super) fn check_build_args(config: &Config, diagnostics: &mut Diagnostics) {
+    let Some(first) = config.images.first() else { return };
+    let args = |image: &crate::config::ImageDecl| -> Vec<(String, String)> {
+        image.build_args.iter().map(|a| (a.name.value.clone(), a.value.value.clone())).collect()
+    };
+    let expected = args(first);
+    for image in &config.images[1..] {
+        if args(image) == expected {
+            continue;
+        }
+        let span = image.build_args.first().map_or(image.name.span, |a| a.span);
+        let mut diagnostic = Diagnostic::error(
+            Code::WorkflowBuildArgs,
+            format!(
+                "image `{}` has other build arguments than image `{}`",
+                image.name.value, first.name.value
+            ),
+            span,
+            "these build arguments",
+        );
+        diagnostic = match first.build_args.first() {
+            Some(arg) => diagnostic.with_label(arg.span, "the first image's"),
+            None => diagnostic.with_label(first.name.span, "the first image has none"),
+        };
+        diagnostics.push(diagnostic.with_help(
+            "the workflow builds every image in one matrix step, which passes one set of build arguments: \
+             give every image the same `build-arg` lines, or set the value with `env` if it is only needed at run time",
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,7 @@ mod owner {
     pub(super) const PULL_POLICY: &str =
         "the target's `tag` (`IfNotPresent` only for commit SHAs and digests)";
     pub(super) const ARGS: &str = "`cmd`";
+    pub(super) const COMMAND: &str = "the service's `entrypoint`";
     pub(super) const PORTS: &str = "the service's `port`s and its image's `expose`";
     pub(super) const ENV: &str = "`env` and `env-secret`";
     pub(super) const PROBES: &str = "`health` (the service's, else its image's)";
@@ -145,10 +146,14 @@ fn present(shape: Shape) -> (Shape, bool) {
     (shape, true)
 }
 
-/// A service's container ports: its `port`s, then what its image `expose`s, once each.
+/// A service's container ports: its `port`s, then what its image `expose`s when the
+/// service serves them ([`Service::serves`]), once each.
 pub fn container_ports(model: &Model, service: &Service) -> Vec<u16> {
     let mut ports: Vec<u16> = Vec::new();
-    let exposed = built_image(model, service).map(|i| i.expose.as_slice()).unwrap_or_default();
+    let exposed = built_image(model, service)
+        .filter(|_| service.serves)
+        .map(|i| i.expose.as_slice())
+        .unwrap_or_default();
     for port in service.ports.iter().map(|p| p.container).chain(exposed.iter().copied()) {
         if !ports.contains(&port) {
             ports.push(port);
@@ -373,9 +378,9 @@ fn main_container(
     for path in &k8s.writable {
         volumes.writable(path);
     }
-    for (name, target) in &service.volumes {
-        volumes.named(name);
-        mounts.push(target.clone());
+    for volume in &service.volumes {
+        volumes.named(&volume.name);
+        mounts.push(volume.target.clone());
     }
     if secrets {
         mounts.push(SECRETS_DIR.to_owned());
@@ -385,6 +390,7 @@ fn main_container(
     let ports = !container_ports(model, service).is_empty();
     let resources = !k8s.requests.is_empty() || !k8s.limits.is_empty() || k8s.gpu.is_some();
     container(ContainerFacts {
+        command: !service.entrypoint.is_empty(),
         args: !service.cmd.is_empty(),
         ports,
         env: !service.env.is_empty() || !service.env_secrets.is_empty(),
@@ -405,6 +411,7 @@ fn init_container(k8s: &K8s, init: &Init, volumes: &mut PodVolumes, secrets: boo
         mounts.push(SECRETS_DIR.to_owned());
     }
     container(ContainerFacts {
+        command: false,
         args: !init.cmd.is_empty(),
         ports: false,
         env: !init.env.is_empty() || !init.env_secrets.is_empty(),
@@ -418,6 +425,7 @@ fn init_container(k8s: &K8s, init: &Init, volumes: &mut PodVolumes, secrets: boo
 
 /// Which optional fields a container has.
 struct ContainerFacts {
+    command: bool,
     args: bool,
     ports: bool,
     env: bool,
@@ -435,6 +443,7 @@ fn container(facts: ContainerFacts) -> Shape {
         ("name", owned(owner::CONTAINER_NAME, true)),
         ("image", owned(owner::IMAGE, true)),
         ("imagePullPolicy", owned(owner::PULL_POLICY, true)),
+        ("command", owned(owner::COMMAND, facts.command)),
         ("args", owned(owner::ARGS, facts.args)),
         ("ports", owned(owner::PORTS, facts.ports)),
         ("env", owned(owner::ENV, facts.env)),

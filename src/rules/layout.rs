@@ -29,3 +29,8 @@ pub fn requirements_path(model: &Model, group: GroupId) -> Option<Utf8PathBuf> {
 pub fn requirements_file_name(model: &Model, group: GroupId) -> String {
     format!("{}.txt", model.groups[group].name.value)
 }
+
+/// Build arguments the generated Dockerfiles and builds set themselves: an image's
+/// `build-arg` may not take these names.
+pub const RESERVED_BUILD_ARGS: [&str; 4] =
+    ["BASE_BUILDER", "BASE_RUNTIME", "PIP_INDEX_URL", "PIP_TRUSTED_HOST"];
