@@ -64,8 +64,10 @@ pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostic
                 check_command(model, image, true, command, diagnostics);
             }
         }
+        // A health check runs its program directly (`["CMD", …]`), never through the
+        // entrypoint: it is a program even when the image has one.
         if let Some(command) = exec(decl.health.as_ref()) {
-            check_command(model, image, true, command, diagnostics);
+            check_command(model, image, false, command, diagnostics);
         }
     }
 }
