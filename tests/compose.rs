@@ -9,6 +9,8 @@
 
 mod support;
 
+use support::codes;
+
 use support::Rendered;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -444,10 +446,6 @@ fn env_sets_are_shared_by_the_services_that_take_them() {
         json!({"name": "db", "key": "url"})
     );
 
-    let codes = |kdl: &str| -> Vec<String> {
-        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
-        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
-    };
     let head = "project demo { python \"3.12\"; }\n";
     // Two sets giving one service the same variable, a set taken twice, an unknown set.
     assert_eq!(
@@ -509,10 +507,6 @@ fn service_user_and_entrypoint_reach_compose_and_kubernetes() {
     assert_eq!(worker["securityContext"]["runAsGroup"], json!(1001));
     assert_eq!(container("cache")["securityContext"]["runAsUser"], json!(999));
 
-    let codes = |kdl: &str| -> Vec<String> {
-        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
-        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
-    };
     let head = "project demo { python \"3.12\"; }\n";
     // A name (Kubernetes takes a number), root, a uid given twice, the key in compose-extra.
     assert_eq!(
@@ -573,10 +567,6 @@ fn stated_conditions_and_read_only_volumes() {
     assert_eq!(mount("/usr/share/nginx/html")["readOnly"], json!(true));
     assert_eq!(mount("/var/cache/nginx").get("readOnly"), None);
 
-    let codes = |kdl: &str| -> Vec<String> {
-        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
-        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
-    };
     let head = "project demo { python \"3.12\"; }\nservice db from=\"postgres:16\"\nservice job from=\"busybox:1.36\" { oneshot; health \"true\"; }\n";
     for (depends, ok) in [
         ("depends-on db condition=service_healthy", false),
@@ -612,10 +602,6 @@ fn env_files_reach_compose_and_are_refused_for_kubernetes() {
     assert_eq!(env["LOCAL"], json!("2"));
     assert_eq!(env["TZ"], json!("UTC"), "`environment` wins over `env_file`, as Compose documents");
 
-    let codes = |kdl: &str| -> Vec<String> {
-        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
-        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
-    };
     let head = "project demo { python \"3.12\"; }\n";
     assert_eq!(
         codes(&format!("{head}service web from=\"nginx:1.27\" {{ env-file \"../app.env\"; }}\n")),

@@ -8,6 +8,8 @@
 
 mod support;
 
+use support::codes;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -1702,10 +1704,6 @@ service worker image=app
         .unwrap();
     assert!(output.status.success(), "{}{}", support::stdout(&output), support::stderr(&output));
 
-    let codes = |kdl: &str| -> Vec<String> {
-        let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
-        diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
-    };
     let head = "project demo { python \"3.12\"; }\ngroup base { require \"x\"; }\n";
     for (args, code) in [
         (r#"build-arg "9X" "1""#, "gscgen::config::invalid-value"),

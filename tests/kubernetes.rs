@@ -18,6 +18,8 @@
 
 mod support;
 
+use support::codes;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -1191,11 +1193,6 @@ fn names_are_dns_labels_and_labels_are_the_recommended_set() {
 // ---------------------------------------------------------------------------------------
 // Compile-time rules (tests/invalid/ holds one file per rule with its snapshot)
 // ---------------------------------------------------------------------------------------
-
-fn codes(kdl: &str) -> Vec<String> {
-    let (_, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
-    diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
-}
 
 const HEAD: &str = "project demo { python \"3.12\"; }\n";
 

@@ -480,7 +480,8 @@ fn compile(
     Ok(Compiled { source, model, plan, warnings: diagnostics })
 }
 
-/// Parses and resolves a source: the model when there is no error, and every diagnostic.
+/// Parses, resolves and places a source: the model when there is no error, and every
+/// diagnostic (two targets placed on one path are found by planning, as in `render`).
 pub fn check_source(source: &Source) -> (Option<Model>, Diagnostics) {
     let (config, mut diagnostics) = crate::parse::parse(source);
     let Some(config) = config else { return (None, diagnostics) };

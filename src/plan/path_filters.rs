@@ -10,8 +10,8 @@
 
 use super::PlanError;
 use super::inputs::image_inputs;
-use super::workflow::WORKFLOW_PATH;
 use crate::model::Model;
+use crate::rules::layout::DEFAULT_WORKFLOW;
 use crate::rules::quote::{json_string, shell_word};
 
 /// One matrix entry, with raw (unquoted) values.
@@ -88,7 +88,7 @@ printf 'matrix=%s\nbuild=%s\n' "$matrix" "$build" >>"$GITHUB_OUTPUT"
 "#;
 
 fn error(message: String) -> PlanError {
-    PlanError { path: WORKFLOW_PATH.into(), message }
+    PlanError { path: DEFAULT_WORKFLOW.into(), message }
 }
 
 /// The script. `registry_host` is set when the registry path is computed at run time

@@ -18,10 +18,8 @@ use super::builds::{self, BUILDCACHE_TAG, Build, LATEST};
 use super::path_filters;
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{GithubWorkflowTarget, Model, WorkflowTimeouts};
+use crate::rules::layout::DEFAULT_WORKFLOW;
 use crate::rules::quote::{gha_string, gha_value, shell_word, yaml_scalar};
-
-/// Output path, relative to the output folder.
-pub(crate) const WORKFLOW_PATH: &str = ".github/workflows/build.yml";
 
 /// The registry pull requests push their base image to: a `registry` container started in
 /// the job, reached by BuildKit through the host network.
@@ -220,7 +218,7 @@ const PUSHING: &str = "github.event_name != 'pull_request'";
 const PULL_REQUEST: &str = "github.event_name == 'pull_request'";
 
 fn error(message: impl Into<String>) -> PlanError {
-    PlanError { path: WORKFLOW_PATH.into(), message: message.into() }
+    PlanError { path: DEFAULT_WORKFLOW.into(), message: message.into() }
 }
 
 /// A build's name, used after `Build ` in a step name: it must read back as itself.

@@ -207,7 +207,8 @@ pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostic
     }
 }
 
-/// The output folder and the requirements folder appear in COPY sources and in the scripts.
+/// The output folder and the requirements folder (wherever it is placed) appear in COPY
+/// sources and in the scripts.
 fn check_project_paths(config: &Config, diagnostics: &mut Diagnostics) {
     if let Some(output) = config.project.as_ref().and_then(|p| p.output.as_ref()) {
         check_docker_path(diagnostics, "output folder", output);
@@ -225,10 +226,10 @@ fn check_project_paths(config: &Config, diagnostics: &mut Diagnostics) {
             );
         }
     }
-    if let Some(dir) =
-        config.targets.as_ref().and_then(|t| t.requirements.as_ref()).and_then(|r| r.dir.as_ref())
-    {
-        check_docker_path(diagnostics, "requirements folder", dir);
+    // The requirements folder, inside the output folder (`dir=`) or placed (`path=`).
+    let requirements = config.targets.as_ref().and_then(|t| t.requirements.as_ref());
+    for folder in requirements.into_iter().flat_map(|r| r.dir.iter().chain(&r.path)) {
+        check_docker_path(diagnostics, "requirements folder", folder);
     }
 }
 

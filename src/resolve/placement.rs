@@ -12,14 +12,8 @@ use super::names;
 use crate::config::{Config, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::{DependencyGroupsTarget, Layout, TargetKind};
+use crate::rules::layout::{DEFAULT_KUBERNETES, DEFAULT_REQUIREMENTS, DEFAULT_WORKFLOW};
 use crate::rules::paths::clean_relative;
-
-/// The workflow's place inside the output folder when it has no `path=`.
-pub(crate) const DEFAULT_WORKFLOW: &str = ".github/workflows/build.yml";
-/// The manifests' folder inside the output folder when the target has no `path=`.
-pub(crate) const DEFAULT_KUBERNETES: &str = "k8s";
-/// The requirements' folder inside the output folder when the target has no `path=` or `dir=`.
-pub(crate) const DEFAULT_REQUIREMENTS: &str = "requirements";
 
 /// Whether a target writes one file (its `path=` names that file) or a folder of them.
 #[derive(Clone, Copy, PartialEq, Eq)]

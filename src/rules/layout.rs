@@ -1,23 +1,32 @@
-//! Where generated files go, relative to the output folder: the one place that lays out
-//! the files more than one stage names. The renderers write them there, the build inputs
-//! and `gscgen explain` list them, resolve checks `.dockerignore` against them.
+//! Where generated files go: the one place that lays out the files more than one stage
+//! names. Resolve places each target (the defaults below, or its `path=`) into
+//! `model::Layout`; the renderers write there, the build inputs and `gscgen explain` list
+//! the files, resolve checks `.dockerignore` against them.
 
 use camino::Utf8PathBuf;
 
 use crate::model::{GroupId, Image, Model};
 
-/// Path, relative to the output folder, of an image's Dockerfile. The model only names
+/// The workflow's place inside the output folder when its target has no `path=`.
+pub const DEFAULT_WORKFLOW: &str = ".github/workflows/build.yml";
+/// The manifests' folder inside the output folder when the target has no `path=`.
+pub const DEFAULT_KUBERNETES: &str = "k8s";
+/// The requirements' folder inside the output folder when the target has no `path=` or `dir=`.
+pub const DEFAULT_REQUIREMENTS: &str = "requirements";
+
+/// Path, relative to the docker target's folder (the output folder), of an image's Dockerfile. The model only names
 /// images; where their files go is decided here.
 pub fn dockerfile_path(image: &Image) -> Utf8PathBuf {
     Utf8PathBuf::from(format!("compose/dockerfiles/Dockerfile.{}", image.dockerfile))
 }
 
-/// Path, relative to the output folder, of the shared base image's Dockerfile.
+/// Path, relative to the docker target's folder (the output folder), of the shared base
+/// image's Dockerfile.
 pub fn base_dockerfile_path() -> Utf8PathBuf {
     Utf8PathBuf::from("compose/dockerfiles/Dockerfile.base")
 }
 
-/// Path, relative to the output folder, of a group's requirements file, when the
+/// Path, relative to the project root, of a group's requirements file, when the
 /// requirements target is on. The one place that lays these files out: the Dockerfiles
 /// copy them, the build inputs list them, resolve checks `.dockerignore` against them.
 pub fn requirements_path(model: &Model, group: GroupId) -> Option<Utf8PathBuf> {

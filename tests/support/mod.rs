@@ -46,6 +46,12 @@ pub fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
+/// The codes of every diagnostic a configuration gets, in order (parse, resolve, placement).
+pub fn codes(kdl: &str) -> Vec<String> {
+    let (_, diagnostics) = gscgen::app::check_source(&gscgen::source::Source::new("project.kdl", kdl));
+    diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
+}
+
 /// Copies the repo's project.kdl into a fresh temporary folder and renders it there.
 pub fn rendered_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
