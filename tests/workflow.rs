@@ -295,6 +295,9 @@ struct JobRun {
     logins: Vec<String>,
     /// Builds, each with whether a login preceded it.
     builds: Vec<(bool, BuildCall)>,
+    /// The `docker buildx bake` step, run for real with `--print` added: the graph the
+    /// real Buildx resolves from the generated Bake file and the step's options.
+    bake: Option<Value>,
     outputs: BTreeMap<String, String>,
 }
 
@@ -334,14 +337,18 @@ fn run_step(script: &str) -> BTreeMap<String, String> {
         .status()
         .expect("bash runs");
     assert!(status.success(), "step failed: {script}");
-    fs::read_to_string(&output_file)
+    read_outputs(&output_file)
+}
+
+fn read_outputs(file: &Path) -> BTreeMap<String, String> {
+    fs::read_to_string(file)
         .unwrap()
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
         .collect()
 }
 
-fn run_job(job: &Value, vars: &mut Vars) -> JobRun {
+fn run_job(job: &Value, vars: &mut Vars, root: &Path) -> JobRun {
     if let Some(env) = job["env"].as_object() {
         for (key, value) in env {
             let value = interpolate(value.as_str().expect("env value is a string"), vars);
@@ -354,7 +361,18 @@ fn run_job(job: &Value, vars: &mut Vars) -> JobRun {
             continue;
         }
         if let Some(script) = step["run"].as_str() {
-            // Only the registry-path step has outputs; `docker run` needs a daemon.
+            if script.contains("docker buildx bake") {
+                let env: Vars = step["env"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), interpolate(v.as_str().expect("env value is a string"), vars)))
+                    .collect();
+                assert!(run.bake.is_none(), "one bake step per job");
+                run.bake = Some(support::run_bake_step(script, &env, root, REPOSITORY));
+                continue;
+            }
+            // Only the registry-path step has outputs.
             if let Some(id) = step["id"].as_str() {
                 for (key, value) in run_step(script) {
                     vars.insert(format!("steps.{id}.outputs.{key}"), value);
@@ -400,11 +418,15 @@ fn run_job(job: &Value, vars: &mut Vars) -> JobRun {
     run
 }
 
-/// The whole workflow for one event: the base job, then one images job per matrix entry.
+/// The whole workflow for one event: the base job, then one images job per matrix entry
+/// (pushes), or the pull-request job (pull requests). A job whose `if:` is false did
+/// nothing: an empty run, no matrix entries.
 struct Run {
     base: JobRun,
     /// (matrix entry with its values interpolated, job run), in matrix order.
     images: Vec<(BTreeMap<String, String>, JobRun)>,
+    /// The pull-request job, when it ran.
+    pull_request: Option<JobRun>,
     /// Where images go: the project registry or `ghcr.io/<owner>/<repo>` lowercased.
     registry: String,
 }
@@ -412,7 +434,16 @@ struct Run {
 fn simulate(rendered: &Rendered, event: Event) -> Run {
     let doc = rendered.yaml();
     let jobs = jobs(&doc);
-    let base = run_job(&jobs["base"], &mut github_vars(&rendered.model, event));
+    let root = rendered.dir.path();
+    let vars = github_vars(&rendered.model, event);
+    let runs = |job: &Value| condition(job, &vars);
+    let pull_request = runs(&jobs["pull-request"])
+        .then(|| run_job(&jobs["pull-request"], &mut github_vars(&rendered.model, event), root));
+    let base = if runs(&jobs["base"]) {
+        run_job(&jobs["base"], &mut github_vars(&rendered.model, event), root)
+    } else {
+        JobRun::default()
+    };
     let images_job = &jobs["images"];
     assert_eq!(images_job["needs"], json!("base"));
     let mut needs = github_vars(&rendered.model, event);
@@ -420,7 +451,8 @@ fn simulate(rendered: &Rendered, event: Event) -> Run {
         needs.insert(format!("needs.base.outputs.{key}"), value.clone());
     }
     let mut images = Vec::new();
-    for entry in images_job["strategy"]["matrix"]["include"].as_array().expect("matrix.include") {
+    let matrix = images_job["strategy"]["matrix"]["include"].as_array().expect("matrix.include");
+    for entry in matrix.iter().filter(|_| runs(images_job)) {
         let mut job_vars = needs.clone();
         let mut values = BTreeMap::new();
         for (key, value) in entry.as_object().unwrap() {
@@ -428,13 +460,13 @@ fn simulate(rendered: &Rendered, event: Event) -> Run {
             job_vars.insert(format!("matrix.{key}"), value.clone());
             values.insert(key.clone(), value);
         }
-        images.push((values, run_job(images_job, &mut job_vars)));
+        images.push((values, run_job(images_job, &mut job_vars, root)));
     }
     let registry = match &rendered.model.project.registry {
         Some(registry) => registry.clone(),
         None => format!("ghcr.io/{}", REPOSITORY.to_lowercase()),
     };
-    Run { base, images, registry }
+    Run { base, images, pull_request, registry }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -514,9 +546,30 @@ fn every_dockerfile_the_workflow_builds_is_generated() {
         let output = rendered.model.project.output.as_str();
         for event in EVENTS {
             let run = simulate(&rendered, event);
-            let builds =
-                run.base.builds.iter().chain(run.images.iter().flat_map(|(_, job)| job.builds.iter()));
-            for (_, build) in builds {
+            let mut builds: Vec<BuildCall> = run
+                .base
+                .builds
+                .iter()
+                .chain(run.images.iter().flat_map(|(_, job)| job.builds.iter()))
+                .map(|(_, b)| b.clone())
+                .collect();
+            if run.pull_request.is_some() {
+                for (target, definition) in bake_graph(&run).targets {
+                    builds.push(BuildCall {
+                        step: target,
+                        file: definition["dockerfile"].as_str().unwrap().to_owned(),
+                        target: definition["target"].as_str().unwrap().to_owned(),
+                        platforms: Vec::new(),
+                        push: false,
+                        tags: Vec::new(),
+                        args: Vec::new(),
+                        cache_from: Vec::new(),
+                        cache_to: Vec::new(),
+                    });
+                }
+            }
+            assert!(!builds.is_empty(), "{name} {event:?}: nothing is built");
+            for build in &builds {
                 // Paths are relative to the project root (the build context `.`).
                 let path = rendered.dir.path().join(&build.file);
                 assert!(path.is_file(), "{name}: {} is not a generated file", build.file);
@@ -534,35 +587,123 @@ fn every_dockerfile_the_workflow_builds_is_generated() {
     }
 }
 
+/// The graph the pull-request job's bake step resolves to, read back from `bake --print`.
+struct BakeGraph {
+    /// Target name → its resolved definition, as Buildx printed it.
+    targets: serde_json::Map<String, Value>,
+    /// The targets the step names (the default group, or the images it passes).
+    requested: Vec<String>,
+}
+
+fn bake_graph(run: &Run) -> BakeGraph {
+    let job = run.pull_request.as_ref().expect("the pull-request job runs");
+    let printed = job.bake.as_ref().expect("the pull-request job bakes");
+    BakeGraph {
+        targets: printed["target"].as_object().expect("bake --print has targets").clone(),
+        requested: printed["group"]["default"]["targets"]
+            .as_array()
+            .expect("bake --print has the default group")
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect(),
+    }
+}
+
+/// A pull request runs one job: Buildx resolves one graph with each base stage once, each
+/// image's base references bound to those stages (`target:` contexts, so no registry
+/// and no second base build), for every platform, reading the registry caches and
+/// writing, pushing or loading nothing. The push jobs do not run, and nothing logs in.
 #[test]
-fn pull_requests_build_everything_but_log_in_and_push_nothing() {
+fn pull_requests_build_one_graph_with_the_base_once_and_push_nothing() {
     for name in FIXTURES {
         let rendered = Rendered::fixture(name);
+        let model = &rendered.model;
         let run = simulate(&rendered, Event::PullRequest);
-        let all = run.base.builds.iter().chain(run.images.iter().flat_map(|(_, job)| job.builds.iter()));
-        assert!(run.base.logins.is_empty(), "{name}: base job logs in on a pull request");
-        assert_eq!(run.base.builds.len(), 2, "{name}: both base stages are built");
-        for (entry, job) in &run.images {
-            assert!(job.logins.is_empty(), "{name}/{}: logs in on a pull request", entry["name"]);
-            // The base is rebuilt into the job's local registry, then the image from it.
-            assert_eq!(job.builds.len(), 3, "{name}/{}", entry["name"]);
-            let image = &job.builds[2].1;
-            assert!(!image.push, "{name}/{}: pushes on a pull request", entry["name"]);
-        }
-        for (_, build) in all {
-            if build.push {
-                assert!(
-                    build.tags.iter().all(|t| t.starts_with("localhost:5000/")),
-                    "{name}: {} pushes {:?} on a pull request",
-                    build.step,
-                    build.tags
-                );
+        assert!(run.base.builds.is_empty() && run.base.logins.is_empty(), "{name}: the base job runs");
+        assert!(run.images.is_empty(), "{name}: the matrix runs on a pull request");
+        let job = run.pull_request.as_ref().unwrap();
+        assert!(job.logins.is_empty() && job.builds.is_empty(), "{name}: {job:?}");
+        let graph = bake_graph(&run);
+        let images: Vec<String> = model.images.iter().map(|i| i.name.value.clone()).collect();
+        assert_eq!(graph.requested, images, "{name}: every image, in config order");
+        let mut expected: Vec<String> = ["base-builder", "base-runtime"].map(str::to_owned).to_vec();
+        expected.extend(images.iter().cloned());
+        expected.sort();
+        let mut actual: Vec<String> = graph.targets.keys().cloned().collect();
+        actual.sort();
+        assert_eq!(actual, expected, "{name}: the graph is the two base stages and the images, each once");
+        for (target, definition) in &graph.targets {
+            // Buildx prints them sorted.
+            let mut platforms: Vec<&str> =
+                definition["platforms"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+            let mut expected: Vec<&str> = model.project.platforms.iter().map(String::as_str).collect();
+            platforms.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(platforms, expected, "{name}/{target}");
+            for key in ["output", "push", "load", "cache-to"] {
+                assert!(definition[key].is_null(), "{name}/{target}: {key} = {}", definition[key]);
             }
-            for cache in &build.cache_to {
-                assert!(!cache.contains("type=registry"), "{name}: {} exports {cache}", build.step);
+            let cache: Vec<&str> =
+                definition["cache-from"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+            let repository = repository_of(definition["tags"][0].as_str().unwrap());
+            let repository = repository.rsplit('/').next().unwrap();
+            assert_eq!(
+                cache,
+                [format!("type=registry,ref={}/{repository}:buildcache", run.registry)],
+                "{name}/{target}"
+            );
+            if target.starts_with("base-") {
+                assert!(definition["contexts"].is_null(), "{name}/{target}");
+                continue;
             }
+            // Each base argument names a context that is a base stage of this graph.
+            let args = definition["args"].as_object().unwrap();
+            let contexts = definition["contexts"].as_object().unwrap();
+            for (arg, stage) in [("BASE_BUILDER", "base-builder"), ("BASE_RUNTIME", "base-runtime")] {
+                let reference = args[arg].as_str().unwrap();
+                assert_eq!(contexts[reference], json!(format!("target:{stage}")), "{name}/{target}: {arg}");
+                assert!(!reference.contains([':', '/']), "{name}/{target}: {reference} would be pulled");
+            }
+            assert_eq!(contexts.len(), 2, "{name}/{target}");
         }
     }
+}
+
+/// Every `FROM` of an image Dockerfile that is not one of its own stages is a base
+/// argument (`FROM ${BASE_RUNTIME}`, and `FROM ${BASE_BUILDER}` when the image has a
+/// builder stage) that the Bake graph binds to a base stage: the names BuildKit looks up
+/// among the named contexts.
+#[test]
+fn the_bake_contexts_bind_the_from_lines_of_every_image() {
+    let rendered = Rendered::fixture("repo");
+    let bake: Value = serde_json::from_str(
+        &fs::read_to_string(rendered.out().join("scripts/docker-bake.json")).expect("docker-bake.json"),
+    )
+    .unwrap();
+    for image in &rendered.model.images {
+        let target = &bake["target"][image.name.value.as_str()];
+        let dockerfile =
+            fs::read_to_string(rendered.dir.path().join(target["dockerfile"].as_str().unwrap())).unwrap();
+        let froms: Vec<&str> = dockerfile
+            .lines()
+            .filter_map(|l| l.strip_prefix("FROM "))
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        assert!(froms.contains(&"${BASE_RUNTIME}"), "{}: {froms:?}", image.name.value);
+        let stages: Vec<&str> = dockerfile.lines().filter_map(|l| l.split(" AS ").nth(1)).collect();
+        for from in froms.iter().filter(|f| !stages.contains(f)) {
+            let arg = from.strip_prefix("${").and_then(|f| f.strip_suffix('}')).expect("FROM ${ARG}");
+            let reference = target["args"][arg].as_str().unwrap_or_else(|| panic!("{arg} is not set"));
+            assert!(target["contexts"][reference].as_str().unwrap().starts_with("target:base-"), "{arg}");
+        }
+        assert_eq!(target["target"], json!("runtime"));
+    }
+    // The base file's stages are the targets the contexts name.
+    let base = fs::read_to_string(
+        rendered.dir.path().join(bake["target"]["base-builder"]["dockerfile"].as_str().unwrap()),
+    )
+    .unwrap();
+    assert!(base.contains(" AS base-builder\n") && base.contains(" AS base-runtime\n"));
 }
 
 #[test]
@@ -572,6 +713,7 @@ fn pushes_log_in_first_and_tag_the_commit_and_latest_only_on_the_default_branch(
         let model = &rendered.model;
         for event in [Event::PushDefault, Event::PushOther] {
             let run = simulate(&rendered, event);
+            assert!(run.pull_request.is_none(), "{name}: the pull-request job runs on a push");
             let host = run.registry.split('/').next().unwrap();
             let latest = event == Event::PushDefault;
             let expect_tags = |repository: &str| {
@@ -619,22 +761,18 @@ fn pushes_log_in_first_and_tag_the_commit_and_latest_only_on_the_default_branch(
 }
 
 /// Each image is built FROM the base of the same run: on a push, the commit's tags the
-/// base job pushed; on a pull request, the tags just built into the job's local registry.
+/// base job pushed (on a pull request, the graph's own base stages: the test above).
 #[test]
 fn images_build_from_the_base_of_the_same_run() {
     for name in FIXTURES {
         let rendered = Rendered::fixture(name);
-        for event in EVENTS {
+        for event in [Event::PushDefault, Event::PushOther] {
             let run = simulate(&rendered, event);
             for (entry, job) in &run.images {
                 let (_, image) = job.builds.last().unwrap();
                 let names: Vec<&str> = image.args.iter().map(|(k, _)| k.as_str()).collect();
                 assert_eq!(names, ["BASE_BUILDER", "BASE_RUNTIME"], "{name}/{}", entry["name"]);
-                let sources: Vec<&BuildCall> = if event == Event::PullRequest {
-                    job.builds[..job.builds.len() - 1].iter().map(|(_, b)| b).collect()
-                } else {
-                    run.base.builds.iter().map(|(_, b)| b).collect()
-                };
+                let sources: Vec<&BuildCall> = run.base.builds.iter().map(|(_, b)| b).collect();
                 for ((arg, value), source) in image.args.iter().zip(sources) {
                     assert!(value.ends_with(&format!(":{SHA}")), "{name}: {arg}={value}");
                     assert!(
@@ -660,8 +798,9 @@ fn permissions_are_minimal_per_job() {
             expected["packages"] = json!("write");
         }
         for (job, value) in jobs(&doc) {
-            // The drift job only reads the checkout: it never pushes.
-            let expected = if job == "drift" { json!({"contents": "read"}) } else { expected.clone() };
+            // The drift and pull-request jobs only read the checkout: they never push.
+            let read_only = job == "drift" || job == "pull-request";
+            let expected = if read_only { json!({"contents": "read"}) } else { expected.clone() };
             assert_eq!(value["permissions"], expected, "{name}/{job}");
         }
         // Off GHCR, GITHUB_TOKEN is not the credential: repository secrets are.
@@ -747,7 +886,7 @@ fn unpinned_actions_use_major_tags() {
 fn the_registry_path_is_lowercased_when_the_project_names_no_registry() {
     let rendered = Rendered::fixture("single");
     assert!(rendered.model.project.registry.is_none());
-    for event in EVENTS {
+    for event in [Event::PushDefault, Event::PushOther] {
         let run = simulate(&rendered, event);
         assert_eq!(run.base.outputs["registry"], "ghcr.io/acme-org/site_warehouse");
         for (entry, _) in &run.images {
@@ -862,6 +1001,16 @@ fn workflow_and_build_script_build_the_same_images_with_the_same_arguments() {
             });
         }
         assert_eq!(workflow.len(), script.len(), "{name}: number of builds");
+        // The pull-request job's graph builds the same Dockerfiles and stages under the
+        // script's names.
+        let graph = bake_graph(&simulate(&rendered, Event::PullRequest));
+        assert_eq!(graph.targets.len(), script.len(), "{name}: bake targets");
+        for s in &script {
+            let definition = &graph.targets[&s.name];
+            assert_eq!(definition["dockerfile"], json!(s.file), "{name}/{}", s.name);
+            assert_eq!(definition["target"], json!(s.target), "{name}/{}", s.name);
+            assert_eq!(definition["tags"], json!(s.tags), "{name}/{}: the script's tags", s.name);
+        }
         for (w, s) in workflow.iter().zip(&script) {
             assert_eq!(w.name, s.name, "{name}: build order");
             assert_eq!(w.file, s.file, "{name}/{}: Dockerfile", s.name);
@@ -1029,10 +1178,11 @@ fn timeouts(rendered: &Rendered) -> BTreeMap<String, u64> {
 #[test]
 fn every_job_has_a_timeout() {
     for name in FIXTURES {
-        let expected: BTreeMap<String, u64> = [("base", 60), ("drift", 30), ("images", 60)]
-            .map(|(k, v)| (k.to_owned(), v))
-            .into_iter()
-            .collect();
+        let expected: BTreeMap<String, u64> =
+            [("base", 60), ("drift", 30), ("images", 60), ("pull-request", 60)]
+                .map(|(k, v)| (k.to_owned(), v))
+                .into_iter()
+                .collect();
         assert_eq!(timeouts(&Rendered::fixture(name)), expected, "{name}");
     }
     // Each kind of job has its own setting; the changes job of build-affected too.
@@ -1040,10 +1190,11 @@ fn every_job_has_a_timeout() {
         "    github-workflow\n",
         "    github-workflow {\n        build-affected #true\n        timeout-minutes build=90 drift=15 changes=3\n    }\n",
     );
-    let expected: BTreeMap<String, u64> = [("base", 90), ("changes", 3), ("drift", 15), ("images", 90)]
-        .map(|(k, v)| (k.to_owned(), v))
-        .into_iter()
-        .collect();
+    let expected: BTreeMap<String, u64> =
+        [("base", 90), ("changes", 3), ("drift", 15), ("images", 90), ("pull-request", 90)]
+            .map(|(k, v)| (k.to_owned(), v))
+            .into_iter()
+            .collect();
     assert_eq!(timeouts(&Rendered::new(&text)), expected);
 }
 

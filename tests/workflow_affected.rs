@@ -129,17 +129,32 @@ fn jobs_are_wired_through_the_changes_job() {
             json!({
                 "build": "${{ steps.affected.outputs.build }}",
                 "matrix": "${{ steps.affected.outputs.matrix }}",
+                "images": "${{ steps.affected.outputs.images }}",
             }),
             "{name}"
         );
         // Nothing from an expression reaches the script (zizmor's template-injection).
         assert!(!rendered.script().contains("${{"), "{name}");
-        // The base runs when any image is built (every image's inputs include the base's).
+        // On pushes, the base runs when any image is built (every image's inputs include
+        // the base's), and the images build FROM this run's base: they need the base job.
+        let pushes = "github.event_name != 'pull_request' && needs.changes.outputs.build == 'true'";
         assert_eq!(jobs["base"]["needs"], "changes", "{name}");
-        assert_eq!(jobs["base"]["if"], "needs.changes.outputs.build == 'true'", "{name}");
-        // The images build FROM this run's base: they still need the base job.
+        assert_eq!(jobs["base"]["if"], pushes, "{name}");
         assert_eq!(jobs["images"]["needs"], json!(["changes", "base"]), "{name}");
-        assert_eq!(jobs["images"]["if"], "needs.changes.outputs.build == 'true'", "{name}");
+        assert_eq!(jobs["images"]["if"], pushes, "{name}");
+        // On pull requests, one job bakes the base and the selected images.
+        let pull_request = &jobs["pull-request"];
+        assert_eq!(pull_request["needs"], "changes", "{name}");
+        assert_eq!(
+            pull_request["if"],
+            "github.event_name == 'pull_request' && needs.changes.outputs.build == 'true'",
+            "{name}"
+        );
+        let bake = pull_request["steps"].as_array().unwrap().last().unwrap();
+        assert_eq!(bake["env"]["IMAGES"], "${{ needs.changes.outputs.images }}", "{name}");
+        let script = bake["run"].as_str().unwrap();
+        assert!(script.starts_with("read -ra images <<<\"$IMAGES\"\n"), "{name}: {script}");
+        assert!(script.trim_end().ends_with("\"${images[@]}\""), "{name}: {script}");
         assert_eq!(
             jobs["images"]["strategy"]["matrix"], "${{ fromJSON(needs.changes.outputs.matrix) }}",
             "{name}"
@@ -358,6 +373,10 @@ impl Repo {
             .collect();
         let matrix: Value = serde_json::from_str(&outputs["matrix"]).expect("the matrix is JSON");
         assert_eq!(matrix.as_object().unwrap().len(), 1, "only `include`: {matrix}");
+        // The pull-request job's Bake targets: the matrix's names, space-separated.
+        let names: Vec<&str> =
+            matrix["include"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(outputs["images"], names.join(" "), "images= is the matrix's names");
         Outcome {
             build: match outputs["build"].as_str() {
                 "true" => true,
@@ -442,6 +461,33 @@ fn everything_is_built_on_pushes_on_demand_and_when_the_workflow_changes() {
     let outcome = repo.pull_request(&[Change::Edit("metrics/main.py")], &[], 1);
     assert_eq!(outcome.names(), all, "{}", outcome.log);
     assert!(outcome.log.contains("::warning::"), "{}", outcome.log);
+}
+
+/// The pull-request job bakes the images the changes job selected, with the base stages
+/// they start from and nothing else: the real Buildx resolves the step (`bake --print`).
+#[test]
+fn pull_requests_bake_the_selected_images_and_their_base_only() {
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let doc = rendered.yaml();
+        let steps = doc["jobs"]["pull-request"]["steps"].as_array().unwrap();
+        let bake = steps.last().unwrap();
+        let images: Vec<String> = rendered.image_names().into_iter().rev().take(2).collect();
+        let mut env = BTreeMap::from([("IMAGES".to_owned(), images.join(" "))]);
+        if bake["env"]["REGISTRY"].is_string() {
+            env.insert("REGISTRY".to_owned(), format!("ghcr.io/{}", REPOSITORY.to_lowercase()));
+        }
+        let printed =
+            support::run_bake_step(bake["run"].as_str().unwrap(), &env, rendered.dir.path(), REPOSITORY);
+        assert_eq!(printed["group"]["default"]["targets"], json!(images), "{name}");
+        let mut targets: Vec<&str> =
+            printed["target"].as_object().unwrap().keys().map(String::as_str).collect();
+        targets.sort_unstable();
+        let mut expected: Vec<&str> =
+            images.iter().map(String::as_str).chain(["base-builder", "base-runtime"]).collect();
+        expected.sort_unstable();
+        assert_eq!(targets, expected, "{name}");
+    }
 }
 
 /// A full run's matrix is the plain workflow's matrix, entry for entry.

@@ -1,5 +1,6 @@
 //! The docker target: `compose/dockerfiles/Dockerfile.base`, one `Dockerfile.<name>` per
-//! image, a `.dockerignore` next to each Dockerfile, and `scripts/docker-build.{sh,bat}`.
+//! image, a `.dockerignore` next to each Dockerfile, `scripts/docker-build.{sh,bat}`, and
+//! `scripts/docker-bake.json` ([`super::bake`]).
 //!
 //! Every value is computed and quoted here (through [`rules::quote`](crate::rules::quote)); the templates in
 //! `templates/docker/` only lay out instructions. docs/docker.md explains each section.
@@ -195,7 +196,8 @@ pub(super) fn plan(
         )?;
         ignore_file(model, context, &path, planner)?;
     }
-    scripts(model, context, planner)
+    scripts(model, context, planner)?;
+    super::bake::plan(model, context, planner)
 }
 
 /// BuildKit reads `<Dockerfile>.dockerignore` next to the Dockerfile before the context
@@ -540,8 +542,7 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
     let count = all.len();
     // A build another build's argument names is a base stage: built first, in the
     // foreground; the others are the images, built in parallel (as in the workflow).
-    let (bases, images): (Vec<&Build>, Vec<&Build>) =
-        all.iter().partition(|b| all.iter().any(|other| other.args.iter().any(|(_, v)| b.tags.contains(v))));
+    let (bases, images) = super::bake::split(&all);
     let sh_path = Utf8PathBuf::from("scripts/docker-build.sh");
     let bat_path = Utf8PathBuf::from("scripts/docker-build.bat");
     let sh_quote = |s: &str| Some(shell_word(s).into_owned());

@@ -1,6 +1,7 @@
 //! Plan: the complete list of output files and their bytes, computed in memory from the
 //! resolved model. No I/O happens here; emit decides what to do with the plan.
 
+mod bake;
 pub(crate) mod builds;
 pub(crate) mod compose;
 mod dependency_groups;

@@ -1,5 +1,6 @@
 //! `build-affected #true`: the script of the workflow's `changes` job, which decides which
-//! images a run builds and writes the images job's matrix to `$GITHUB_OUTPUT`.
+//! images a run builds and writes the images job's matrix, and the pull-request job's Bake
+//! targets, to `$GITHUB_OUTPUT`.
 //!
 //! Each image's filter is its build inputs ([`super::inputs::image_inputs`], the list
 //! `gscgen explain` prints and `gscgen affected` reads), written into the script as shell
@@ -54,6 +55,7 @@ if [ "$GITHUB_EVENT_NAME" = pull_request ]; then
 fi
 
 entries=()
+names=()
 # image NAME DOCKERFILE TARGET REPOSITORY INPUT...: adds the image's matrix entry when
 # every image is built, or when a changed file is one of its INPUTs or lies under one.
 # No value needs escaping in JSON: gscgen checks its own, and GitHub owner and repository
@@ -65,6 +67,7 @@ image() {
   if [ "$full" = true ]; then
     echo "$name: built"
     entries+=("$entry")
+    names+=("$name")
     return
   fi
   for input in "$@"; do
@@ -72,6 +75,7 @@ image() {
       if [ "$input" = . ] || [ "$file" = "$input" ] || [[ "$file" == "$input"/* ]]; then
         echo "$name: built, $file changed"
         entries+=("$entry")
+        names+=("$name")
         return
       fi
     done
@@ -84,7 +88,7 @@ image() {
 const OUTPUTS: &str = r#"
 matrix="$(IFS=,; printf '{"include":[%s]}' "${entries[*]}")"
 if [ "${#entries[@]}" -gt 0 ]; then build=true; else build=false; fi
-printf 'matrix=%s\nbuild=%s\n' "$matrix" "$build" >>"$GITHUB_OUTPUT"
+printf 'matrix=%s\nimages=%s\nbuild=%s\n' "$matrix" "${names[*]}" "$build" >>"$GITHUB_OUTPUT"
 "#;
 
 fn error(message: String) -> PlanError {

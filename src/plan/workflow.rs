@@ -18,15 +18,8 @@ use super::builds::{self, BUILDCACHE_TAG, Build, LATEST};
 use super::path_filters;
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::model::{GithubWorkflowTarget, Model, WorkflowTimeouts};
-use crate::rules::layout::DEFAULT_WORKFLOW;
+use crate::rules::layout::{BAKE_FILE, DEFAULT_WORKFLOW};
 use crate::rules::quote::{gha_string, gha_value, shell_word, yaml_scalar};
-
-/// The registry pull requests push their base image to: a `registry` container started in
-/// the job, reached by BuildKit through the host network.
-const LOCAL_PORT: &str = "5000";
-/// The `registry` image of that container, pinned by digest (Docker Hub `registry:3.0.0`).
-const LOCAL_REGISTRY_IMAGE: &str =
-    "registry:3.0.0@sha256:6c5666b861f3505b116bb9aa9b25175e71210414bd010d92035ff64018f9457e";
 
 /// The registry whose credentials every workflow already has (`GITHUB_TOKEN`).
 const GHCR: &str = "ghcr.io";
@@ -116,7 +109,7 @@ struct Login {
     password: String,
 }
 
-/// A build of the base job (and, on pull requests, of each image job's local registry).
+/// A build of the base job.
 struct BaseView {
     /// A plain YAML word (validated), printed after `Build `.
     name: String,
@@ -126,12 +119,8 @@ struct BaseView {
     tags: Vec<String>,
     /// `NAME=value` lines (literal values: a base build depends on no other build).
     args: Vec<String>,
-    cache_from: Vec<String>,
-    cache_to: Vec<String>,
-    /// The tag in the local registry, for pull requests.
-    local_tag: String,
-    /// `cache-from` lines in the image job, whose registry path may differ.
-    local_cache_from: Vec<String>,
+    cache_from: String,
+    cache_to: String,
 }
 
 /// One `strategy.matrix.include` entry: an image, in config order.
@@ -157,12 +146,20 @@ struct Workflow {
     base: Vec<BaseView>,
     base_registry: String,
     images: Vec<MatrixEntry>,
-    local_port: &'static str,
-    local_registry_image: &'static str,
     image_latest: String,
     image_args: Vec<String>,
     buildcache: &'static str,
-    image_cache_to: String,
+    /// `if:` of the base and images jobs, and of the pull-request job.
+    push_condition: String,
+    pull_request_condition: String,
+    /// The Bake file the pull-request job builds, relative to the project root.
+    bake_file: String,
+    /// `every image` or `the affected images`, in the pull-request step's name.
+    pull_request_images: &'static str,
+    /// `NAME: value` lines of the bake step's `env:`.
+    pull_request_env: Vec<String>,
+    /// The bake step's script, one line each.
+    bake_script: Vec<String>,
     /// `build-affected #true`: the `changes` job's script, indented for its `run: |` block.
     changes_script: Option<String>,
     /// `timeout-minutes` of each job.
@@ -295,7 +292,6 @@ fn workflow(
         ),
     };
     let default_branch = on_default_branch(model);
-    let local_registry = format!("localhost:{LOCAL_PORT}");
 
     // A build argument that names a base build's tag becomes that base in this run:
     // `${{ env.BASE_REGISTRY }}/<repository>:${{ github.sha }}` (env set per event below).
@@ -319,7 +315,6 @@ fn workflow(
     let mut base = Vec::with_capacity(base_builds.len());
     for build in &base_builds {
         let name = relative(&build.repository)?;
-        let scope = format!("type=gha,scope={}", step_word(&build.name)?);
         let args: Vec<String> = build
             .args
             .iter()
@@ -333,19 +328,16 @@ fn workflow(
                 base_path.plain(&format!("{name}:${{{{ github.sha }}}}")),
                 when(&default_branch, &base_path.operand(&format!("{name}:{LATEST}"))),
             ],
-            cache_from: vec![
-                format!("type=registry,ref={}", base_path.plain(&format!("{name}:{BUILDCACHE_TAG}"))),
-                scope.clone(),
-            ],
-            cache_to: vec![
-                when(PUSHING, &cache_export(base_path, &format!("{name}:{BUILDCACHE_TAG}"))),
-                when(PULL_REQUEST, &gha_string(&format!("{scope},mode=max"))),
-            ],
-            local_tag: gha_value(&format!("{local_registry}/{name}:${{{{ github.sha }}}}")).into_owned(),
-            local_cache_from: vec![
-                format!("type=registry,ref={}", images_path.plain(&format!("{name}:{BUILDCACHE_TAG}"))),
-                scope.clone(),
-            ],
+            cache_from: gha_value(&format!(
+                "type=registry,ref={}",
+                base_path.plain(&format!("{name}:{BUILDCACHE_TAG}"))
+            ))
+            .into_owned(),
+            cache_to: gha_value(&format!(
+                "type=registry,ref={},mode=max",
+                base_path.plain(&format!("{name}:{BUILDCACHE_TAG}"))
+            ))
+            .into_owned(),
             args,
         });
     }
@@ -387,14 +379,10 @@ fn workflow(
         return Err(error("no image to build (resolve requires one for this target)"));
     }
 
-    let base_registry = format!(
-        "${{{{ {PULL_REQUEST} && {} || {} }}}}",
-        gha_string(&local_registry),
-        match images_path {
-            RegistryPath::Literal(path) => gha_string(path),
-            RegistryPath::Computed(expression) => expression.to_owned(),
-        }
-    );
+    let base_registry = match images_path {
+        RegistryPath::Literal(path) => path.to_owned(),
+        RegistryPath::Computed(expression) => format!("${{{{ {expression} }}}}"),
+    };
 
     let platforms = &model.project.platforms;
     let emulated = platforms.iter().any(|p| !p.starts_with("linux/amd64"));
@@ -438,6 +426,16 @@ fn workflow(
     } else {
         "Pull requests build everything and push nothing."
     };
+    let bake_file = model.project.output.join(BAKE_FILE);
+    let (pull_request_env, bake_script) = bake_step(
+        &bake_file,
+        &base_builds,
+        &image_builds,
+        platforms,
+        &relative,
+        target.build_affected,
+        images_path,
+    )?;
     let config_name: String =
         context.config_name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     Ok(Workflow {
@@ -477,22 +475,18 @@ fn workflow(
         base,
         base_registry: gha_value(&base_registry).into_owned(),
         images,
-        local_port: LOCAL_PORT,
-        local_registry_image: LOCAL_REGISTRY_IMAGE,
         image_latest: when(
             &default_branch,
             &format!("format({}, matrix.repository)", gha_string(&format!("{{0}}:{LATEST}"))),
         ),
         image_args: image_args.unwrap_or_default(),
         buildcache: BUILDCACHE_TAG,
-        image_cache_to: gha_value(&when(
-            PUSHING,
-            &format!(
-                "format({}, matrix.repository)",
-                gha_string(&format!("type=registry,ref={{0}}:{BUILDCACHE_TAG},mode=max"))
-            ),
-        ))
-        .into_owned(),
+        push_condition: job_condition(PUSHING, target.build_affected),
+        pull_request_condition: job_condition(PULL_REQUEST, target.build_affected),
+        bake_file: bake_file.to_string(),
+        pull_request_images: if target.build_affected { "the affected images" } else { "every image" },
+        pull_request_env,
+        bake_script,
         changes_script,
         timeouts: target.timeouts,
         drift: target.drift_check.then(|| {
@@ -503,18 +497,73 @@ fn workflow(
     })
 }
 
-/// `type=registry,ref=<path>/<reference>,mode=max` as an operand inside `${{ }}`.
-fn cache_export(path: RegistryPath<'_>, reference: &str) -> String {
-    match path {
-        RegistryPath::Literal(path) => gha_string(&format!("type=registry,ref={path}/{reference},mode=max")),
-        RegistryPath::Computed(expression) => {
-            let reference = reference.replace('{', "{{").replace('}', "}}");
-            format!(
-                "format({}, {expression})",
-                gha_string(&format!("type=registry,ref={{0}}/{reference},mode=max"))
-            )
-        }
+/// A job's `if:`: the event, and with `build-affected #true`, that the changes job found
+/// something to build.
+fn job_condition(event: &str, build_affected: bool) -> String {
+    if build_affected {
+        format!("{event} && needs.changes.outputs.build == 'true'")
+    } else {
+        event.to_owned()
     }
+}
+
+/// The pull-request job's bake step: its `env:` lines and its script. The Bake file holds
+/// the graph (the same for every run); the step adds this run's policy: the platforms,
+/// each build's registry cache (read only), and with `build-affected #true` the images the
+/// changes job selected. Values reach the script through `env:`, never through `${{ }}`
+/// inside it.
+#[allow(clippy::too_many_arguments)]
+fn bake_step(
+    bake_file: &camino::Utf8Path,
+    bases: &[&Build],
+    images: &[&Build],
+    platforms: &[String],
+    relative: &dyn Fn(&str) -> Result<String, PlanError>,
+    build_affected: bool,
+    path: RegistryPath<'_>,
+) -> Result<(Vec<String>, Vec<String>), PlanError> {
+    let mut env = Vec::new();
+    if let RegistryPath::Computed(_) = path {
+        env.push("REGISTRY: ${{ steps.registry.outputs.path }}".to_owned());
+    }
+    if build_affected {
+        env.push("IMAGES: ${{ needs.changes.outputs.images }}".to_owned());
+    }
+    let mut lines = Vec::new();
+    if build_affected {
+        lines.push("read -ra images <<<\"$IMAGES\"".to_owned());
+    }
+    let mut options = vec![format!("docker buildx bake --file {}", shell_word(inert(bake_file.as_str())?))];
+    for platform in platforms {
+        options.push(format!("--set {}", shell_word(&format!("*.platform={}", inert(platform)?))));
+    }
+    for build in bases.iter().chain(images) {
+        let reference = format!("{}:{BUILDCACHE_TAG}", relative(&build.repository)?);
+        let set = format!("{}.cache-from=type=registry,ref=", step_word(&build.name)?);
+        options.push(match path {
+            RegistryPath::Literal(registry) => {
+                format!("--set {}", shell_word(&format!("{set}{registry}/{reference}")))
+            }
+            // "$REGISTRY" joined to two plain words: a name and a repository (resolve's
+            // name rules), checked to need no quoting.
+            RegistryPath::Computed(_) => {
+                if shell_word(&set) != set || shell_word(&reference) != reference {
+                    return Err(error(format!("`{reference}` is not a plain word")));
+                }
+                format!("--set {set}\"$REGISTRY\"/{reference}")
+            }
+        });
+    }
+    if build_affected {
+        options.push("\"${images[@]}\"".to_owned());
+    }
+    let last = options.len() - 1;
+    for (i, option) in options.into_iter().enumerate() {
+        let indent = if i == 0 { "" } else { "  " };
+        let tail = if i == last { "" } else { " \\" };
+        lines.push(format!("{indent}{option}{tail}"));
+    }
+    Ok((env, lines))
 }
 
 /// GitHub runs only the workflows in the repository's `.github/workflows/`: a workflow

@@ -9,6 +9,9 @@ use crate::model::{GroupId, Image, Model};
 
 /// The workflow's place inside the output folder when its target has no `path=`.
 pub const DEFAULT_WORKFLOW: &str = ".github/workflows/build.yml";
+/// The Bake definition of every build (`docker buildx bake`), inside the docker target's
+/// folder (the output folder), next to the build scripts.
+pub const BAKE_FILE: &str = "scripts/docker-bake.json";
 /// The manifests' folder inside the output folder when the target has no `path=`.
 pub const DEFAULT_KUBERNETES: &str = "k8s";
 /// The requirements' folder inside the output folder when the target has no `path=` or `dir=`.

@@ -129,3 +129,51 @@ pub fn needs_network(host: &str, why: &str) {
         );
     }
 }
+
+/// Runs the pull-request job's bake step with bash in the project root, as the runner
+/// does, with a `docker` on PATH that hands `buildx …` to the real Docker Buildx with
+/// `--print` added (resolve the graph, build nothing), and returns what Buildx printed.
+pub fn run_bake_step(
+    script: &str,
+    env: &std::collections::BTreeMap<String, String>,
+    root: &std::path::Path,
+    repository: &str,
+) -> serde_json::Value {
+    let _ = tool("docker-buildx"); // fails loudly when missing
+    let buildx = std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths).map(|p| p.join("docker-buildx")).find(|p| p.is_file())
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shim = dir.path().join("docker");
+    std::fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = buildx ] || {{ echo \"unexpected: docker $*\" >&2; exit 1; }}\nshift\nexec '{}' \"$@\" --print\n",
+            buildx.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &shim,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(dir.path().to_owned())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let output = std::process::Command::new("bash")
+        .args(["-e", "-c", script])
+        .current_dir(root)
+        .envs(env)
+        .env("PATH", path)
+        .env("GITHUB_REPOSITORY", repository)
+        .output()
+        .expect("bash runs");
+    assert!(output.status.success(), "bake step failed: {script}\n{}", stderr(&output));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("bake --print is not JSON ({e}): {}", stdout(&output)))
+}
