@@ -393,6 +393,8 @@ pub struct ServiceDecl {
     /// ports (and so gets a Kubernetes Service for them); absent: derived from `cmd`.
     pub serves: Option<Spanned<bool>>,
     pub limits: Option<ComposeLimitsDecl>,
+    /// `hardening …`: relaxations of the Compose container hardening.
+    pub hardening: Option<HardeningDecl>,
     pub dev: Option<DevDecl>,
     pub k8s: Option<K8sDecl>,
     /// Extra keys of the service in `docker-compose.yml`.
@@ -448,6 +450,20 @@ pub struct MountDecl {
     pub source: Text,
     pub target: Text,
     pub writable: Option<Spanned<bool>>,
+}
+
+/// `hardening read-only=#false no-new-privileges=#false { cap-add …; writable … }`: what a
+/// service's container needs beyond Compose's hardened defaults (read-only root, every
+/// capability dropped, no privilege escalation).
+#[derive(Debug, Clone)]
+pub struct HardeningDecl {
+    pub span: SourceSpan,
+    pub read_only: Option<Spanned<bool>>,
+    pub no_new_privileges: Option<Spanned<bool>>,
+    /// Capabilities added back after `cap_drop: [ALL]`.
+    pub cap_add: Vec<Text>,
+    /// Folders that get a tmpfs under the read-only root.
+    pub writable: Vec<Text>,
 }
 
 #[derive(Debug, Clone)]

@@ -75,6 +75,8 @@ codes! {
     DuplicateEnv => "gscgen::service::duplicate-env",
     DuplicateMountTarget => "gscgen::service::duplicate-mount-target",
     ServesConflict => "gscgen::service::serves-conflict",
+    UnknownCapability => "gscgen::service::unknown-capability",
+    HardeningConflict => "gscgen::service::hardening-conflict",
     HttpHealthPrebuilt => "gscgen::compose::http-health-prebuilt",
     PypiCachePort => "gscgen::compose::pypi-cache-port",
     ExtraUnknownKey => "gscgen::compose::extra-unknown-key",

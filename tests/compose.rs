@@ -734,14 +734,10 @@ fn compose_extra_keys_read_back_with_their_values() {
     let api = &services(&base)["api"];
     let expected = json!({
         "labels": {"com.example.team": "shop", "com.example.port": "8000", "com.example.price": "$$5 $${HOME}"},
-        "cap_drop": ["ALL"],
-        "cap_add": ["NET_BIND_SERVICE", "CHOWN"],
-        "read_only": true,
         "init": true,
         "stop_grace_period": "30s",
         "pids_limit": 200,
         "oom_score_adj": -100,
-        "tmpfs": "/tmp",
         "extra_hosts": ["host.docker.internal:host-gateway"],
         "sysctls": {"net.core.somaxconn": 1024},
         "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
@@ -765,14 +761,10 @@ fn compose_extra_keys_read_back_with_their_values() {
         .collect();
     let in_config_order = [
         "labels",
-        "cap_drop",
-        "cap_add",
-        "read_only",
         "init",
         "stop_grace_period",
         "pids_limit",
         "oom_score_adj",
-        "tmpfs",
         "extra_hosts",
         "sysctls",
         "logging",
@@ -781,7 +773,11 @@ fn compose_extra_keys_read_back_with_their_values() {
         "x-rollout",
     ];
     assert_eq!(keys[keys.len() - in_config_order.len()..], in_config_order, "{keys:?}");
-    assert_eq!(keys[keys.len() - in_config_order.len() - 1], "restart", "{keys:?}");
+    assert_eq!(keys[keys.len() - in_config_order.len() - 1], "cap_add", "{keys:?}");
+    // The typed hardening, as written by gscgen.
+    assert_eq!(api["cap_drop"], json!(["ALL"]));
+    assert_eq!(api["cap_add"], json!(["NET_BIND_SERVICE", "CHOWN"]));
+    assert_eq!(api["read_only"], json!(true));
 
     let dev = rendered.yaml(DEV);
     assert_eq!(services(&dev)["api"]["stdin_open"], json!(true));
@@ -1021,4 +1017,68 @@ service api image=api {
     );
     let expose = &config["services"]["api"]["expose"];
     assert_eq!(expose, &json!(["7000"]), "an unpublished port is only exposed");
+}
+
+/// Issue 17: every service, built or pre-built, runs hardened unless its `hardening` says
+/// otherwise, as `docker compose config` reads the merged files: a read-only root with a
+/// tmpfs at /tmp and at the image's `writable` folders (not where a volume already is),
+/// every capability dropped, no privilege escalation; `hardening` adds capabilities back
+/// and tmpfs folders, or turns a default off.
+#[test]
+fn services_are_hardened_by_default_and_relaxed_only_as_stated() {
+    let rendered = Rendered::new(
+        r#"project demo { python "3.11"; }
+group base { require "requests>=2.31.0"; }
+image api {
+    groups base
+    writable "/logs" "/data/"
+}
+service api image=api {
+    volume api-data "/data"
+}
+service db from="postgres:16-alpine" {
+    volume db-data "/var/lib/postgresql/data"
+    hardening {
+        cap-add CHOWN "CAP_SETUID" SETGID CHOWN
+        writable "/var/run/postgresql" "/tmp"
+    }
+}
+service legacy from="example/legacy:1.0" {
+    hardening read-only=#false no-new-privileges=#false
+}
+"#,
+    );
+    let config = compose_json(&rendered.out(), &["docker-compose.yml", "docker-compose.dev.yml"], &[]);
+    let service = |name: &str| config["services"][name].clone();
+    let api = service("api");
+    assert_eq!(api["read_only"], json!(true), "{api}");
+    assert_eq!(api["tmpfs"], json!(["/tmp", "/logs"]), "/data is a volume: no tmpfs over it");
+    assert_eq!(api["cap_drop"], json!(["ALL"]));
+    assert!(api["cap_add"].is_null(), "{api}");
+    assert_eq!(api["security_opt"], json!(["no-new-privileges:true"]));
+    let db = service("db");
+    assert_eq!(db["read_only"], json!(true));
+    assert_eq!(db["tmpfs"], json!(["/tmp", "/var/run/postgresql"]));
+    assert_eq!(db["cap_add"], json!(["CHOWN", "SETUID", "SETGID"]), "CAP_ dropped, each once");
+    assert_eq!(db["cap_drop"], json!(["ALL"]));
+    let legacy = service("legacy");
+    assert!(legacy["read_only"].is_null() || legacy["read_only"] == json!(false), "{legacy}");
+    assert!(legacy["tmpfs"].is_null() && legacy["security_opt"].is_null(), "{legacy}");
+    assert_eq!(legacy["cap_drop"], json!(["ALL"]), "capabilities are dropped whatever else is relaxed");
+    // The repo's own project: every service is hardened, the two pre-built images whose
+    // entrypoints switch users get exactly the capabilities that needs.
+    let repo = Rendered::new(&fs::read_to_string(support::repo().join("project.kdl")).unwrap());
+    let text = fs::read_to_string(repo.out().join("docker-compose.yml")).unwrap();
+    let doc: Value = serde_yaml_ng::from_str(&text).unwrap();
+    for (name, service) in services(&doc) {
+        assert_eq!(service["read_only"], json!(true), "{name}");
+        assert_eq!(service["cap_drop"], json!(["ALL"]), "{name}");
+        assert_eq!(service["security_opt"], json!(["no-new-privileges:true"]), "{name}");
+        let expected = match name.as_str() {
+            "warehouse" => json!(["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]),
+            "redis" => json!(["CHOWN", "SETGID", "SETUID"]),
+            _ => Value::Null,
+        };
+        assert_eq!(service["cap_add"], expected, "{name}");
+    }
 }

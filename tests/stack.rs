@@ -202,6 +202,32 @@ fn the_generated_stack_builds_starts_healthy_and_serves_data_through_the_worker(
     assert_eq!(field(migrate, "State"), "exited", "{}", stack.state());
     assert_eq!(migrate["ExitCode"].as_i64(), Some(0), "{}", stack.state());
 
+    // ... and they did so hardened, as the engine ran them: a read-only root with tmpfs
+    // folders, every capability dropped (the database's entrypoint gets back only the five
+    // its `hardening` names), no privilege escalation.
+    for container in &containers {
+        let service = field(container, "Service");
+        let id = field(container, "ID");
+        let inspect = run("docker inspect", Command::new("docker").args(["inspect", id]));
+        let inspect: Value = serde_json::from_slice(&inspect.stdout).expect("docker inspect is JSON");
+        let host = &inspect[0]["HostConfig"];
+        assert_eq!(host["ReadonlyRootfs"], Value::Bool(true), "{service}: {host}");
+        assert_eq!(host["CapDrop"], serde_json::json!(["ALL"]), "{service}: {host}");
+        assert_eq!(host["SecurityOpt"], serde_json::json!(["no-new-privileges:true"]), "{service}: {host}");
+        let tmpfs = host["Tmpfs"].as_object().unwrap_or_else(|| panic!("{service}: no tmpfs: {host}"));
+        assert!(tmpfs.contains_key("/tmp"), "{service}: {host}");
+        let added = if service == "db" {
+            serde_json::json!(["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"])
+        } else {
+            Value::Null
+        };
+        // The engine may or may not prefix the names with CAP_.
+        let added_names = host["CapAdd"].as_array().map(|list| {
+            list.iter().map(|c| c.as_str().unwrap().trim_start_matches("CAP_").to_owned()).collect::<Vec<_>>()
+        });
+        assert_eq!(serde_json::to_value(added_names).unwrap(), added, "{service}: {host}");
+    }
+
     // The health endpoint queries PostgreSQL; the item comes from the migration, read by the
     // worker (another container) through Redis.
     let (status, body) = stack.get("/health");

@@ -405,11 +405,34 @@ pub struct Service {
     pub serves: bool,
     pub limits_memory: Option<String>,
     pub limits_cpus: Option<String>,
+    /// How Compose hardens the container (`hardening`, else the defaults).
+    pub hardening: Hardening,
     pub dev: Dev,
     /// The resolved `k8s` block; present exactly when the kubernetes target is on.
     pub k8s: Option<K8s>,
     /// `compose-extra` keys of `docker-compose.yml`, checked, in config order.
     pub compose_extra: Vec<YamlEntry>,
+}
+
+/// Compose's container hardening of one service: the defaults unless `hardening` relaxes
+/// them (docs/compose.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hardening {
+    /// `read_only: true`, with a tmpfs at `/tmp`, the image's `writable` folders and
+    /// [`Self::writable`].
+    pub read_only: bool,
+    /// `security_opt: [no-new-privileges:true]`.
+    pub no_new_privileges: bool,
+    /// Added back after `cap_drop: [ALL]`, upper case without `CAP_`, in config order.
+    pub cap_add: Vec<String>,
+    /// The service's own tmpfs folders, in config order.
+    pub writable: Vec<String>,
+}
+
+impl Default for Hardening {
+    fn default() -> Self {
+        Self { read_only: true, no_new_privileges: true, cap_add: Vec::new(), writable: Vec::new() }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

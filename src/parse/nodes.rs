@@ -788,6 +788,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "oneshot",
         "serves",
         "limits",
+        "hardening",
         "dev",
         "k8s",
         "compose-extra",
@@ -801,6 +802,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "oneshot",
         "serves",
         "limits",
+        "hardening",
         "dev",
         "k8s",
         "compose-extra",
@@ -834,6 +836,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         oneshot: None,
         serves: None,
         limits: None,
+        hardening: None,
         dev: None,
         k8s: None,
         compose_extra: None,
@@ -916,6 +919,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
                 view.finish(ctx);
                 decl.limits = Some(ComposeLimitsDecl { span: child.span(), memory, cpus });
             }
+            "hardening" => decl.hardening = Some(hardening(ctx, child)),
             "dev" => decl.dev = Some(dev(ctx, child)),
             "k8s" => decl.k8s = Some(k8s(ctx, child)),
             "compose-extra" => decl.compose_extra = Some(compose_extra(ctx, child)),
@@ -946,6 +950,29 @@ fn service_user(ctx: &mut Ctx, node: &KdlNode) -> Option<Spanned<u32>> {
         return None;
     }
     one_uint::<u32>(ctx, node, "a uid (whole number)")
+}
+
+fn hardening(ctx: &mut Ctx, node: &KdlNode) -> HardeningDecl {
+    const KNOWN: &[&str] = &["cap-add", "writable"];
+    let mut view = NodeView::new(ctx, node);
+    let read_only = view.prop_bool(ctx, "read-only");
+    let no_new_privileges = view.prop_bool(ctx, "no-new-privileges");
+    view.finish(ctx);
+    let mut decl = HardeningDecl {
+        span: node.span(),
+        read_only,
+        no_new_privileges,
+        cap_add: Vec::new(),
+        writable: Vec::new(),
+    };
+    for child in node.children().map_or(&[][..], KdlDocument::nodes) {
+        match child.name().value() {
+            "cap-add" => decl.cap_add.extend(texts(ctx, child, "a Linux capability, e.g. CHOWN")),
+            "writable" => decl.writable.extend(texts(ctx, child, "a folder in the container")),
+            _ => ctx.unknown_node(child, "`hardening`", KNOWN),
+        }
+    }
+    decl
 }
 
 fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {

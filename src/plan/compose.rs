@@ -57,6 +57,13 @@ struct ServiceView {
     depends_on: Vec<(String, &'static str)>,
     healthcheck: Option<HealthView>,
     restart: Option<String>,
+    /// `read_only: true`.
+    read_only: bool,
+    /// tmpfs mounts under the read-only root.
+    tmpfs: Vec<String>,
+    security_opt: Vec<String>,
+    cap_drop: Vec<String>,
+    cap_add: Vec<String>,
     limits: Option<LimitsView>,
     /// `compose-extra` keys, rendered as indented lines (see [`extra_lines`]).
     extra: Vec<String>,
@@ -398,12 +405,48 @@ impl<'a> Compose<'a> {
             depends_on,
             healthcheck: self.health(service).map(health_view),
             restart: Some(yaml_scalar(&service.restart).into_owned()),
+            read_only: service.hardening.read_only,
+            tmpfs: self.tmpfs(service).iter().map(|p| compose_value(p).into_owned()).collect(),
+            security_opt: if service.hardening.no_new_privileges {
+                vec![yaml_scalar("no-new-privileges:true").into_owned()]
+            } else {
+                Vec::new()
+            },
+            cap_drop: vec!["ALL".to_owned()],
+            cap_add: service.hardening.cap_add.iter().map(|c| yaml_scalar(c).into_owned()).collect(),
             extra: extra_lines(&service.compose_extra),
             limits: (service.limits_cpus.is_some() || service.limits_memory.is_some()).then(|| LimitsView {
                 cpus: service.limits_cpus.as_deref().map(|c| compose_value(c).into_owned()),
                 memory: service.limits_memory.as_deref().map(|m| compose_value(m).into_owned()),
             }),
         }
+    }
+
+    /// The tmpfs folders of a service with a read-only root: `/tmp`, its image's `writable`
+    /// folders, then its own `hardening` ones, each once, except where a volume, mount or
+    /// secret already puts something writable (or read-only on purpose) at that path.
+    fn tmpfs(&self, service: &Service) -> Vec<String> {
+        if !service.hardening.read_only {
+            return Vec::new();
+        }
+        let image_writable =
+            self.image(service).map(|(image, _)| image.writable.as_slice()).unwrap_or_default();
+        let mounted = |path: &str| {
+            service.volumes.iter().any(|v| v.target == path)
+                || service.mounts.iter().any(|m| m.target == path)
+                || service.secrets.iter().any(|s| s.target == path)
+        };
+        let mut tmpfs: Vec<String> = Vec::new();
+        for path in std::iter::once("/tmp")
+            .chain(image_writable.iter().map(String::as_str))
+            .chain(service.hardening.writable.iter().map(String::as_str))
+        {
+            let path = path.trim_end_matches('/');
+            if !path.is_empty() && !mounted(path) && !tmpfs.iter().any(|t| t == path) {
+                tmpfs.push(path.to_owned());
+            }
+        }
+        tmpfs
     }
 
     /// Every built service (for the build caches) and every service with `dev` settings.

@@ -408,6 +408,11 @@ fn typed_option(key: &str, service: &ServiceDecl) -> Option<&'static str> {
         "depends_on" => "`depends-on`",
         "healthcheck" => "`health`",
         "restart" => "`restart` or `oneshot`",
+        "read_only" | "tmpfs" => "`hardening` (`read-only=`, `writable`)",
+        "cap_drop" | "cap_add" => {
+            "`hardening { cap-add … }`: every capability is dropped, and added back by name"
+        }
+        "security_opt" => "`hardening no-new-privileges=` (other security options are not supported)",
         "deploy" if service.limits.is_some() => {
             "`limits` (which writes `deploy.resources.limits`): drop `limits` and write the whole `deploy` here"
         }
@@ -436,7 +441,14 @@ fn check_key(service: &ServiceDecl, entry: &YamlEntry, diagnostics: &mut Diagnos
     if !SERVICE_KEYS.contains(&key) {
         // Compose keys use `_`; KDL habits write `-`.
         let underscored = key.replace('-', "_");
-        let help = if SERVICE_KEYS.contains(&underscored.as_str()) {
+        let help = if let Some(option) = SERVICE_KEYS
+            .contains(&underscored.as_str())
+            .then(|| typed_option(&underscored, service))
+            .flatten()
+        {
+            // Pointing to `cap_add` would only lead to the next refusal.
+            format!("Compose's `{underscored}` is written by gscgen: use {option}")
+        } else if SERVICE_KEYS.contains(&underscored.as_str()) {
             format!("did you mean `{underscored}`? Compose keys are written with `_`")
         } else {
             did_you_mean(&suggest(key, SERVICE_KEYS.iter().copied())).unwrap_or_else(|| {

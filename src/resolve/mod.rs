@@ -6,6 +6,7 @@ mod dependency_groups;
 mod docker;
 mod env_sets;
 mod groups;
+mod hardening;
 mod hatches;
 mod k8s_patch;
 mod kubernetes;
@@ -755,6 +756,7 @@ impl Resolver<'_> {
                 serves: serves(decl),
                 limits_memory: decl.limits.as_ref().and_then(|l| l.memory.as_ref()).map(|m| m.value.clone()),
                 limits_cpus: decl.limits.as_ref().and_then(|l| l.cpus.as_ref()).map(|c| c.value.clone()),
+                hardening: hardening::resolve(decl.hardening.as_ref(), self.diagnostics),
                 dev,
                 // Resolved with the kubernetes target, at the end (`kubernetes::apply`).
                 k8s: None,
