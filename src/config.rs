@@ -142,6 +142,23 @@ pub struct KubernetesTargetDecl {
     pub min_version: Option<Text>,
     /// `patch <kind> <name> { … }`: extra fields merged into one rendered object.
     pub patches: Vec<PatchDecl>,
+    /// `volume <name> size=… storage-class=… access=… scratch=…`: how a named volume is
+    /// stored on the cluster (a PersistentVolumeClaim unless `scratch`).
+    pub volumes: Vec<ClusterVolumeDecl>,
+}
+
+/// `kubernetes { volume redis-data size="1Gi" }`: the storage of one named volume.
+#[derive(Debug, Clone)]
+pub struct ClusterVolumeDecl {
+    pub span: SourceSpan,
+    pub name: Text,
+    /// The claim's requested storage, or a scratch volume's `sizeLimit`.
+    pub size: Option<Text>,
+    pub storage_class: Option<Text>,
+    /// `"ReadWriteOnce"` (the default) or `"ReadWriteMany"`.
+    pub access: Option<Text>,
+    /// `scratch=#true`: an `emptyDir`, emptied whenever the pod is replaced.
+    pub scratch: Option<Spanned<bool>>,
 }
 
 /// `patch deployment api { spec { … } }`: a strategic merge patch of one rendered object,

@@ -123,6 +123,8 @@ codes! {
     PatchTarget => "gscgen::kubernetes::patch-target",
     PatchPath => "gscgen::kubernetes::patch-path",
     PatchOwned => "gscgen::kubernetes::patch-owned",
+    UnknownVolume => "gscgen::kubernetes::unknown-volume",
+    SharedClaim => "gscgen::kubernetes::shared-claim",
     WorkflowNeedsDocker => "gscgen::targets::workflow-needs-docker",
     WorkflowBranch => "gscgen::workflow::invalid-branch",
     WorkflowRegistry => "gscgen::workflow::registry-mismatch",

@@ -25,7 +25,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use gscgen::model::{Deploy, K8s, Model, ServiceSource, User};
+use gscgen::model::{ClusterStorage, Deploy, K8s, Model, ServiceSource, User};
 use gscgen::plan::PlanContext;
 use gscgen::source::Source;
 use serde_json::{Value, json};
@@ -38,8 +38,9 @@ const K8S: &str = "k8s";
 const KUSTOMIZATION: &str = "kustomization.yaml";
 
 /// Every apiVersion/kind the target may render: current, GA APIs only (no beta HPA).
-const CURRENT_APIS: [(&str, &str); 6] = [
+const CURRENT_APIS: [(&str, &str); 7] = [
     ("v1", "Namespace"),
+    ("v1", "PersistentVolumeClaim"),
     ("v1", "Service"),
     ("apps/v1", "Deployment"),
     ("batch/v1", "Job"),
@@ -1036,12 +1037,40 @@ fn writable_paths_volumes_and_secrets_are_mounted() {
                 })
                 .collect();
             let context = format!("{}/{}", rendered.name, k8s.name);
-            let mut expected: Vec<&str> = k8s.writable.iter().map(String::as_str).collect();
-            expected.extend(service.volumes.iter().map(|v| v.target.as_str()));
+            let expected: Vec<&str> = k8s.writable.iter().map(String::as_str).collect();
             assert!(expected.contains(&"/tmp"), "{context}: /tmp is always writable");
             for path in &expected {
                 let volume = mounts.get(*path).unwrap_or_else(|| panic!("{context}: {path} is not mounted"));
                 assert_eq!(volumes[volume]["emptyDir"], json!({}), "{context}: {path}");
+            }
+            // Named volumes: a claim of the target's, or a scratch `emptyDir`.
+            let target = rendered.model.targets.kubernetes.as_ref().unwrap();
+            for named in &service.volumes {
+                let path = named.target.as_str();
+                let volume =
+                    &volumes[mounts.get(path).unwrap_or_else(|| panic!("{context}: {path} is not mounted"))];
+                match target.storage(&named.name) {
+                    Some(ClusterStorage::Claim(claim)) => {
+                        assert_eq!(
+                            volume["persistentVolumeClaim"]["claimName"],
+                            json!(claim.name),
+                            "{context}"
+                        );
+                        let pvc = rendered.object("PersistentVolumeClaim", &claim.name);
+                        assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], json!(claim.size));
+                        assert_eq!(pvc["spec"]["accessModes"], json!([claim.access_mode()]));
+                        if !claim.shared && kind == "Deployment" {
+                            assert_eq!(workload["spec"]["strategy"]["type"], json!("Recreate"), "{context}");
+                        }
+                    }
+                    Some(ClusterStorage::Scratch { size_limit: None }) => {
+                        assert_eq!(volume["emptyDir"], json!({}), "{context}: {path}")
+                    }
+                    Some(ClusterStorage::Scratch { size_limit: Some(limit) }) => {
+                        assert_eq!(volume["emptyDir"]["sizeLimit"], json!(limit), "{context}: {path}")
+                    }
+                    None => panic!("{context}: volume {} has no storage", named.name),
+                }
             }
             if let ServiceSource::Image(id) = service.source {
                 for path in &rendered.model.images[id].writable {
@@ -1515,7 +1544,7 @@ fn patches_render_as_strategic_merge_patches_that_kustomize_applies_and_that_val
 /// A config with one Deployment `web` (port 8080, a `/data` volume) and `patch` blocks.
 fn patch_config(patches: &str) -> String {
     format!(
-        "{HEAD}targets {{ kubernetes {{ {patches} }} }}\n\
+        "{HEAD}targets {{ kubernetes {{ volume data scratch=#true; {patches} }} }}\n\
          service web from=\"nginx:1.27\" {{ port 8080; volume data \"/data\"; k8s {{ requests cpu=\"50m\"; autoscale min=1 max=3 cpu=80; }} }}\n\
          service db from=\"postgres:16\" {{ k8s {{ external \"managed\"; }} }}\n"
     )

@@ -24,6 +24,63 @@ pub struct KubernetesTarget {
     pub min_minor: u16,
     /// `patch <kind> <name> { … }`, checked, in config order.
     pub patches: Vec<Patch>,
+    /// Every named volume a deployed workload mounts, in order of first use, with its
+    /// storage (`volume` settings, else a default claim).
+    pub volumes: Vec<ClusterVolume>,
+}
+
+impl KubernetesTarget {
+    /// Where a named volume's data lives; `None` for a volume no deployed workload mounts.
+    pub fn storage(&self, volume: &str) -> Option<&ClusterStorage> {
+        self.volumes.iter().find(|v| v.volume == volume).map(|v| &v.storage)
+    }
+
+    /// The claims, in order of first use.
+    pub fn claims(&self) -> impl Iterator<Item = &Claim> {
+        self.volumes.iter().filter_map(|v| match &v.storage {
+            ClusterStorage::Claim(claim) => Some(claim),
+            ClusterStorage::Scratch { .. } => None,
+        })
+    }
+}
+
+/// The storage a claim requests when its `volume` does not say: enough for a queue or a
+/// small database, small enough to fit any cluster's default class.
+pub const DEFAULT_CLAIM_SIZE: &str = "1Gi";
+
+/// A named volume on the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterVolume {
+    /// The volume's name in the config.
+    pub volume: String,
+    pub storage: ClusterStorage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterStorage {
+    /// A PersistentVolumeClaim: the data outlives every pod.
+    Claim(Claim),
+    /// `scratch=#true`: an `emptyDir`, emptied when the pod is replaced.
+    Scratch { size_limit: Option<String> },
+}
+
+/// A PersistentVolumeClaim of one named volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The object's name: the volume's name as a DNS label.
+    pub name: String,
+    /// The requested storage (a Kubernetes quantity).
+    pub size: String,
+    /// `None`: the cluster's default storage class.
+    pub storage_class: Option<String>,
+    /// `ReadWriteMany`; otherwise `ReadWriteOnce`, mounted by one pod at a time.
+    pub shared: bool,
+}
+
+impl Claim {
+    pub fn access_mode(&self) -> &'static str {
+        if self.shared { "ReadWriteMany" } else { "ReadWriteOnce" }
+    }
 }
 
 /// What a service becomes on the cluster.
@@ -162,16 +219,18 @@ pub enum ObjectKind {
     Hpa,
     Pdb,
     Job,
+    Pvc,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 7] = [
         ObjectKind::Namespace,
         ObjectKind::Deployment,
         ObjectKind::Service,
         ObjectKind::Hpa,
         ObjectKind::Pdb,
         ObjectKind::Job,
+        ObjectKind::Pvc,
     ];
 
     /// The word of file names and of `patch <kind> <name>`.
@@ -183,6 +242,7 @@ impl ObjectKind {
             ObjectKind::Hpa => "hpa",
             ObjectKind::Pdb => "pdb",
             ObjectKind::Job => "job",
+            ObjectKind::Pvc => "pvc",
         }
     }
 

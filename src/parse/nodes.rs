@@ -213,7 +213,7 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
 
 /// `kubernetes { … }`: its settings are child nodes (see docs/kubernetes.md).
 fn kubernetes_target(ctx: &mut Ctx, node: &KdlNode) -> KubernetesTargetDecl {
-    const KNOWN: &[&str] = &["namespace", "tag", "min-version", "patch"];
+    const KNOWN: &[&str] = &["namespace", "tag", "min-version", "patch", "volume"];
     const SINGLE: &[&str] = &["namespace", "tag", "min-version"];
     let mut view = NodeView::new(ctx, node);
     let path = view.prop_text(ctx, "path");
@@ -225,6 +225,7 @@ fn kubernetes_target(ctx: &mut Ctx, node: &KdlNode) -> KubernetesTargetDecl {
         tag: None,
         min_version: None,
         patches: Vec::new(),
+        volumes: Vec::new(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -236,10 +237,24 @@ fn kubernetes_target(ctx: &mut Ctx, node: &KdlNode) -> KubernetesTargetDecl {
             "tag" => decl.tag = one_text(ctx, child, "an image tag such as \"latest\""),
             "min-version" => decl.min_version = one_text(ctx, child, "a Kubernetes version such as \"1.25\""),
             "patch" => decl.patches.extend(patch(ctx, child)),
+            "volume" => decl.volumes.extend(cluster_volume(ctx, child)),
             _ => ctx.unknown_node(child, "`kubernetes`", KNOWN),
         }
     }
     decl
+}
+
+/// `volume <name> size=… storage-class=… access=… scratch=…` of the kubernetes target.
+fn cluster_volume(ctx: &mut Ctx, node: &KdlNode) -> Option<ClusterVolumeDecl> {
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "a named volume of a service");
+    let size = view.prop_text(ctx, "size");
+    let storage_class = view.prop_text(ctx, "storage-class");
+    let access = view.prop_text(ctx, "access");
+    let scratch = view.prop_bool(ctx, "scratch");
+    ctx.no_children(node);
+    view.finish(ctx);
+    Some(ClusterVolumeDecl { span: node.span(), name: name?, size, storage_class, access, scratch })
 }
 
 /// The node name of a sequence item in a patch (`args { - "x" }`).

@@ -13,12 +13,13 @@ use super::builds::{self, Build};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::model::{
-    Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch, Resources, Service,
-    ServiceSource, Yaml, init_job_name,
+    Claim, ClusterStorage, Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch,
+    Resources, Service, ServiceSource, Yaml, init_job_name,
 };
 use crate::rules::duration::duration_seconds;
 use crate::rules::k8s_objects::{
     PodVolumes, SECRETS_DIR, SECRETS_VOLUME, UNHEALTHY_POD_EVICTION_MINOR, container_ports, health_check,
+    recreates,
 };
 use crate::rules::names::dns_name;
 use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
@@ -97,6 +98,8 @@ struct DeploymentFile {
     config_name: String,
     meta: Meta,
     replicas: Option<u32>,
+    /// `Recreate` when the pod holds a ReadWriteOnce claim; else the default rolling update.
+    recreate: bool,
     selector: Vec<(String, String)>,
     pod: PodView,
 }
@@ -107,6 +110,18 @@ struct JobFile {
     config_name: String,
     meta: Meta,
     pod: PodView,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/pvc.yaml", escape = "none")]
+struct ClaimFile {
+    config_name: String,
+    /// The named volume it stores, for the comment.
+    volume: String,
+    meta: Meta,
+    access_mode: &'static str,
+    storage_class: Option<String>,
+    size: String,
 }
 
 #[derive(Template)]
@@ -205,8 +220,17 @@ struct MountView {
 
 struct VolumeView {
     name: String,
-    /// `None`: an `emptyDir`.
-    secrets: Option<SecretsVolume>,
+    source: VolumeSource,
+}
+
+enum VolumeSource {
+    /// An `emptyDir`, with its `sizeLimit`.
+    Empty {
+        size_limit: Option<String>,
+    },
+    /// A PersistentVolumeClaim, by name.
+    Claim(String),
+    Secrets(SecretsVolume),
 }
 
 struct SecretsVolume {
@@ -245,6 +269,7 @@ pub(super) fn plan(
                     config_name: config_name.clone(),
                     meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "service"),
                     replicas: k8s.replicas,
+                    recreate: recreates(target, service),
                     selector: selector.clone(),
                     pod: kube.pod(service, k8s, &k8s.name, "service", None),
                 };
@@ -302,6 +327,11 @@ pub(super) fn plan(
         }
     }
 
+    for claim in target.claims() {
+        let file = claim_file(&config_name, &kube, claim, model);
+        render(ObjectKind::Pvc.file_name(&claim.name), &file, planner)?;
+    }
+
     let namespace = NamespaceFile {
         config_name: config_name.clone(),
         name: yaml_scalar(&target.namespace).into_owned(),
@@ -328,6 +358,23 @@ pub(super) fn plan(
     };
     planner.render(KUSTOMIZATION_FILE, &kustomization, FileMode::Regular)?;
     Ok(())
+}
+
+fn claim_file(config_name: &str, kube: &Kube<'_>, claim: &Claim, model: &Model) -> ClaimFile {
+    let volume = model
+        .targets
+        .kubernetes
+        .as_ref()
+        .and_then(|t| t.volumes.iter().find(|v| matches!(&v.storage, ClusterStorage::Claim(c) if c == claim)))
+        .map_or_else(|| claim.name.clone(), |v| v.volume.clone());
+    ClaimFile {
+        config_name: config_name.to_owned(),
+        volume: yaml_comment(&volume).into_owned(),
+        meta: kube.meta(&claim.name, &claim.name, &claim.name, "storage"),
+        access_mode: claim.access_mode(),
+        storage_class: claim.storage_class.as_ref().map(|c| yaml_scalar(c).into_owned()),
+        size: yaml_scalar(&claim.size).into_owned(),
+    }
 }
 
 fn patch_file(config_name: &str, target: &KubernetesTarget, patch: &Patch) -> PatchFile {
@@ -625,7 +672,7 @@ impl<'a> Kube<'a> {
         component: &str,
         job: Option<&Init>,
     ) -> PodView {
-        let mut volumes = Volumes::default();
+        let mut volumes = Volumes::new(self.target);
         let secrets = self.secret_items(service);
         let (init_containers, containers) = match job {
             Some(init) => (Vec::new(), vec![self.init_container(k8s, init, &mut volumes, &secrets)]),
@@ -647,7 +694,7 @@ impl<'a> Kube<'a> {
         if !secrets.is_empty() {
             volume_views.push(VolumeView {
                 name: SECRETS_VOLUME.to_owned(),
-                secrets: Some(SecretsVolume {
+                source: VolumeSource::Secrets(SecretsVolume {
                     mode: if fs_group.is_some() { SECRET_MODE_GROUP } else { SECRET_MODE_ALL },
                     items: secrets,
                 }),
@@ -879,13 +926,20 @@ impl<'a> Kube<'a> {
     }
 }
 
-/// The volumes of one pod, named by the model ([`PodVolumes`]), with their mounts.
-#[derive(Default)]
-struct Volumes {
+/// The volumes of one pod, named by the model ([`PodVolumes`]), with their mounts and
+/// where each named volume's data lives (the target's [`ClusterStorage`]).
+struct Volumes<'t> {
+    target: Option<&'t KubernetesTarget>,
     names: PodVolumes,
+    /// (pod volume name, source) of the named volumes.
+    named: Vec<(String, VolumeSource)>,
 }
 
-impl Volumes {
+impl<'t> Volumes<'t> {
+    fn new(target: &'t KubernetesTarget) -> Self {
+        Self { target: Some(target), names: PodVolumes::default(), named: Vec::new() }
+    }
+
     fn writable(&mut self, path: &str) -> MountView {
         MountView {
             name: yaml_scalar(&self.names.writable(path)).into_owned(),
@@ -895,17 +949,33 @@ impl Volumes {
     }
 
     fn named(&mut self, volume: &str, target: &str, read_only: bool) -> MountView {
-        MountView {
-            name: yaml_scalar(&self.names.named(volume)).into_owned(),
-            path: yaml_scalar(target).into_owned(),
-            read_only,
+        let name = self.names.named(volume);
+        if !self.named.iter().any(|(n, _)| *n == name) {
+            let source = match self.target.and_then(|t| t.storage(volume)) {
+                Some(ClusterStorage::Claim(claim)) => {
+                    VolumeSource::Claim(yaml_scalar(&claim.name).into_owned())
+                }
+                Some(ClusterStorage::Scratch { size_limit }) => VolumeSource::Empty {
+                    size_limit: size_limit.as_ref().map(|s| yaml_scalar(s).into_owned()),
+                },
+                None => VolumeSource::Empty { size_limit: None },
+            };
+            self.named.push((name.clone(), source));
         }
+        MountView { name: yaml_scalar(&name).into_owned(), path: yaml_scalar(target).into_owned(), read_only }
     }
 
-    fn into_views(self) -> Vec<VolumeView> {
-        self.names
-            .names()
-            .map(|name| VolumeView { name: yaml_scalar(name).into_owned(), secrets: None })
+    fn into_views(mut self) -> Vec<VolumeView> {
+        let names: Vec<String> = self.names.names().map(str::to_owned).collect();
+        names
+            .into_iter()
+            .map(|name| {
+                let source = match self.named.iter().position(|(n, _)| *n == name) {
+                    Some(i) => self.named.swap_remove(i).1,
+                    None => VolumeSource::Empty { size_limit: None },
+                };
+                VolumeView { name: yaml_scalar(&name).into_owned(), source }
+            })
             .collect()
     }
 }
@@ -929,7 +999,7 @@ mod tests {
         assert_eq!(volume_base("/logs"), "logs");
         assert_eq!(volume_base("/var/lib/Maintenance_x/"), "var-lib-maintenance-x");
         assert_eq!(volume_base("/"), "root");
-        let mut volumes = Volumes::default();
+        let mut volumes = Volumes { target: None, names: PodVolumes::default(), named: Vec::new() };
         assert_eq!(volumes.writable("/a_b").name, "a-b");
         assert_eq!(volumes.writable("/a-b").name, "a-b-2");
         assert_eq!(volumes.writable("/a_b").name, "a-b");

@@ -116,11 +116,13 @@ pub(super) fn target(config: &Config, diagnostics: &mut Diagnostics) -> Option<K
         min_minor,
         // Checked against the rendered objects once the services are resolved (`patches`).
         patches: Vec::new(),
+        // Known once the services are resolved (`k8s_volumes::apply`).
+        volumes: Vec::new(),
     })
 }
 
 /// Whether a service runs on the cluster (as a Deployment or a Job).
-fn is_deployed(service: &ServiceDecl) -> bool {
+pub(super) fn is_deployed(service: &ServiceDecl) -> bool {
     matches!(deploy(service), Deploy::Deployment | Deploy::Job)
 }
 

@@ -9,6 +9,7 @@ mod groups;
 mod hardening;
 mod hatches;
 mod k8s_patch;
+mod k8s_volumes;
 mod kubernetes;
 mod names;
 mod placement;
@@ -203,6 +204,7 @@ impl Resolver<'_> {
         let dependency_groups_target = dependency_groups::target(config, self.diagnostics);
         if kubernetes_target.is_some() {
             kubernetes::check(config, &image_index, self.diagnostics);
+            k8s_volumes::check(config, self.diagnostics);
         }
 
         let resolved = resolved?;
@@ -263,6 +265,7 @@ impl Resolver<'_> {
         };
         if model.targets.kubernetes.is_some() {
             kubernetes::apply(config, &mut model);
+            k8s_volumes::apply(config, &mut model);
             // Patches are checked against the objects, which need every service resolved.
             k8s_patch::resolve(config, &mut model, self.diagnostics);
         }

@@ -5,7 +5,10 @@
 //! rendered YAML of every fixture.
 
 use crate::config::HealthDecl;
-use crate::model::{Deploy, Image, Init, K8s, Model, ObjectKind, Service, ServiceSource, init_job_name};
+use crate::model::{
+    ClusterStorage, Deploy, Image, Init, K8s, KubernetesTarget, Model, ObjectKind, Service, ServiceSource,
+    init_job_name,
+};
 
 /// The first Kubernetes minor with `unhealthyPodEvictionPolicy` on by default (beta).
 pub const UNHEALTHY_POD_EVICTION_MINOR: u16 = 27;
@@ -28,6 +31,7 @@ impl ObjectKind {
             ObjectKind::Hpa => ("autoscaling/v2", "HorizontalPodAutoscaler"),
             ObjectKind::Pdb => ("policy/v1", "PodDisruptionBudget"),
             ObjectKind::Job => ("batch/v1", "Job"),
+            ObjectKind::Pvc => ("v1", "PersistentVolumeClaim"),
         }
     }
 }
@@ -124,6 +128,9 @@ mod owner {
     pub(super) const HPA_METRICS: &str = "`k8s { autoscale cpu=… }`";
     pub(super) const PDB_MIN: &str = "`k8s { disruption-budget min-available=… }`";
     pub(super) const PDB_EVICTION: &str = "the target's `min-version` (written from 1.27)";
+    pub(super) const STRATEGY: &str =
+        "the service's ReadWriteOnce volume claims (a rolling update would need two pods on one claim)";
+    pub(super) const CLAIM: &str = "`kubernetes { volume … size=… storage-class=… access=… }`";
 }
 
 fn owned(option: &'static str, rendered: bool) -> (Shape, bool) {
@@ -220,6 +227,7 @@ pub fn objects(model: &Model) -> Vec<Object> {
             Deploy::Deployment => {
                 let spec = mapping(vec![
                     ("replicas", owned(owner::REPLICAS, k8s.replicas.is_some())),
+                    ("strategy", owned(owner::STRATEGY, recreates(target, service))),
                     ("selector", owned(owner::SELECTOR, true)),
                     ("template", present(pod_template(model, service, k8s, None))),
                 ]);
@@ -265,7 +273,28 @@ pub fn objects(model: &Model) -> Vec<Object> {
             push(ObjectKind::Job, &init_job_name(&k8s.name, &init.name), spec);
         }
     }
+    for claim in target.claims() {
+        let spec = mapping(vec![
+            ("accessModes", owned(owner::CLAIM, true)),
+            ("storageClassName", owned(owner::CLAIM, claim.storage_class.is_some())),
+            ("resources", owned(owner::CLAIM, true)),
+        ]);
+        objects.push(Object {
+            kind: ObjectKind::Pvc,
+            name: claim.name.clone(),
+            shape: root(ObjectKind::Pvc, Some(spec)),
+        });
+    }
     objects
+}
+
+/// Whether a Deployment replaces its pod instead of rolling: it mounts a ReadWriteOnce
+/// claim, which the new pod could not attach while the old one holds it (on another node).
+pub fn recreates(target: &KubernetesTarget, service: &Service) -> bool {
+    service
+        .volumes
+        .iter()
+        .any(|v| matches!(target.storage(&v.name), Some(ClusterStorage::Claim(claim)) if !claim.shared))
 }
 
 /// The labels of every object but the Namespace, and of every pod.
