@@ -527,6 +527,9 @@ pub struct K8sDecl {
     pub init: Vec<InitDecl>,
     pub writable: Vec<Text>,
     pub security: Option<SecurityDecl>,
+    /// `allow-from namespace="…"`: namespaces whose pods may reach the service's ports
+    /// (an ingress controller, the monitoring stack), beyond its dependents.
+    pub allow_from: Vec<Text>,
 }
 
 impl K8sDecl {
@@ -544,6 +547,7 @@ impl K8sDecl {
             init: Vec::new(),
             writable: Vec::new(),
             security: None,
+            allow_from: Vec::new(),
         }
     }
 }

@@ -125,6 +125,7 @@ codes! {
     PatchOwned => "gscgen::kubernetes::patch-owned",
     UnknownVolume => "gscgen::kubernetes::unknown-volume",
     SharedClaim => "gscgen::kubernetes::shared-claim",
+    AllowFromUnserved => "gscgen::kubernetes::allow-from-unserved",
     WorkflowNeedsDocker => "gscgen::targets::workflow-needs-docker",
     WorkflowBranch => "gscgen::workflow::invalid-branch",
     WorkflowRegistry => "gscgen::workflow::registry-mismatch",

@@ -38,8 +38,9 @@ const K8S: &str = "k8s";
 const KUSTOMIZATION: &str = "kustomization.yaml";
 
 /// Every apiVersion/kind the target may render: current, GA APIs only (no beta HPA).
-const CURRENT_APIS: [(&str, &str); 7] = [
+const CURRENT_APIS: [(&str, &str); 8] = [
     ("v1", "Namespace"),
+    ("networking.k8s.io/v1", "NetworkPolicy"),
     ("v1", "PersistentVolumeClaim"),
     ("v1", "Service"),
     ("apps/v1", "Deployment"),
@@ -49,7 +50,7 @@ const CURRENT_APIS: [(&str, &str); 7] = [
 ];
 
 /// checkov checks skipped, each with its reason. docs/kubernetes.md lists the same.
-const CHECKOV_SKIPS: [(&str, &str); 8] = [
+const CHECKOV_SKIPS: [(&str, &str); 7] = [
     (
         "CKV_K8S_14",
         "the tag is the config's (`latest` by default, what CI pushes on the default branch); deploys pin a commit with `kustomize edit set image`",
@@ -74,10 +75,6 @@ const CHECKOV_SKIPS: [(&str, &str); 8] = [
     (
         "CKV_K8S_9",
         "services without a health check or a port get no readiness probe rather than one that always passes",
-    ),
-    (
-        "CKV2_K8S_6",
-        "NetworkPolicies depend on the cluster's CNI and on who calls a service (ingress, monitoring), which the config does not say",
     ),
 ];
 
@@ -1010,6 +1007,98 @@ fn namespace_enforces_restricted_unless_a_pod_is_relaxed() {
         json!("minimal-app"),
         "the project name as a DNS label"
     );
+}
+
+/// The policies, read back, against the dependency graph: the namespace denies all
+/// ingress; each served Deployment admits exactly the deployed services that depend on it
+/// (matching every pod of theirs, init Jobs included) and its `allow-from` namespaces, on
+/// exactly its Service's ports; nothing else gets a policy.
+#[test]
+fn network_policies_admit_exactly_the_dependents_on_the_served_ports() {
+    for rendered in Rendered::all() {
+        let deny = rendered.object("NetworkPolicy", "default-deny-ingress");
+        assert_eq!(deny["spec"]["podSelector"], json!({}), "{}", rendered.name);
+        assert_eq!(deny["spec"]["policyTypes"], json!(["Ingress"]));
+        assert!(deny["spec"].get("ingress").is_none(), "{}: the default admits nobody", rendered.name);
+        let policies = rendered.of_kind("NetworkPolicy");
+        let workloads = rendered.workloads();
+        let mut served = 0;
+        for (index, (service, k8s)) in rendered.services().into_iter().enumerate() {
+            let context = format!("{}/{}", rendered.name, k8s.name);
+            let has_service =
+                rendered.of_kind("Service").iter().any(|s| s["metadata"]["name"] == json!(k8s.name));
+            let policy = policies.iter().find(|p| p["metadata"]["name"] == json!(k8s.name));
+            let Some(policy) = policy else {
+                assert!(!has_service, "{context}: a Service without a policy");
+                continue;
+            };
+            assert!(has_service, "{context}: a policy without a Service");
+            served += 1;
+            let deployment = rendered.object("Deployment", &k8s.name);
+            assert_eq!(
+                policy["spec"]["podSelector"]["matchLabels"], deployment["spec"]["selector"]["matchLabels"],
+                "{context}"
+            );
+            let dependents: BTreeSet<String> = rendered
+                .services()
+                .into_iter()
+                .filter(|(s, k)| k.is_deployed() && s.depends_on.contains(&index))
+                .map(|(_, k)| k.name.clone())
+                .collect();
+            let rules = policy["spec"]["ingress"].as_array().cloned().unwrap_or_default();
+            let from: Vec<&Value> = rules.iter().flat_map(|r| r["from"].as_array().unwrap().iter()).collect();
+            let pods: BTreeSet<String> = from
+                .iter()
+                .filter_map(|f| f["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str())
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(pods, dependents, "{context}: admitted pods");
+            let namespaces: Vec<&str> = from
+                .iter()
+                .filter_map(|f| f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as_str())
+                .collect();
+            assert_eq!(
+                namespaces,
+                k8s.allow_from.iter().map(String::as_str).collect::<Vec<_>>(),
+                "{context}"
+            );
+            // Every pod of every dependent is admitted: its labels match a podSelector.
+            for (_, _, template) in &workloads {
+                let name = template["metadata"]["labels"]["app.kubernetes.io/name"].as_str().unwrap();
+                assert_eq!(pods.contains(name), dependents.contains(name), "{context}: pods of {name}");
+            }
+            let service_ports: BTreeSet<u64> = rendered.object("Service", &k8s.name)["spec"]["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["port"].as_u64().unwrap())
+                .collect();
+            for rule in &rules {
+                let ports: BTreeSet<u64> =
+                    rule["ports"].as_array().unwrap().iter().map(|p| p["port"].as_u64().unwrap()).collect();
+                assert_eq!(ports, service_ports, "{context}: ports");
+            }
+            assert_eq!(rules.is_empty(), dependents.is_empty() && k8s.allow_from.is_empty(), "{context}");
+        }
+        assert_eq!(
+            policies.len(),
+            served + 1,
+            "{}: one policy per served service and the default",
+            rendered.name
+        );
+    }
+    // The fixtures exercise each case: a Job and a Deployment admitted, an external
+    // dependency without a policy, namespaces.
+    let tricky = Rendered::fixture("tricky");
+    let cache = tricky.object("NetworkPolicy", "cache");
+    let pods: Vec<&str> = cache["spec"]["ingress"][0]["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str().unwrap())
+        .collect();
+    assert_eq!(pods, ["yes", "fix-perms"]);
+    assert!(tricky.of_kind("NetworkPolicy").iter().all(|p| p["metadata"]["name"] != json!("db")));
 }
 
 #[test]

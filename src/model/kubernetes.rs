@@ -182,6 +182,8 @@ pub struct K8s {
     /// `k8s writable`, the image's `writable`, then `/tmp` (named volumes are separate).
     pub writable: Vec<String>,
     pub security: Security,
+    /// Namespaces whose pods may reach the service's ports (`allow-from`), in config order.
+    pub allow_from: Vec<String>,
 }
 
 impl K8s {
@@ -200,6 +202,10 @@ impl K8s {
         self.autoscale.map_or(self.replicas.unwrap_or(1), |a| a.min)
     }
 }
+
+/// The NetworkPolicy that denies all ingress to every pod of the namespace; each served
+/// service's own policy opens its ports to its dependents.
+pub const DEFAULT_DENY_POLICY: &str = "default-deny-ingress";
 
 /// The name of the Job an `init … job=#true` becomes: `<service>-<init>`.
 pub fn init_job_name(service: &str, init: &str) -> String {
@@ -220,10 +226,11 @@ pub enum ObjectKind {
     Pdb,
     Job,
     Pvc,
+    NetworkPolicy,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 7] = [
+    pub const ALL: [ObjectKind; 8] = [
         ObjectKind::Namespace,
         ObjectKind::Deployment,
         ObjectKind::Service,
@@ -231,6 +238,7 @@ impl ObjectKind {
         ObjectKind::Pdb,
         ObjectKind::Job,
         ObjectKind::Pvc,
+        ObjectKind::NetworkPolicy,
     ];
 
     /// The word of file names and of `patch <kind> <name>`.
@@ -243,6 +251,7 @@ impl ObjectKind {
             ObjectKind::Pdb => "pdb",
             ObjectKind::Job => "job",
             ObjectKind::Pvc => "pvc",
+            ObjectKind::NetworkPolicy => "networkpolicy",
         }
     }
 

@@ -1041,6 +1041,7 @@ fn k8s(ctx: &mut Ctx, node: &KdlNode) -> K8sDecl {
         "init",
         "writable",
         "security",
+        "allow-from",
     ];
     const SINGLE: &[&str] =
         &["external", "replicas", "requests", "limits", "autoscale", "disruption-budget", "gpu", "security"];
@@ -1080,6 +1081,13 @@ fn k8s(ctx: &mut Ctx, node: &KdlNode) -> K8sDecl {
             "gpu" => decl.gpu = gpu(ctx, child),
             "init" => decl.init.extend(init(ctx, child)),
             "writable" => decl.writable.extend(texts(ctx, child, "directory in the container")),
+            "allow-from" => {
+                let mut view = NodeView::new(ctx, child);
+                let namespace = view.req_prop_text(ctx, "namespace");
+                ctx.no_children(child);
+                view.finish(ctx);
+                decl.allow_from.extend(namespace);
+            }
             "security" => {
                 let mut view = NodeView::new(ctx, child);
                 let security = SecurityDecl {

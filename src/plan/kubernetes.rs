@@ -13,13 +13,13 @@ use super::builds::{self, Build};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::model::{
-    Claim, ClusterStorage, Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model, ObjectKind, Patch,
-    Resources, Service, ServiceSource, Yaml, init_job_name,
+    Claim, ClusterStorage, DEFAULT_DENY_POLICY, Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model,
+    ObjectKind, Patch, Resources, Service, ServiceSource, Yaml, init_job_name,
 };
 use crate::rules::duration::duration_seconds;
 use crate::rules::k8s_objects::{
     PodVolumes, SECRETS_DIR, SECRETS_VOLUME, UNHEALTHY_POD_EVICTION_MINOR, container_ports, health_check,
-    recreates,
+    ingress_sources, recreates,
 };
 use crate::rules::names::dns_name;
 use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
@@ -110,6 +110,22 @@ struct JobFile {
     config_name: String,
     meta: Meta,
     pod: PodView,
+}
+
+#[derive(Template)]
+#[template(path = "kubernetes/networkpolicy.yaml", escape = "none")]
+struct PolicyFile {
+    config_name: String,
+    /// Comment lines (already made safe): what the policy admits.
+    header: Vec<String>,
+    meta: Meta,
+    /// The pods it applies to; empty: every pod of the namespace.
+    selector: Vec<(String, String)>,
+    /// `app.kubernetes.io/name` values of the pods admitted.
+    from_pods: Vec<String>,
+    /// Namespaces whose pods are admitted.
+    from_namespaces: Vec<String>,
+    ports: Vec<u16>,
 }
 
 #[derive(Template)]
@@ -252,7 +268,8 @@ pub(super) fn plan(
     let kube = Kube::new(model, target);
     let config_name = context.config_name.clone();
     let namespace_file = ObjectKind::Namespace.file_name(&target.namespace);
-    let mut resources: Vec<String> = vec![namespace_file.clone()];
+    let deny_file = ObjectKind::NetworkPolicy.file_name(DEFAULT_DENY_POLICY);
+    let mut resources: Vec<String> = vec![namespace_file.clone(), deny_file.clone()];
     let mut render =
         |file: String, template: &dyn DynTemplate, planner: &mut Planner| -> Result<(), PlanError> {
             template.render_into(planner, file.clone())?;
@@ -283,6 +300,8 @@ pub(super) fn plan(
                         ports,
                     };
                     render(ObjectKind::Service.file_name(&k8s.name), &file, planner)?;
+                    let policy = kube.policy(service, k8s, &config_name);
+                    render(ObjectKind::NetworkPolicy.file_name(&k8s.name), &policy, planner)?;
                 }
                 if let Some(autoscale) = k8s.autoscale {
                     let file = HpaFile {
@@ -338,6 +357,22 @@ pub(super) fn plan(
         labels: kube.namespace_labels(),
     };
     planner.render(namespace_file, &namespace, FileMode::Regular)?;
+    let deny = PolicyFile {
+        config_name: config_name.clone(),
+        header: [
+            "Every pod of the namespace refuses ingress unless a policy of its own admits it:",
+            "each served service's <name>.networkpolicy.yaml admits the services that depend on it.",
+        ]
+        .into_iter()
+        .map(|l| yaml_comment(l).into_owned())
+        .collect(),
+        meta: kube.meta(DEFAULT_DENY_POLICY, DEFAULT_DENY_POLICY, DEFAULT_DENY_POLICY, "network"),
+        selector: Vec::new(),
+        from_pods: Vec::new(),
+        from_namespaces: Vec::new(),
+        ports: Vec::new(),
+    };
+    planner.render(deny_file, &deny, FileMode::Regular)?;
     let mut patches = Vec::new();
     for patch in &target.patches {
         let file = format!("{PATCH_DIR}/{}.{}.yaml", patch.name, patch.kind.word());
@@ -530,6 +565,28 @@ impl<'a> Kube<'a> {
             ServiceSource::Prebuilt(reference) => {
                 (yaml_scalar(reference).into_owned(), pull_policy(reference.contains("@sha256:")))
             }
+        }
+    }
+
+    /// The ingress policy of a served service: its ports, open to its dependents and to
+    /// the namespaces of its `allow-from`.
+    fn policy(&self, service: &Service, k8s: &K8s, config_name: &str) -> PolicyFile {
+        let (dependents, namespaces) = ingress_sources(self.model, service);
+        let header = if dependents.is_empty() && namespaces.is_empty() {
+            format!("No deployed service depends on {}: its ports admit nobody.", k8s.name)
+        } else {
+            let mut who: Vec<String> = dependents.clone();
+            who.extend(namespaces.iter().map(|n| format!("namespace {n}")));
+            format!("{} admits (depends-on, allow-from): {}.", k8s.name, who.join(", "))
+        };
+        PolicyFile {
+            config_name: config_name.to_owned(),
+            header: vec![yaml_comment(&header).into_owned()],
+            meta: self.meta(&k8s.name, &k8s.name, &k8s.name, "network"),
+            selector: self.selector(&k8s.name, &k8s.name),
+            from_pods: dependents.iter().map(|d| yaml_scalar(d).into_owned()).collect(),
+            from_namespaces: namespaces.iter().map(|n| yaml_scalar(n).into_owned()).collect(),
+            ports: self.port_numbers(service),
         }
     }
 

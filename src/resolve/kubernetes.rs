@@ -275,6 +275,7 @@ fn check_not_deployed(service: &ServiceDecl, k8s: &K8sDecl, deploy: &Deploy, dia
     settings.extend(k8s.init.iter().map(|i| i.span));
     settings.extend(k8s.writable.iter().map(|w| w.span));
     settings.extend(k8s.security.as_ref().map(|s| s.span));
+    settings.extend(k8s.allow_from.iter().map(|a| a.span));
     // The first one in the file.
     if let Some(first) = settings.iter().min_by_key(|s| s.offset()) {
         diagnostics.push(
@@ -863,6 +864,7 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
                     .and_then(|s| s.allow_privilege_escalation.as_ref())
                     .is_some_and(|a| a.value),
             },
+            allow_from: k8s.allow_from.iter().map(|n| n.value.clone()).collect(),
         });
     }
     for (service, k8s) in model.services.iter_mut().zip(resolved) {

@@ -8,6 +8,7 @@ mod env_sets;
 mod groups;
 mod hardening;
 mod hatches;
+mod k8s_network;
 mod k8s_patch;
 mod k8s_volumes;
 mod kubernetes;
@@ -266,6 +267,7 @@ impl Resolver<'_> {
         if model.targets.kubernetes.is_some() {
             kubernetes::apply(config, &mut model);
             k8s_volumes::apply(config, &mut model);
+            k8s_network::check(config, &model, self.diagnostics);
             // Patches are checked against the objects, which need every service resolved.
             k8s_patch::resolve(config, &mut model, self.diagnostics);
         }

@@ -6,8 +6,8 @@
 
 use crate::config::HealthDecl;
 use crate::model::{
-    ClusterStorage, Deploy, Image, Init, K8s, KubernetesTarget, Model, ObjectKind, Service, ServiceSource,
-    init_job_name,
+    ClusterStorage, DEFAULT_DENY_POLICY, Deploy, Image, Init, K8s, KubernetesTarget, Model, ObjectKind,
+    Service, ServiceSource, init_job_name,
 };
 
 /// The first Kubernetes minor with `unhealthyPodEvictionPolicy` on by default (beta).
@@ -32,6 +32,7 @@ impl ObjectKind {
             ObjectKind::Pdb => ("policy/v1", "PodDisruptionBudget"),
             ObjectKind::Job => ("batch/v1", "Job"),
             ObjectKind::Pvc => ("v1", "PersistentVolumeClaim"),
+            ObjectKind::NetworkPolicy => ("networking.k8s.io/v1", "NetworkPolicy"),
         }
     }
 }
@@ -131,6 +132,8 @@ mod owner {
     pub(super) const STRATEGY: &str =
         "the service's ReadWriteOnce volume claims (a rolling update would need two pods on one claim)";
     pub(super) const CLAIM: &str = "`kubernetes { volume … size=… storage-class=… access=… }`";
+    pub(super) const POLICY: &str =
+        "the dependency graph (`depends-on`), the service's ports and `k8s { allow-from … }`";
 }
 
 fn owned(option: &'static str, rendered: bool) -> (Shape, bool) {
@@ -213,11 +216,18 @@ pub fn objects(model: &Model) -> Vec<Object> {
         }
         mapping(entries)
     };
-    let mut objects = vec![Object {
-        kind: ObjectKind::Namespace,
-        name: target.namespace.clone(),
-        shape: root(ObjectKind::Namespace, None),
-    }];
+    let mut objects = vec![
+        Object {
+            kind: ObjectKind::Namespace,
+            name: target.namespace.clone(),
+            shape: root(ObjectKind::Namespace, None),
+        },
+        Object {
+            kind: ObjectKind::NetworkPolicy,
+            name: DEFAULT_DENY_POLICY.to_owned(),
+            shape: root(ObjectKind::NetworkPolicy, Some(policy_spec(false))),
+        },
+    ];
     for service in &model.services {
         let Some(k8s) = &service.k8s else { continue };
         let mut push = |kind: ObjectKind, name: &str, spec: Shape| {
@@ -239,6 +249,9 @@ pub fn objects(model: &Model) -> Vec<Object> {
                         ("ports", owned(owner::SERVICE_PORTS, true)),
                     ]);
                     push(ObjectKind::Service, &k8s.name, spec);
+                    let (dependents, namespaces) = ingress_sources(model, service);
+                    let open = !dependents.is_empty() || !namespaces.is_empty();
+                    push(ObjectKind::NetworkPolicy, &k8s.name, policy_spec(open));
                 }
                 if k8s.autoscale.is_some() {
                     let spec = mapping(vec![
@@ -286,6 +299,34 @@ pub fn objects(model: &Model) -> Vec<Object> {
         });
     }
     objects
+}
+
+/// A NetworkPolicy's spec: every field follows the graph; `ingress` is left out of a
+/// policy that admits nobody.
+fn policy_spec(open: bool) -> Shape {
+    mapping(vec![
+        ("podSelector", owned(owner::POLICY, true)),
+        ("policyTypes", owned(owner::POLICY, true)),
+        ("ingress", owned(owner::POLICY, open)),
+    ])
+}
+
+/// Who may reach a served service's pods: the deployed services that `depends-on` it (by
+/// their name label, which their init Jobs share), in config order, and the namespaces
+/// of its `allow-from`. Everything else is denied by the namespace's default policy.
+pub fn ingress_sources(model: &Model, service: &Service) -> (Vec<String>, Vec<String>) {
+    let Some(id) = model.services.iter().position(|s| std::ptr::eq(s, service)) else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut dependents: Vec<String> = Vec::new();
+    for other in &model.services {
+        let Some(k8s) = other.k8s.as_ref().filter(|k| k.is_deployed()) else { continue };
+        if other.depends_on.contains(&id) && !dependents.contains(&k8s.name) {
+            dependents.push(k8s.name.clone());
+        }
+    }
+    let namespaces = service.k8s.as_ref().map(|k| k.allow_from.clone()).unwrap_or_default();
+    (dependents, namespaces)
 }
 
 /// Whether a Deployment replaces its pod instead of rolling: it mounts a ReadWriteOnce
