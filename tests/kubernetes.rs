@@ -1023,7 +1023,7 @@ fn network_policies_admit_exactly_the_dependents_on_the_served_ports() {
         let policies = rendered.of_kind("NetworkPolicy");
         let workloads = rendered.workloads();
         let mut served = 0;
-        for (index, (service, k8s)) in rendered.services().into_iter().enumerate() {
+        for (index, (_, k8s)) in rendered.services().into_iter().enumerate() {
             let context = format!("{}/{}", rendered.name, k8s.name);
             let has_service =
                 rendered.of_kind("Service").iter().any(|s| s["metadata"]["name"] == json!(k8s.name));
