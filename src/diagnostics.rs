@@ -126,6 +126,7 @@ codes! {
     UnknownVolume => "gscgen::kubernetes::unknown-volume",
     SharedClaim => "gscgen::kubernetes::shared-claim",
     AllowFromUnserved => "gscgen::kubernetes::allow-from-unserved",
+    JobName => "gscgen::kubernetes::job-name",
     WorkflowNeedsDocker => "gscgen::targets::workflow-needs-docker",
     WorkflowBranch => "gscgen::workflow::invalid-branch",
     WorkflowRegistry => "gscgen::workflow::registry-mismatch",

@@ -162,10 +162,18 @@ impl Rendered {
         self.objects().into_iter().map(|(_, o)| o).filter(|o| o["kind"] == json!(kind)).collect()
     }
 
+    /// The object of `kind` named `name`; a Job by the name the config gives it (its
+    /// instance label: a Job of a built image carries its tag in `metadata.name`).
     fn object(&self, kind: &str, name: &str) -> Value {
         self.of_kind(kind)
             .into_iter()
-            .find(|o| o["metadata"]["name"] == json!(name))
+            .find(|o| {
+                if kind == "Job" {
+                    o["metadata"]["labels"]["app.kubernetes.io/instance"] == json!(name)
+                } else {
+                    o["metadata"]["name"] == json!(name)
+                }
+            })
             .unwrap_or_else(|| panic!("{}: no {kind} {name}", self.name))
     }
 
@@ -1101,6 +1109,108 @@ fn network_policies_admit_exactly_the_dependents_on_the_served_ports() {
     assert!(tricky.of_kind("NetworkPolicy").iter().all(|p| p["metadata"]["name"] != json!("db")));
 }
 
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// What `kustomize edit set image` does to the kustomization: every `newTag` becomes `tag`.
+fn set_every_image_tag(kustomization: &str, tag: &str) -> String {
+    kustomization
+        .lines()
+        .map(|line| match line.split_once("newTag: ") {
+            Some((indent, _)) => format!("{indent}newTag: \"{tag}\""),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// A Job cannot be applied again with another image (its pod template is immutable): after
+/// a new tag, every Job of a built image must be a new object, named after the new tag,
+/// while Deployments, Services and claims keep their names. Built by `kubectl kustomize`
+/// itself, the way CI deploys a commit.
+#[test]
+fn jobs_of_built_images_are_renamed_by_a_new_tag() {
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    for rendered in Rendered::all() {
+        let jobs: Vec<(String, String, bool)> = rendered
+            .services()
+            .into_iter()
+            .filter(|(_, k)| k.is_deployed())
+            .flat_map(|(service, k8s)| {
+                let own = (k8s.deploy == Deploy::Job).then(|| {
+                    (k8s.name.clone(), k8s.name.clone(), matches!(service.source, ServiceSource::Image(_)))
+                });
+                let inits = k8s.init.iter().filter(|i| i.job).map(|i| {
+                    let name = gscgen::model::init_job_name(&k8s.name, &i.name);
+                    (name, i.name.clone(), true)
+                });
+                own.into_iter().chain(inits).collect::<Vec<_>>()
+            })
+            .collect();
+        if jobs.is_empty() {
+            continue;
+        }
+        let copy = tempfile::tempdir().unwrap();
+        let dir = copy.path().join(K8S);
+        copy_tree(&rendered.k8s_dir(), &dir);
+        let kustomization = dir.join(KUSTOMIZATION);
+        let text = fs::read_to_string(&kustomization).unwrap();
+        fs::write(&kustomization, set_every_image_tag(&text, sha)).unwrap();
+        let built: Vec<Value> = serde_yaml_ng::Deserializer::from_str(&kustomize(&dir))
+            .map(|d| serde::Deserialize::deserialize(d).expect("kustomize output is YAML"))
+            .collect();
+        let names: BTreeSet<(String, String)> = built
+            .iter()
+            .map(|o| {
+                (o["kind"].as_str().unwrap().to_owned(), o["metadata"]["name"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        for (base, container, built_image) in &jobs {
+            let context = format!("{}/{base}", rendered.name);
+            let job = built
+                .iter()
+                .find(|o| {
+                    o["kind"] == json!("Job")
+                        && o["metadata"]["labels"]["app.kubernetes.io/instance"] == json!(base)
+                })
+                .unwrap_or_else(|| panic!("{context}: no Job"));
+            let name = job["metadata"]["name"].as_str().unwrap();
+            let containers = job["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+            let image =
+                containers.iter().find(|c| c["name"] == json!(container)).unwrap()["image"].as_str().unwrap();
+            if *built_image {
+                assert_eq!(name, format!("{base}-{sha}"), "{context}: named after the new tag");
+                assert!(image.ends_with(&format!(":{sha}")), "{context}: {image}");
+                assert!(name.len() <= 63, "{context}: {name} is a label value");
+            } else {
+                assert_eq!(name, base, "{context}: a pre-built image's Job keeps its name");
+            }
+            assert_eq!(job["spec"]["ttlSecondsAfterFinished"], json!(86_400), "{context}");
+        }
+        for (kind, name) in rendered.objects().iter().map(|(_, o)| {
+            (o["kind"].as_str().unwrap().to_owned(), o["metadata"]["name"].as_str().unwrap().to_owned())
+        }) {
+            if kind != "Job" {
+                assert!(
+                    names.contains(&(kind.clone(), name.clone())),
+                    "{}: {kind} {name} keeps its name",
+                    rendered.name
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn writable_paths_volumes_and_secrets_are_mounted() {
     for rendered in Rendered::all() {
@@ -1235,7 +1345,9 @@ fn services_not_deployed_render_nothing_and_are_listed() {
         let names: BTreeSet<String> = rendered
             .objects()
             .iter()
-            .map(|(_, o)| o["metadata"]["name"].as_str().unwrap().to_owned())
+            .map(|(_, o)| {
+                o["metadata"]["labels"]["app.kubernetes.io/instance"].as_str().unwrap_or_default().to_owned()
+            })
             .collect();
         for (service, k8s) in rendered.services() {
             match &k8s.deploy {
@@ -1285,7 +1397,14 @@ fn names_are_dns_labels_and_labels_are_the_recommended_set() {
                         rendered.name
                     );
                 }
-                assert_eq!(labels["app.kubernetes.io/instance"], json!(name));
+                if object["kind"] == json!("Job") {
+                    // A Job's name is its instance, plus its image's tag when it is built.
+                    let instance = labels["app.kubernetes.io/instance"].as_str().unwrap();
+                    let tag = format!("{instance}-{}", rendered.tag());
+                    assert!(name == instance || name == tag, "{}/{file}: {name}", rendered.name);
+                } else {
+                    assert_eq!(labels["app.kubernetes.io/instance"], json!(name));
+                }
             }
         }
         for (_, _, pod) in rendered.workloads() {
@@ -1575,7 +1694,12 @@ fn patches_render_as_strategic_merge_patches_that_kustomize_applies_and_that_val
     let find = |kind: &str, name: &str| {
         documents
             .iter()
-            .find(|d| d["kind"] == json!(kind) && d["metadata"]["name"] == json!(name))
+            .find(|d| {
+                // A Job also by its instance: its name carries its image's tag.
+                let instance =
+                    kind == "Job" && d["metadata"]["labels"]["app.kubernetes.io/instance"] == json!(name);
+                d["kind"] == json!(kind) && (d["metadata"]["name"] == json!(name) || instance)
+            })
             .unwrap_or_else(|| panic!("no {kind} {name} in the built output"))
             .clone()
     };

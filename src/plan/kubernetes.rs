@@ -19,7 +19,7 @@ use crate::model::{
 use crate::rules::duration::duration_seconds;
 use crate::rules::k8s_objects::{
     PodVolumes, SECRETS_DIR, SECRETS_VOLUME, UNHEALTHY_POD_EVICTION_MINOR, container_ports, health_check,
-    ingress_sources, recreates,
+    ingress_sources, job_object_name, recreates,
 };
 use crate::rules::names::dns_name;
 use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
@@ -27,6 +27,10 @@ use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar}
 const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 /// The folder of the patch files, inside the manifests' folder.
 const PATCH_DIR: &str = "patches";
+
+/// How long a finished Job (and its pod's logs) stays: a day to read what it did, then it
+/// is deleted, so the namespace does not collect one Job per deployed commit.
+const JOB_TTL_SECONDS: u32 = 86_400;
 
 /// The extended resource of NVIDIA's device plugin.
 const GPU_RESOURCE: &str = "nvidia.com/gpu";
@@ -72,6 +76,20 @@ struct KustomizationFile {
     patches: Vec<String>,
     /// (image name, tag)
     images: Vec<(String, String)>,
+    /// Jobs whose name follows their image's tag.
+    replacements: Vec<ReplacementView>,
+}
+
+/// A kustomize replacement: the tag of a Job's image (after `images:`) becomes the last
+/// `-` segment of the Job's name.
+struct ReplacementView {
+    job: String,
+    /// `spec.template.spec.containers.[name=<container>].image`, quoted.
+    field_path: String,
+    /// The tag's index among the image reference's `:`-separated parts.
+    tag_index: usize,
+    /// The tag's index among the name's `-`-separated parts.
+    name_index: usize,
 }
 
 /// `patches/<name>.<kind>.yaml`: a strategic merge patch of one object.
@@ -109,6 +127,7 @@ struct DeploymentFile {
 struct JobFile {
     config_name: String,
     meta: Meta,
+    ttl_seconds: u32,
     pod: PodView,
 }
 
@@ -270,6 +289,9 @@ pub(super) fn plan(
     let namespace_file = ObjectKind::Namespace.file_name(&target.namespace);
     let deny_file = ObjectKind::NetworkPolicy.file_name(DEFAULT_DENY_POLICY);
     let mut resources: Vec<String> = vec![namespace_file.clone(), deny_file.clone()];
+    let mut replacements: Vec<ReplacementView> = Vec::new();
+    // (name in the config's terms, `metadata.name`) of every Job, for the patches.
+    let mut job_names: Vec<(String, String)> = Vec::new();
     let mut render =
         |file: String, template: &dyn DynTemplate, planner: &mut Planner| -> Result<(), PlanError> {
             template.render_into(planner, file.clone())?;
@@ -326,23 +348,34 @@ pub(super) fn plan(
                 }
             }
             Deploy::Job => {
+                let built = matches!(service.source, ServiceSource::Image(_));
+                let name = job_object_name(target, &k8s.name, built);
+                if let ServiceSource::Image(id) = service.source {
+                    replacements.push(kube.replacement(&name, &k8s.name, &k8s.name, id));
+                }
                 let job = JobFile {
                     config_name: config_name.clone(),
-                    meta: kube.meta(&k8s.name, &k8s.name, &k8s.name, "job"),
+                    meta: kube.meta(&name, &k8s.name, &k8s.name, "job"),
+                    ttl_seconds: JOB_TTL_SECONDS,
                     pod: kube.pod(service, k8s, &k8s.name, "job", None),
                 };
                 render(ObjectKind::Job.file_name(&k8s.name), &job, planner)?;
+                job_names.push((k8s.name.clone(), name));
             }
             Deploy::External { .. } | Deploy::DevOnly => continue,
         }
         for init in k8s.init.iter().filter(|i| i.job) {
             let name = init_job_name(&k8s.name, &init.name);
+            let rendered = job_object_name(target, &name, true);
+            replacements.push(kube.replacement(&rendered, &name, &init.name, init.image));
             let job = JobFile {
                 config_name: config_name.clone(),
-                meta: kube.meta(&name, &k8s.name, &name, "init"),
+                meta: kube.meta(&rendered, &k8s.name, &name, "init"),
+                ttl_seconds: JOB_TTL_SECONDS,
                 pod: kube.pod(service, k8s, &name, "init", Some(init)),
             };
             render(ObjectKind::Job.file_name(&name), &job, planner)?;
+            job_names.push((name, rendered));
         }
     }
 
@@ -376,7 +409,14 @@ pub(super) fn plan(
     let mut patches = Vec::new();
     for patch in &target.patches {
         let file = format!("{PATCH_DIR}/{}.{}.yaml", patch.name, patch.kind.word());
-        planner.render(file.clone(), &patch_file(&config_name, target, patch), FileMode::Regular)?;
+        let name = match patch.kind {
+            ObjectKind::Job => {
+                job_names.iter().find(|(base, _)| *base == patch.name).map(|(_, n)| n.as_str())
+            }
+            _ => None,
+        };
+        let file_view = patch_file(&config_name, target, patch, name.unwrap_or(&patch.name));
+        planner.render(file.clone(), &file_view, FileMode::Regular)?;
         patches.push(yaml_scalar(&file).into_owned());
     }
     let kustomization = KustomizationFile {
@@ -390,6 +430,7 @@ pub(super) fn plan(
             .into_iter()
             .map(|repository| (yaml_scalar(&repository).into_owned(), yaml_scalar(&target.tag).into_owned()))
             .collect(),
+        replacements,
     };
     planner.render(KUSTOMIZATION_FILE, &kustomization, FileMode::Regular)?;
     Ok(())
@@ -412,7 +453,8 @@ fn claim_file(config_name: &str, kube: &Kube<'_>, claim: &Claim, model: &Model) 
     }
 }
 
-fn patch_file(config_name: &str, target: &KubernetesTarget, patch: &Patch) -> PatchFile {
+/// The patch of one object; `name` is the object's `metadata.name` (a Job's carries its tag).
+fn patch_file(config_name: &str, target: &KubernetesTarget, patch: &Patch, name: &str) -> PatchFile {
     let (api_version, kind) = patch.kind.api();
     let mut metadata = Vec::new();
     let mut body = Vec::new();
@@ -429,7 +471,7 @@ fn patch_file(config_name: &str, target: &KubernetesTarget, patch: &Patch) -> Pa
         target: format!("{} {}", patch.kind.word(), patch.name),
         api_version,
         kind,
-        name: yaml_scalar(&patch.name).into_owned(),
+        name: yaml_scalar(name).into_owned(),
         namespace: (patch.kind != ObjectKind::Namespace).then(|| yaml_scalar(&target.namespace).into_owned()),
         metadata,
         body,
@@ -565,6 +607,19 @@ impl<'a> Kube<'a> {
             ServiceSource::Prebuilt(reference) => {
                 (yaml_scalar(reference).into_owned(), pull_policy(reference.contains("@sha256:")))
             }
+        }
+    }
+
+    /// The replacement that keeps Job `job` (`base` plus its tag) named after the tag of
+    /// its container's image.
+    fn replacement(&self, job: &str, base: &str, container: &str, image: usize) -> ReplacementView {
+        ReplacementView {
+            job: yaml_scalar(job).into_owned(),
+            field_path: yaml_scalar(&format!("spec.template.spec.containers.[name={container}].image"))
+                .into_owned(),
+            // A registry port (`localhost:5000/app`) is one more `:` before the tag.
+            tag_index: self.repository(image).matches(':').count() + 1,
+            name_index: base.matches('-').count() + 1,
         }
     }
 

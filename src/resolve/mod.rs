@@ -8,6 +8,7 @@ mod env_sets;
 mod groups;
 mod hardening;
 mod hatches;
+mod k8s_jobs;
 mod k8s_network;
 mod k8s_patch;
 mod k8s_volumes;
@@ -206,6 +207,7 @@ impl Resolver<'_> {
         if kubernetes_target.is_some() {
             kubernetes::check(config, &image_index, self.diagnostics);
             k8s_volumes::check(config, self.diagnostics);
+            k8s_jobs::check(config, self.diagnostics);
         }
 
         let resolved = resolved?;

@@ -276,13 +276,19 @@ pub fn objects(model: &Model) -> Vec<Object> {
                 }
             }
             Deploy::Job => {
-                let spec = mapping(vec![("template", present(pod_template(model, service, k8s, None)))]);
+                let spec = mapping(vec![
+                    ("ttlSecondsAfterFinished", present(Shape::Value)),
+                    ("template", present(pod_template(model, service, k8s, None))),
+                ]);
                 push(ObjectKind::Job, &k8s.name, spec);
             }
             Deploy::External { .. } | Deploy::DevOnly => continue,
         }
         for init in k8s.init.iter().filter(|i| i.job) {
-            let spec = mapping(vec![("template", present(pod_template(model, service, k8s, Some(init))))]);
+            let spec = mapping(vec![
+                ("ttlSecondsAfterFinished", present(Shape::Value)),
+                ("template", present(pod_template(model, service, k8s, Some(init)))),
+            ]);
             push(ObjectKind::Job, &init_job_name(&k8s.name, &init.name), spec);
         }
     }
@@ -327,6 +333,16 @@ pub fn ingress_sources(model: &Model, service: &Service) -> (Vec<String>, Vec<St
     }
     let namespaces = service.k8s.as_ref().map(|k| k.allow_from.clone()).unwrap_or_default();
     (dependents, namespaces)
+}
+
+/// The length of the longest tag CI deploys: a full commit SHA.
+pub const DEPLOYED_TAG_LEN: usize = 40;
+
+/// A Job's `metadata.name`: a Job of a built image carries the target's tag
+/// (`transform-latest`), which the kustomization's `replacements` keep equal to the tag of
+/// its image after `kustomize edit set image`. Its file keeps the plain name.
+pub fn job_object_name(target: &KubernetesTarget, base: &str, built: bool) -> String {
+    if built { format!("{base}-{}", target.tag) } else { base.to_owned() }
 }
 
 /// Whether a Deployment replaces its pod instead of rolling: it mounts a ReadWriteOnce
