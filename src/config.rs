@@ -384,6 +384,8 @@ pub struct ServiceDecl {
     pub span: SourceSpan,
     pub image: Option<Text>,
     pub from: Option<Text>,
+    /// `unpinned="reason"`: a `from=` that cannot be pinned yet, acknowledged with its reason.
+    pub unpinned: Option<Text>,
     pub profiles: Vec<Text>,
     pub cmd: Option<CommandDecl>,
     /// `entrypoint prog args…`: replaces the image's entrypoint (Compose `entrypoint`,

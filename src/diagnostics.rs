@@ -62,6 +62,7 @@ codes! {
     DuplicateRequirement => "gscgen::requirement::duplicate",
     UnknownImage => "gscgen::image::unknown",
     UnusedImage => "gscgen::image::unused",
+    UnpinnedImage => "gscgen::image::unpinned",
     DuplicateDockerfile => "gscgen::image::duplicate-dockerfile",
     ImageSource => "gscgen::service::image-source",
     UnknownService => "gscgen::service::unknown",

@@ -1082,3 +1082,51 @@ service legacy from="example/legacy:1.0" {
         assert_eq!(service["cap_add"], expected, "{name}");
     }
 }
+
+/// `from=` pinning: a version tag or a digest passes; untagged and `latest` warn (for the
+/// base image too), unless `unpinned=` says why; a malformed digest is an error; a digest
+/// reaches every target as written.
+#[test]
+fn pre_built_images_are_pinned_or_acknowledged() {
+    let head = "project demo { python \"3.11\" }\n";
+    let service =
+        |from: &str, extra: &str| format!("{head}service db from=\"{from}\" {extra} {{ port 5432; }}\n");
+    let unpinned = "gscgen::image::unpinned";
+    for pinned in [
+        "postgres:16-alpine",
+        "registry.example:5000/team/postgres:16",
+        "postgres@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "postgres:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        assert!(codes(&service(pinned, "")).is_empty(), "{pinned}");
+    }
+    for moving in ["postgres", "postgres:latest", "registry.example:5000/postgres", "library/postgres:latest"]
+    {
+        assert_eq!(codes(&service(moving, "")), [unpinned], "{moving}");
+        assert!(codes(&service(moving, "unpinned=\"no tags yet\"")).is_empty(), "{moving}");
+    }
+    for bad in ["postgres@sha256:0123", "postgres@md5:0123456789abcdef0123456789abcdef", "postgres@sha256:"] {
+        assert_eq!(codes(&service(bad, "")), ["gscgen::config::invalid-value"], "{bad}");
+    }
+    // Nothing to acknowledge: a pinned reference, or a built image.
+    assert_eq!(codes(&service("postgres:16", "unpinned=\"x\"")), ["gscgen::config::invalid-value"]);
+    let base = format!(
+        "{head}targets {{ requirements; docker; }}\nbase-image {{ from \"python\"; }}\ngroup base {{ require \"requests\"; }}\nimage app {{ groups base; cmd python \"-V\"; }}\n"
+    );
+    assert!(codes(&base).contains(&unpinned.to_owned()), "{:?}", codes(&base));
+
+    let digest = "redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let rendered = Rendered::new(&format!(
+        "{head}targets {{ compose; kubernetes; }}\nservice cache from=\"{digest}\" {{ port 6379; k8s {{ requests cpu=\"50m\" memory=\"64Mi\"; security run-as-non-root=#false; }} }}\n"
+    ));
+    let compose = fs::read_to_string(rendered.out().join("docker-compose.yml")).unwrap();
+    assert!(
+        compose.contains(&format!("image: \"{digest}\"")) || compose.contains(&format!("image: {digest}")),
+        "{compose}"
+    );
+    let deployment = fs::read_to_string(rendered.out().join("k8s/cache.deployment.yaml")).unwrap();
+    assert!(
+        deployment.contains(digest) && deployment.contains("imagePullPolicy: IfNotPresent"),
+        "{deployment}"
+    );
+}

@@ -826,6 +826,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
     let name = view.arg_text(ctx, "a service name");
     let image = view.prop_text(ctx, "image");
     let from = view.prop_text(ctx, "from");
+    let unpinned = view.prop_text(ctx, "unpinned");
     let profile = view.prop_text(ctx, "profile");
     view.finish(ctx);
     let mut decl = ServiceDecl {
@@ -833,6 +834,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         span: node.span(),
         image,
         from,
+        unpinned,
         profiles: profile.into_iter().collect(),
         cmd: None,
         entrypoint: None,

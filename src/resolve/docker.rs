@@ -235,8 +235,10 @@ fn check_project_paths(config: &Config, diagnostics: &mut Diagnostics) {
 
 fn check_base(config: &Config, target: &DockerTarget, diagnostics: &mut Diagnostics) {
     let Some(base) = &config.base_image else { return };
-    if let Some(from) = &base.from {
-        check_reference(diagnostics, "base image", from);
+    if let Some(from) = &base.from
+        && check_reference(diagnostics, "base image", from)
+    {
+        check_pinned(diagnostics, "base image", from, None);
     }
     for package in base.build_packages.iter().chain(&base.runtime_packages) {
         check_package(diagnostics, package);
@@ -515,6 +517,73 @@ pub(crate) fn check_reference(diagnostics: &mut Diagnostics, what: &str, referen
         );
     }
     valid
+}
+
+/// Whether a reference names one image for good: a valid `@sha256:` digest, or at least a
+/// tag other than `latest`. An untagged or `latest` reference moves under the config
+/// (builds and nodes a week apart run different images): a warning, unless `unpinned=`
+/// gives the reason it cannot be pinned yet. A malformed digest is an error.
+pub(crate) fn check_pinned(
+    diagnostics: &mut Diagnostics,
+    what: &str,
+    reference: &Text,
+    unpinned: Option<&Text>,
+) {
+    let value = reference.value.as_str();
+    if let Some((_, digest)) = value.split_once('@') {
+        let hex = digest.strip_prefix("sha256:").unwrap_or_default();
+        if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_digit() || matches!(c, 'a'..='f')) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{}` is not a sha256 digest", digest.escape_debug()),
+                    reference.span,
+                    "invalid digest",
+                )
+                .with_help("a digest is `sha256:` and 64 lowercase hex digits, as `docker buildx imagetools inspect` prints it"),
+            );
+        } else if let Some(unpinned) = unpinned {
+            diagnostics.push(nothing_to_waive(reference, unpinned));
+        }
+        return;
+    }
+    let name = value.rsplit('/').next().unwrap_or(value);
+    let tag = name.split_once(':').map(|(_, tag)| tag);
+    let problem = match tag {
+        None => "has no tag (Docker takes `latest`)",
+        Some("latest") => "is tagged `latest`",
+        Some(_) => {
+            if let Some(unpinned) = unpinned {
+                diagnostics.push(nothing_to_waive(reference, unpinned));
+            }
+            return;
+        }
+    };
+    if unpinned.is_some() {
+        return;
+    }
+    diagnostics.push(
+        Diagnostic::warning(
+            Code::UnpinnedImage,
+            format!("{what} `{value}` {problem}: it moves whenever its publisher pushes"),
+            reference.span,
+            "not pinned",
+        )
+        .with_help(
+            "name a version tag (\"redis:7.4-alpine\"), best with its digest (\"redis:7.4-alpine@sha256:…\", from `docker buildx imagetools inspect`); a service that truly cannot be pinned yet says why with `unpinned=\"…\"`",
+        ),
+    );
+}
+
+fn nothing_to_waive(reference: &Text, unpinned: &Text) -> Diagnostic {
+    Diagnostic::error(
+        Code::InvalidValue,
+        format!("`unpinned=` on `{}`, which is pinned", reference.value),
+        unpinned.span,
+        "nothing to acknowledge",
+    )
+    .with_label(reference.span, "pinned")
+    .with_help("remove `unpinned=`")
 }
 
 /// A Debian package name, optionally pinned with `=version`.

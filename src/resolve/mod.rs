@@ -602,7 +602,15 @@ impl Resolver<'_> {
                     }
                 },
                 (None, Some(from)) => docker::check_reference(self.diagnostics, "pre-built image", from)
-                    .then(|| ServiceSource::Prebuilt(from.value.clone())),
+                    .then(|| {
+                        docker::check_pinned(
+                            self.diagnostics,
+                            "pre-built image",
+                            from,
+                            decl.unpinned.as_ref(),
+                        );
+                        ServiceSource::Prebuilt(from.value.clone())
+                    }),
                 (Some(image), Some(from)) => {
                     self.diagnostics.push(
                         Diagnostic::error(
@@ -636,6 +644,22 @@ impl Resolver<'_> {
                     None
                 }
             };
+            if let (Some(unpinned), None) = (&decl.unpinned, &decl.from) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!(
+                            "`unpinned=` on service `{}`, which runs no pre-built image",
+                            decl.name.value
+                        ),
+                        unpinned.span,
+                        "nothing to acknowledge",
+                    )
+                    .with_help(
+                        "`unpinned=` acknowledges a `from=` without a version tag or digest: remove it",
+                    ),
+                );
+            }
             for profile in &decl.profiles {
                 self.push(names::check_name("profile", profile));
             }
