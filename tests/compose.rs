@@ -1130,3 +1130,43 @@ fn pre_built_images_are_pinned_or_acknowledged() {
         "{deployment}"
     );
 }
+
+/// compose-lint (PyPI, scripts/install-security-scanners) over the repo's Compose file: no
+/// finding beyond the committed waivers (.compose-lint.yml, one reason per rule), and over
+/// every fixture, none of the hardening rules, which gscgen renders by default.
+#[test]
+fn compose_lint_finds_nothing_beyond_the_committed_waivers() {
+    let repo = support::repo();
+    let output = support::tool("compose-lint")
+        .arg("check")
+        .arg("--config")
+        .arg(repo.join(".compose-lint.yml"))
+        .args(["--strict-config", "--fail-on", "low", "-q", "--no-pager"])
+        .arg(repo.join("generated/docker-compose.yml"))
+        .output()
+        .expect("compose-lint runs");
+    assert!(
+        output.status.success(),
+        "compose-lint: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Hardening: no-new-privileges, cap_drop ALL, read-only root, on every fixture.
+    const HARDENING: [&str; 3] = ["CL-0003", "CL-0006", "CL-0007"];
+    for name in FIXTURES {
+        let rendered = Rendered::fixture(name);
+        let output = support::tool("compose-lint")
+            .args(["check", "--format", "json", "--no-pager"])
+            .arg(rendered.out().join("docker-compose.yml"))
+            .output()
+            .expect("compose-lint runs");
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!("{name}: compose-lint JSON: {e}: {}", String::from_utf8_lossy(&output.stdout))
+        });
+        let findings = report["findings"].as_array().unwrap_or_else(|| panic!("{name}: no findings list"));
+        for finding in findings {
+            let rule = finding["rule_id"].as_str().unwrap();
+            assert!(!HARDENING.contains(&rule), "{name}: {rule} on {}", finding["service"]);
+        }
+    }
+}
