@@ -1727,3 +1727,75 @@ service worker image=app
         "the scripts and Compose pass each image's own"
     );
 }
+
+/// checkov checks skipped on the generated Dockerfiles, each with its reason (docs/docker.md
+/// lists the same). The workflow is scanned with none skipped.
+const DOCKERFILE_CHECKOV_SKIPS: [(&str, &str); 3] = [
+    ("CKV_DOCKER_2", "an image without a `health` has no HEALTHCHECK rather than one that always passes"),
+    (
+        "CKV_DOCKER_3",
+        "the base Dockerfile builds stages only; every image's Dockerfile sets USER (root only with `root=#true`)",
+    ),
+    (
+        "CKV_DOCKER_7",
+        "`FROM ${BASE_RUNTIME}` defaults to this project's own base at :latest; every build passes the base it just built",
+    ),
+];
+
+/// checkov (PyPI, scripts/install-security-scanners) over the repo's committed Dockerfiles
+/// and its workflow: nothing fails but the documented skips.
+#[test]
+fn checkov_finds_nothing_in_the_dockerfiles_and_the_workflow_beyond_documented_skips() {
+    let repo = support::repo();
+    // checkov silently skips hidden folders: no `.tmp` prefix.
+    let scratch = tempfile::Builder::new().prefix("checkov-").tempdir().unwrap();
+    let dockerfiles = scratch.path().join("dockerfiles");
+    std::fs::create_dir_all(&dockerfiles).unwrap();
+    for entry in std::fs::read_dir(repo.join("generated/compose/dockerfiles")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dockerfiles.join(entry.file_name())).unwrap();
+    }
+    let workflow = scratch.path().join("workflow");
+    std::fs::create_dir_all(workflow.join(".github/workflows")).unwrap();
+    for entry in std::fs::read_dir(repo.join(".github/workflows")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), workflow.join(".github/workflows").join(entry.file_name())).unwrap();
+    }
+    let skips: Vec<&str> = DOCKERFILE_CHECKOV_SKIPS.iter().map(|(id, _)| *id).collect();
+    for (dir, framework, skip) in
+        [(&dockerfiles, "dockerfile", skips.join(",")), (&workflow, "github_actions", String::new())]
+    {
+        let mut command = support::tool("checkov");
+        command.env("BC_SKIP_MAPPING", "TRUE").arg("-d").arg(dir).args([
+            "--framework",
+            framework,
+            "--quiet",
+            "--compact",
+            "--skip-download",
+            "-o",
+            "json",
+        ]);
+        if !skip.is_empty() {
+            command.arg("--skip-check").arg(&skip);
+        }
+        let output = command.output().expect("checkov runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let report: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{framework}: checkov output ({e}): {stdout}"));
+        let passed = report["summary"]["passed"].as_u64().unwrap_or(0);
+        assert!(passed >= 20, "{framework}: checkov checked too little: {stdout}");
+        let failed: Vec<String> = report["results"]["failed_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                format!(
+                    "{} on {}",
+                    f["check_id"].as_str().unwrap_or("?"),
+                    f["resource"].as_str().unwrap_or("?")
+                )
+            })
+            .collect();
+        assert!(failed.is_empty(), "{framework}: checkov findings: {failed:#?}");
+    }
+}
