@@ -201,6 +201,7 @@ impl<'a> Taken<'a> {
             Command::Graph { args, .. } => Self::report("graph", args),
             Command::Affected { args, .. } => Self::report("affected", args),
             Command::Footprint { args, .. } => Self::report("footprint", args),
+            Command::Lock { args, .. } => Self::report("lock", args),
             Command::Completions { .. } => Self::nothing("completions"),
             Command::ConvertKdl1 { config, .. } => Self::config("convert-kdl1", config),
             Command::Synth { .. } => Self::nothing("synth"),
@@ -337,6 +338,26 @@ pub enum Command {
         /// stdout (docs/affected.md).
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
+    },
+    /// Lock every image's and group's requirements with uv (the only command that resolves
+    /// over the network), then render: the images install exactly the locks
+    /// (docs/locking.md). Kept pins stay unless upgraded.
+    Lock {
+        #[command(flatten)]
+        args: ReportArgs,
+        /// Let every package move to its newest allowed version.
+        #[arg(long, short = 'U', conflicts_with = "upgrade_package")]
+        upgrade: bool,
+        /// Let this package (repeatable) move to its newest allowed version; the rest stay.
+        #[arg(long, short = 'P', value_name = "PACKAGE")]
+        upgrade_package: Vec<String>,
+        /// Write nothing: exit 1 when the committed locks are not what `gscgen lock` would
+        /// write now (a requirement changed, or a lock is missing), 0 when they are.
+        #[arg(long, conflicts_with = "force")]
+        check: bool,
+        /// Overwrite generated files (a lock included) that were edited by hand.
+        #[arg(long)]
+        force: bool,
     },
     /// Resolve each image's requirements with uv and report package counts and download
     /// sizes against the `all` group. Needs network access to PyPI; cached in .gscgen/.

@@ -234,6 +234,8 @@ pub struct RequirementsTargetDecl {
     pub path: Option<Text>,
     /// Folder (inside the output folder) that receives one file per group.
     pub dir: Option<Text>,
+    /// `lock=#true`: install exactly the committed locks (`gscgen lock`, docs/locking.md).
+    pub lock: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone)]

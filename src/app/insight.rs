@@ -20,7 +20,8 @@ use crate::source::Source;
 pub(super) fn compiled(config: &Utf8Path, deny_warnings: bool) -> Result<Compiled, Output> {
     let source = read_source(config)?;
     let name = config.file_name().unwrap_or("project.kdl").to_owned();
-    match compile(source, &name, deny_warnings, &mut Timings::new(false)) {
+    let root = super::config_dir(config);
+    match compile(source, &name, deny_warnings, Some(&super::disk_locks(&root)), &mut Timings::new(false)) {
         Ok(compiled) => Ok(compiled),
         Err(CompileError::Fatal(output)) => Err(output),
         Err(CompileError::Invalid { source, diagnostics, .. }) => Err(failure(
@@ -132,7 +133,8 @@ pub(super) fn affected(
                 Ok(Some(text)) => {
                     let source = Source::new(config.as_str(), text);
                     let name = config.file_name().unwrap_or("project.kdl");
-                    match compile(source, name, false, &mut Timings::new(false)) {
+                    let old_lock = |path: &Utf8Path| repository.old_file(reference, path);
+                    match compile(source, name, false, Some(&old_lock), &mut Timings::new(false)) {
                         Ok(old) => {
                             let old = Snapshot { model: &old.model, plan: &old.plan };
                             affected::affected(Some(old), new, &changed)
@@ -269,6 +271,18 @@ impl Repository {
     }
 
     /// The configuration's text at `reference`, `None` when it did not exist there.
+    /// A file of the project (a path from its root) as committed at `reference`, when it
+    /// exists there: the old side's locks.
+    fn old_file(&self, reference: &str, path: &Utf8Path) -> Option<String> {
+        let spec = format!("{reference}:{}{path}", self.prefix);
+        let output =
+            Process::new("git").current_dir(&self.root).args(["cat-file", "blob", &spec]).output().ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        String::from_utf8(output.stdout).ok()
+    }
+
     fn old_config(&self, reference: &str) -> Result<Option<String>, String> {
         let spec = format!("{reference}:{}", self.config);
         let exists = Process::new("git")

@@ -48,6 +48,7 @@ mod fmt;
 mod footprint;
 mod init;
 mod insight;
+mod lock;
 mod report;
 
 struct Compiled {
@@ -139,6 +140,18 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
         Command::Footprint { platform, refresh, format, .. } => {
             return footprint::footprint(config, deny_warnings, platform, *refresh, *format);
         }
+        Command::Lock { upgrade, upgrade_package, check, force, .. } => {
+            let upgrade = match (upgrade, upgrade_package.as_slice()) {
+                (true, _) => lock::Upgrade::All,
+                (false, []) => lock::Upgrade::None,
+                (false, packages) => lock::Upgrade::Packages(packages),
+            };
+            let mode = match (check, force) {
+                (true, _) => lock::Mode::Check,
+                (false, force) => lock::Mode::Write { force: *force },
+            };
+            return lock::run(config, deny_warnings, upgrade, mode, settings.quiet);
+        }
         Command::ConvertKdl1 { file, .. } => return convert_kdl1(file.as_deref().unwrap_or(config)),
         Command::Synth { services, groups, seed, chain } => {
             let stdout = match chain {
@@ -202,26 +215,28 @@ pub fn run(cli: &Cli, environment: &Environment) -> Output {
         output.stderr.push_str(&timings.report());
         return output;
     }
-    let compiled = match compile(source, &config_name, deny_warnings, &mut timings) {
-        Ok(c) => c,
-        Err(CompileError::Fatal(failure)) => return failure,
-        Err(CompileError::Invalid { source, diagnostics, denied }) => {
-            output.code = exit::INVALID;
-            match format {
-                Format::Json => output.stdout = report::json(&source, &diagnostics, &[], None, "invalid"),
-                Format::Human | Format::Github => {
-                    output.stderr = diagnostics::render(&source, &diagnostics, render_options(color_err));
-                    if denied && !diagnostics.has_errors() {
-                        output.stderr.push_str("error: warnings are denied (--deny-warnings)\n");
+    let lock_root = config_dir(config);
+    let compiled =
+        match compile(source, &config_name, deny_warnings, Some(&disk_locks(&lock_root)), &mut timings) {
+            Ok(c) => c,
+            Err(CompileError::Fatal(failure)) => return failure,
+            Err(CompileError::Invalid { source, diagnostics, denied }) => {
+                output.code = exit::INVALID;
+                match format {
+                    Format::Json => output.stdout = report::json(&source, &diagnostics, &[], None, "invalid"),
+                    Format::Human | Format::Github => {
+                        output.stderr = diagnostics::render(&source, &diagnostics, render_options(color_err));
+                        if denied && !diagnostics.has_errors() {
+                            output.stderr.push_str("error: warnings are denied (--deny-warnings)\n");
+                        }
                     }
                 }
+                if annotate {
+                    output.stdout.push_str(&report::github_diagnostics(&source, &diagnostics));
+                }
+                return output;
             }
-            if annotate {
-                output.stdout.push_str(&report::github_diagnostics(&source, &diagnostics));
-            }
-            return output;
-        }
-    };
+        };
     if !compiled.warnings.is_empty() && format != Format::Json {
         output.stderr.push_str(&diagnostics::render(
             &compiled.source,
@@ -444,11 +459,23 @@ fn io_reason(error: &io::Error) -> String {
     }
 }
 
-/// Reads, parses, resolves and plans.
+/// Reads a lock file: its path relative to the project root → its text, `None` when there
+/// is no such file. Locks are inputs, like the config: `render`, `check` and the insight
+/// commands read the committed ones (never the network); `gscgen lock` makes new ones.
+pub(crate) type LockReader<'a> = &'a dyn Fn(&Utf8Path) -> Option<String>;
+
+/// The committed locks of the project rooted at `root` (the config's folder).
+pub(crate) fn disk_locks(root: &Utf8Path) -> impl Fn(&Utf8Path) -> Option<String> + '_ {
+    move |path| std::fs::read_to_string(root.join(path)).ok()
+}
+
+/// Reads, parses, resolves (with the committed locks, unless `locks` is `None`: `gscgen
+/// lock` makes them) and plans.
 fn compile(
     source: Source,
     config_name: &str,
     deny_warnings: bool,
+    locks: Option<LockReader<'_>>,
     timings: &mut Timings,
 ) -> Result<Compiled, CompileError> {
     let (config, mut diagnostics) = crate::parse::parse(&source);
@@ -457,6 +484,16 @@ fn compile(
         let (model, resolve_diagnostics) = crate::resolve::resolve(&config);
         diagnostics.extend(resolve_diagnostics);
         model
+    });
+    let model = model.and_then(|mut model| {
+        if let Some(read) = locks {
+            let texts: Vec<crate::resolve::locks::LockText> = crate::resolve::locks::wanted(&model)
+                .into_iter()
+                .map(|path| crate::resolve::locks::LockText { text: read(&path), path })
+                .collect();
+            diagnostics.extend(crate::resolve::locks::attach(&mut model, &texts));
+        }
+        Some(model)
     });
     let model = if diagnostics.has_errors() { None } else { model };
     timings.lap("resolve");

@@ -4,7 +4,10 @@
 use std::fmt::Write as _;
 
 use crate::diagnostics::{did_you_mean, suggest};
-use crate::model::{GroupId, Model};
+use camino::Utf8PathBuf;
+
+use crate::model::{GroupId, ImageId, LockFile, LockedPackage, Model};
+use crate::rules::lock::{LockKind, image_installs, lock_sets};
 use crate::source::Source;
 
 use super::{IncludePath, Root, Subject, location, normalize_package, paths_to};
@@ -36,7 +39,14 @@ fn report(model: &Model, source: &Source, subject: Subject, package: &str, wante
     };
     let declares = |g: GroupId| model.groups[g].requires.iter().any(|r| r.name == wanted);
     let (paths, truncated) = paths_to(model, image, declares);
+    let lock = image_lock(model, image);
     if paths.is_empty() {
+        if let Some((path, lock)) = lock
+            && let Some(pinned) = lock.packages.iter().find(|p| p.name == wanted)
+        {
+            locked_dependency(model, source, subject, (path, lock), pinned, &mut out);
+            return (out, true);
+        }
         not_included(model, source, subject, image, package, &wanted, &mut out);
         return (out, false);
     }
@@ -44,7 +54,10 @@ fn report(model: &Model, source: &Source, subject: Subject, package: &str, wante
     let line = requirement(model, declaring, &wanted).map_or(package, |r| r.line.as_str());
     let count = if truncated { format!("the first {}", paths.len()) } else { paths.len().to_string() };
     let noun = if paths.len() == 1 && !truncated { "path" } else { "paths" };
-    let _ = writeln!(out, "{} installs {line} ({count} include {noun}):", subject.describe(model));
+    let locked = lock
+        .and_then(|(_, lock)| lock.packages.iter().find(|p| p.name == wanted))
+        .map_or_else(String::new, |p| format!(", locked at {}", p.version));
+    let _ = writeln!(out, "{} installs {line}{locked} ({count} include {noun}):", subject.describe(model));
     for path in &paths {
         let _ = writeln!(out);
         write_path(model, source, path, &wanted, &mut out);
@@ -54,6 +67,85 @@ fn report(model: &Model, source: &Source, subject: Subject, package: &str, wante
     }
     (out, true)
 }
+
+/// The lock an image installs: its own, or the base image's when it installs no group of
+/// its own. `None` when the project does not lock.
+fn image_lock(model: &Model, image: ImageId) -> Option<(Utf8PathBuf, &LockFile)> {
+    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
+    lock_sets(model)
+        .into_iter()
+        .zip(&model.locks)
+        .find(|(set, _)| set.kind == kind)
+        .map(|(set, lock)| (set.path, lock))
+}
+
+/// A package no group requires but the lock installs: the chains of `# via` back to the
+/// requirements that bring it (`torch ← sentence-transformers ← group insights`), shortest
+/// first, each ending at the config line of that requirement.
+fn locked_dependency(
+    model: &Model,
+    source: &Source,
+    subject: Subject,
+    (path, lock): (Utf8PathBuf, &LockFile),
+    pinned: &LockedPackage,
+    out: &mut String,
+) {
+    let _ = writeln!(
+        out,
+        "{} installs {}=={}, a dependency no group requires directly (locked in {path}):",
+        subject.describe(model),
+        pinned.name,
+        pinned.version
+    );
+    // Breadth first over `via`, so the shortest chains come first; a chain never repeats a package.
+    let mut chains: Vec<Vec<String>> = Vec::new();
+    let mut queue: std::collections::VecDeque<Vec<String>> =
+        std::collections::VecDeque::from([vec![pinned.name.clone()]]);
+    while let Some(chain) = queue.pop_front() {
+        if chains.len() >= MAX_CHAINS || chain.len() > MAX_CHAIN_LENGTH {
+            break;
+        }
+        let last = chain.last().map(String::as_str).unwrap_or_default();
+        let Some(package) = lock.packages.iter().find(|p| p.name == last) else { continue };
+        for via in &package.via {
+            if via.starts_with("group ") {
+                let mut done = chain.clone();
+                done.push(via.clone());
+                chains.push(done);
+            } else if !chain.contains(via) {
+                let mut next = chain.clone();
+                next.push(via.clone());
+                queue.push_back(next);
+            }
+        }
+    }
+    for chain in chains.iter().take(MAX_CHAINS) {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  {}", chain.join(" ← "));
+        let (Some(group), Some(direct)) =
+            (chain.last().and_then(|g| g.strip_prefix("group ")), chain.iter().rev().nth(1))
+        else {
+            continue;
+        };
+        if let Some(id) = model.groups.iter().position(|g| g.name.value == group)
+            && let Some(requirement) = requirement(model, id, direct)
+        {
+            let _ = writeln!(
+                out,
+                "    {}  group {group} requires \"{}\"",
+                location(source, requirement.span),
+                requirement.line
+            );
+        }
+    }
+    if chains.is_empty() {
+        let _ = writeln!(out, "\n  (the lock names no requirement that brings it)");
+    }
+}
+
+/// At most this many chains are shown, each at most this long.
+const MAX_CHAINS: usize = 5;
+const MAX_CHAIN_LENGTH: usize = 12;
 
 fn requirement<'a>(model: &'a Model, group: GroupId, wanted: &str) -> Option<&'a crate::model::Requirement> {
     model.groups[group].requires.iter().find(|r| r.name == wanted)

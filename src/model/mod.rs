@@ -10,7 +10,9 @@ use miette::SourceSpan;
 use crate::config::{HealthDecl, Spanned, YamlEntry};
 
 mod kubernetes;
+mod lock;
 pub use kubernetes::*;
+pub use lock::*;
 
 /// Index of a group in [`Model::groups`].
 pub type GroupId = usize;
@@ -37,6 +39,9 @@ pub struct Model {
     /// config order). Closures are computed from it on demand: storing one closure per
     /// group would be quadratic on long include chains.
     pub group_rank: Vec<usize>,
+    /// The committed locks, one per `rules::lock::lock_sets` entry and in that order, once
+    /// resolve has checked them against the config; empty when the project does not lock.
+    pub locks: Vec<LockFile>,
 }
 
 impl Model {
@@ -281,7 +286,11 @@ pub struct PypiCache {
 }
 
 #[derive(Debug, Clone)]
-pub struct RequirementsTarget {}
+pub struct RequirementsTarget {
+    /// `lock=#true` (with its span): the images install the committed locks, which
+    /// `check` verifies against the config (docs/locking.md).
+    pub lock: Option<SourceSpan>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Group {

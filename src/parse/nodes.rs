@@ -173,9 +173,10 @@ fn targets(ctx: &mut Ctx, node: &KdlNode) -> TargetsDecl {
                 let mut view = NodeView::new(ctx, child);
                 let dir = view.prop_text(ctx, "dir");
                 let path = view.prop_text(ctx, "path");
+                let lock = view.prop_bool(ctx, "lock");
                 ctx.no_children(child);
                 view.finish(ctx);
-                decl.requirements = Some(RequirementsTargetDecl { span: child.span(), path, dir });
+                decl.requirements = Some(RequirementsTargetDecl { span: child.span(), path, dir, lock });
             }
             "compose" => {
                 let mut view = NodeView::new(ctx, child);

@@ -11,10 +11,11 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::builds::{self, Build};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl};
-use crate::model::{DockerRuntime, DockerTarget, Image, Model, User};
+use crate::model::{DockerRuntime, DockerTarget, Model, User};
 use crate::rules::distroless::distroless_of;
 use crate::rules::image_user::{BASE_USER, home, user_spec};
 use crate::rules::layout;
+use crate::rules::lock::{LockKind, lock_sets};
 use crate::rules::quote::{batch_word, dockerfile_env_value, dockerfile_exec_form, json_string, shell_word};
 
 /// The virtual environment every image runs from.
@@ -50,6 +51,8 @@ impl Apt {
 
 /// `COPY` of requirements files, then `pip install -r` of the roots.
 struct Pip {
+    /// What the COPY brings: every file of the closure, or the one lock.
+    copy_comment: &'static str,
     /// COPY sources, relative to the build context: every file of the closure.
     sources: Vec<String>,
     /// `pip install` arguments: `--requirement <file>` for each root.
@@ -187,13 +190,9 @@ pub(super) fn plan(
     let base_path = layout::base_dockerfile_path();
     planner.render(base_path.clone(), &base(model, context, target, &base_path)?, FileMode::Regular)?;
     ignore_file(model, context, &base_path, planner)?;
-    for image in &model.images {
+    for (id, image) in model.images.iter().enumerate() {
         let path = layout::dockerfile_path(image);
-        planner.render(
-            path.clone(),
-            &image_file(model, context, target, image, &path)?,
-            FileMode::Regular,
-        )?;
+        planner.render(path.clone(), &image_file(model, context, target, id, &path)?, FileMode::Regular)?;
         ignore_file(model, context, &path, planner)?;
     }
     scripts(model, context, planner)?;
@@ -265,13 +264,41 @@ fn requirements_target(model: &Model, group: usize) -> String {
     format!("{REQUIREMENTS_DIR}/{}.txt", model.groups[group].name.value)
 }
 
-fn pip(model: &Model, closure: &[usize], roots: &[usize], path: &Utf8Path) -> Result<Option<Pip>, PlanError> {
+fn pip(
+    model: &Model,
+    closure: &[usize],
+    roots: &[usize],
+    lock: LockKind,
+    path: &Utf8Path,
+) -> Result<Option<Pip>, PlanError> {
     if roots.is_empty() {
         return Ok(None);
     }
+    if !model.locks.is_empty() {
+        // A locked project installs the lock alone: hashes required, nothing resolved, no
+        // dependency pulled in that the lock does not name (docs/locking.md).
+        let set = lock_sets(model)
+            .into_iter()
+            .find(|s| s.kind == lock)
+            .ok_or_else(|| error(path, "no lock for this build (resolve checks this)"))?;
+        let file = set.path.file_name().unwrap_or_default();
+        return Ok(Some(Pip {
+            copy_comment: "The lock of this build: every package, pinned, with the hashes of its files.",
+            sources: vec![set.path.to_string()],
+            roots: vec![
+                "--require-hashes".to_owned(),
+                "--no-deps".to_owned(),
+                format!("--requirement {REQUIREMENTS_DIR}/{file}"),
+            ],
+        }));
+    }
     let sources = closure.iter().map(|g| requirements_source(model, *g, path)).collect::<Result<_, _>>()?;
     let roots = roots.iter().map(|g| format!("--requirement {}", requirements_target(model, *g))).collect();
-    Ok(Some(Pip { sources, roots }))
+    Ok(Some(Pip {
+        copy_comment: "Every requirements file of the closure, so that each `-r` line finds its file.",
+        sources,
+        roots,
+    }))
 }
 
 fn useradd(name: &str, uid: u32) -> String {
@@ -320,7 +347,7 @@ fn base(
         builder_from: base.from.clone(),
         builder_apt: Apt::new(&builder_packages),
         venv,
-        pip: pip(model, &base.closure, &Model::ids(&base.groups), path)?,
+        pip: pip(model, &base.closure, &Model::ids(&base.groups), LockKind::BaseImage, path)?,
         default_index: builds::DEFAULT_PIP_INDEX_URL,
         runtime_from: distroless.map_or_else(|| base.from.clone(), str::to_owned),
         runtime_apt: if distroless.is_some() { None } else { Apt::new(&base.runtime_packages) },
@@ -349,14 +376,15 @@ fn image_file(
     model: &Model,
     context: &PlanContext,
     target: &DockerTarget,
-    image: &Image,
+    image_id: usize,
     path: &Utf8Path,
 ) -> Result<ImageDockerfile, PlanError> {
+    let image = &model.images[image_id];
     let distroless = matches!(target.runtime, DockerRuntime::Distroless { .. });
     let base_closure = &model.base.closure;
     let roots: Vec<usize> =
         image.groups.iter().map(|g| g.value).filter(|g| !base_closure.contains(g)).collect();
-    let pip = pip(model, &image.closure, &roots, path)?;
+    let pip = pip(model, &image.closure, &roots, LockKind::Image(image_id), path)?;
 
     // The image's own user, when it is not the base image's.
     let (own_user, owner) = match &image.user {

@@ -13,6 +13,7 @@ mod k8s_network;
 mod k8s_patch;
 mod k8s_volumes;
 mod kubernetes;
+pub mod locks;
 mod names;
 mod placement;
 mod programs;
@@ -250,6 +251,7 @@ impl Resolver<'_> {
             layout,
             groups: resolved.groups,
             group_rank: resolved.rank,
+            locks: Vec::new(),
             base,
             images,
             services,
@@ -409,7 +411,7 @@ impl Resolver<'_> {
         match &self.config.targets {
             // No `targets` node: every artifact family, with its defaults.
             None => Targets {
-                requirements: Some(RequirementsTarget {}),
+                requirements: Some(RequirementsTarget { lock: None }),
                 compose: None,
                 docker: None,
                 kubernetes: None,
@@ -438,7 +440,9 @@ impl Resolver<'_> {
                     );
                 }
                 Targets {
-                    requirements: decl.requirements.as_ref().map(|_| RequirementsTarget {}),
+                    requirements: decl.requirements.as_ref().map(|r| RequirementsTarget {
+                        lock: r.lock.as_ref().filter(|l| l.value).map(|l| l.span),
+                    }),
                     compose: None,
                     docker: None,
                     kubernetes: None,

@@ -14,6 +14,7 @@ pub(crate) mod duration;
 pub(crate) mod image_user;
 pub mod k8s_objects;
 pub mod layout;
+pub mod lock;
 pub(crate) mod names;
 pub(crate) mod paths;
 pub(crate) mod quote;

@@ -1,4 +1,4 @@
-# Every requirements file of the closure, so that each `-r` line finds its file.
+# {{ pip.copy_comment }}
 COPY {% for source in pip.sources %}{{ source }} \
      {% endfor %}{{ REQUIREMENTS_DIR }}/
 # The package index: PyPI unless a development build passes a mirror (docs/docker.md).

@@ -1,0 +1,31 @@
+//! Locked requirement sets, as read back from the committed lock files (their format and
+//! which sets exist are rules: `rules::lock`).
+
+/// A lock file's contents: what it was made from, and what it pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockFile {
+    /// The project's Python (`3.11`).
+    pub python: String,
+    /// The resolver that made it (`uv 0.13.9`).
+    pub resolver: String,
+    /// The checksum of the lock this one was constrained by (an image's base-image lock).
+    pub constraint: Option<String>,
+    /// `(group, requirement line)`, in resolution order.
+    pub inputs: Vec<(String, String)>,
+    /// By name.
+    pub packages: Vec<LockedPackage>,
+}
+
+/// One pinned distribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedPackage {
+    /// Normalised name.
+    pub name: String,
+    pub version: String,
+    /// The environment marker uv's universal resolution attached (`sys_platform == 'linux'`).
+    pub marker: Option<String>,
+    /// `sha256:<hex>` of every file of that version (wheels and sdist).
+    pub hashes: Vec<String>,
+    /// Who requires it: package names, and `group <name>` for a direct requirement.
+    pub via: Vec<String>,
+}
