@@ -185,6 +185,23 @@ fn every_example_reports_its_code_with_its_severity() {
             failures.push(format!("{code}: no ```kdl example"));
             continue;
         };
+        // A lock code needs lock files next to the config: its example is a case of
+        // tests/fixtures/locks/invalid/, shown byte for byte, which tests/locking.rs runs in
+        // a copy of the locked fixture.
+        if code.starts_with("gscgen::lock::") {
+            let case = section
+                .split("(`tests/fixtures/locks/invalid/")
+                .nth(1)
+                .and_then(|rest| rest.split('`').next())
+                .map(|name| support::repo().join("tests/fixtures/locks/invalid").join(name));
+            match case.map(|path| fs::read_to_string(&path)) {
+                Some(Ok(text)) if text.trim_end() == example.trim_end() => {}
+                _ => failures
+                    .push(format!("{code}: the example must be its case in tests/fixtures/locks/invalid/")),
+            }
+            checked += 1;
+            continue;
+        }
         let source = Source::new(format!("docs/diagnostics.md {code}"), example);
         let (_, diags) = gscgen::app::check_source(&source);
         let found: Vec<Severity> =

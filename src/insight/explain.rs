@@ -90,6 +90,22 @@ fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &m
         }
     }
 
+    if let Some((path, lock)) = super::image_lock(model, id) {
+        section(out, &format!("locked ({} packages, {path})", lock.packages.len()));
+        let width = lock.packages.iter().map(|p| p.name.len() + p.version.len() + 2).max().unwrap_or(0);
+        for package in &lock.packages {
+            let pin = format!("{}=={}", package.name, package.version);
+            let direct: Vec<&str> = package.via.iter().filter_map(|v| v.strip_prefix("group ")).collect();
+            let why = if direct.is_empty() {
+                format!("via {}", package.via.join(", "))
+            } else {
+                format!("group {}", direct.join(", "))
+            };
+            let marker = package.marker.as_ref().map_or_else(String::new, |m| format!("  ; {m}"));
+            let _ = writeln!(out, "  {pin:width$}  {why}{marker}");
+        }
+    }
+
     section(out, "apt packages");
     let list =
         |packages: &[String]| if packages.is_empty() { "(none)".to_owned() } else { packages.join(" ") };

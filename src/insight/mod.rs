@@ -11,7 +11,10 @@ pub mod why;
 use miette::SourceSpan;
 
 use crate::diagnostics::{did_you_mean, suggest};
-use crate::model::{GroupId, ImageId, Model, ServiceSource};
+use camino::Utf8PathBuf;
+
+use crate::model::{GroupId, ImageId, LockFile, Model, ServiceSource};
+use crate::rules::lock::{LockKind, image_installs, lock_sets};
 use crate::source::Source;
 
 /// What a user names on the command line: an image or a service.
@@ -249,4 +252,15 @@ mod tests {
         assert_eq!(normalize_package("-foo"), None);
         assert_eq!(normalize_package("prophet>=1"), None);
     }
+}
+
+/// The lock an image installs: its own, or the base image's when it installs no group of
+/// its own. `None` when the project does not lock.
+pub(crate) fn image_lock(model: &Model, image: ImageId) -> Option<(Utf8PathBuf, &LockFile)> {
+    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
+    lock_sets(model)
+        .into_iter()
+        .zip(&model.locks)
+        .find(|(set, _)| set.kind == kind)
+        .map(|(set, lock)| (set.path, lock))
 }

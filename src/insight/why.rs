@@ -6,11 +6,10 @@ use std::fmt::Write as _;
 use crate::diagnostics::{did_you_mean, suggest};
 use camino::Utf8PathBuf;
 
-use crate::model::{GroupId, ImageId, LockFile, LockedPackage, Model};
-use crate::rules::lock::{LockKind, image_installs, lock_sets};
+use crate::model::{GroupId, LockFile, LockedPackage, Model};
 use crate::source::Source;
 
-use super::{IncludePath, Root, Subject, location, normalize_package, paths_to};
+use super::{IncludePath, Root, Subject, image_lock, location, normalize_package, paths_to};
 
 /// The report and whether the package is installed (the exit status follows it, like
 /// `grep`: 0 found, 1 not found); an error when `package` is not a package name.
@@ -66,17 +65,6 @@ fn report(model: &Model, source: &Source, subject: Subject, package: &str, wante
         let _ = writeln!(out, "\n(more paths exist; the include graph has many routes to this package)");
     }
     (out, true)
-}
-
-/// The lock an image installs: its own, or the base image's when it installs no group of
-/// its own. `None` when the project does not lock.
-fn image_lock(model: &Model, image: ImageId) -> Option<(Utf8PathBuf, &LockFile)> {
-    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
-    lock_sets(model)
-        .into_iter()
-        .zip(&model.locks)
-        .find(|(set, _)| set.kind == kind)
-        .map(|(set, lock)| (set.path, lock))
 }
 
 /// A package no group requires but the lock installs: the chains of `# via` back to the
