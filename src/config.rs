@@ -41,6 +41,17 @@ pub struct Config {
     /// `env-set NAME { env …; env-secret … }`: environment shared by services (`env-from`).
     pub env_sets: Vec<EnvSetDecl>,
     pub dockerignore: Option<DockerignoreDecl>,
+    /// `index NAME url="…"`: package indexes that `require … index=NAME` binds packages to.
+    pub indexes: Vec<IndexDecl>,
+}
+
+/// `index pytorch-cpu url="https://download.pytorch.org/whl/cpu"`: a package index that only
+/// the requirements naming it (`index=`) are resolved from (uv's `explicit = true`).
+#[derive(Debug, Clone)]
+pub struct IndexDecl {
+    pub name: Text,
+    pub span: SourceSpan,
+    pub url: Option<Text>,
 }
 
 /// `env-set common { env TZ="UTC"; env-secret DATABASE_URL secret=db key=url }`: variables
@@ -245,6 +256,9 @@ pub struct GroupDecl {
     pub description: Option<Text>,
     pub includes: Vec<Text>,
     pub requires: Vec<Text>,
+    /// `require "torch>=2.5" index=pytorch-cpu`: (the span of a requirement of that line,
+    /// the index name), one entry per requirement of the line.
+    pub require_index: Vec<(SourceSpan, Text)>,
 }
 
 #[derive(Debug, Clone)]

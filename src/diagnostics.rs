@@ -60,6 +60,8 @@ codes! {
     EmptyGroup => "gscgen::group::empty",
     InvalidRequirement => "gscgen::requirement::invalid",
     DuplicateRequirement => "gscgen::requirement::duplicate",
+    UnknownIndex => "gscgen::index::unknown",
+    IndexNeedsLock => "gscgen::index::needs-lock",
     LockMissing => "gscgen::lock::missing",
     LockStale => "gscgen::lock::stale",
     LockEdited => "gscgen::lock::edited",

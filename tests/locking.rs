@@ -307,3 +307,151 @@ fn built_images_install_exactly_the_lock_and_refuse_other_files() {
     assert!(!output.status.success(), "a lock whose hashes match no file must not build:\n{log}");
     assert!(log.contains("DO NOT MATCH THE HASHES"), "{}", tail(log.as_bytes(), 40));
 }
+
+/// Builds a wheel of `name` `version` (pure Python, by hand, as the wheel spec lays it out)
+/// into `root/simple/<name>/`, with a PEP 503 page that links it with its sha256; returns the
+/// sha256.
+fn serve_wheel(root: &Path, name: &str, version: &str) -> String {
+    let script = r#"
+import base64, hashlib, os, sys, zipfile
+root, name, version = sys.argv[1:4]
+dist = name.replace("-", "_")
+info = f"{dist}-{version}.dist-info"
+files = {
+    f"{dist}/__init__.py": f"VERSION = {version!r}\n".encode(),
+    f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+    f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: gscgen-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+record = "".join(
+    f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}\n"
+    for path, data in files.items()
+)
+files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
+folder = os.path.join(root, "simple", name)
+os.makedirs(folder, exist_ok=True)
+wheel = f"{dist}-{version}-py3-none-any.whl"
+with zipfile.ZipFile(os.path.join(folder, wheel), "w") as archive:
+    for path, data in files.items():
+        archive.writestr(zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0)), data)
+sha = hashlib.sha256(open(os.path.join(folder, wheel), "rb").read()).hexdigest()
+with open(os.path.join(folder, "index.html"), "w") as page:
+    page.write(f'<!DOCTYPE html><html><body><a href="{wheel}#sha256={sha}">{wheel}</a></body></html>\n')
+print(sha)
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(root)
+        .args([name, version])
+        .output()
+        .expect("python3 runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output).trim().to_owned()
+}
+
+/// A simple-API index on loopback, served by Python's http.server for as long as it lives.
+struct LoopbackIndex {
+    server: std::process::Child,
+    url: String,
+}
+
+impl LoopbackIndex {
+    fn start(root: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let server = std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server starts");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self { server, url: format!("http://127.0.0.1:{port}/simple") }
+    }
+}
+
+impl Drop for LoopbackIndex {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// `require … index=NAME` is uv's explicit index: the bound package comes from that index
+/// only, and nothing else is looked up there. The loopback index serves `gscgen-demo` 1.0 and
+/// a `six` 99.0 that PyPI does not have: the lock takes gscgen-demo (with the hash of the
+/// wheel built here) from it and six from PyPI.
+#[test]
+fn a_package_bound_to_an_index_comes_from_it_alone() {
+    support::needs_network("pypi.org", "the unbound packages resolve with uv against PyPI");
+    let served = tempfile::tempdir().unwrap();
+    let demo_sha = serve_wheel(served.path(), "gscgen-demo", "1.0");
+    serve_wheel(served.path(), "six", "99.0");
+    let index = LoopbackIndex::start(served.path());
+
+    let dir = tempfile::tempdir().unwrap();
+    let project = fs::read_to_string(fixture().join("project.kdl")).unwrap().replace(
+        "    require \"idna>=3.10\"\n",
+        "    require \"idna>=3.10\"\n    require \"gscgen-demo==1.0\" index=local\n",
+    );
+    let project = format!("{project}\nindex local url=\"{}\"\n", index.url);
+    fs::write(dir.path().join("project.kdl"), &project).unwrap();
+    fs::create_dir_all(dir.path().join("app")).unwrap();
+    let cache = dir.path().join("uv-cache");
+    let lock =
+        support::gscgen().current_dir(dir.path()).env("UV_CACHE_DIR", &cache).arg("lock").output().unwrap();
+    assert_eq!(lock.status.code(), Some(0), "{}{}", stdout(&lock), stderr(&lock));
+
+    let text = fs::read_to_string(dir.path().join(IMAGE_LOCK)).unwrap();
+    assert_eq!(pin(&text, "gscgen-demo"), "gscgen-demo==1.0");
+    assert!(
+        text.contains(&format!("gscgen-demo==1.0 \\\n    --hash=sha256:{demo_sha}\n    # via group hello\n")),
+        "{text}"
+    );
+    assert_eq!(pin(&text, "six"), "six==1.17.0", "six must come from PyPI, not the explicit index");
+    assert!(text.contains(&format!("--extra-index-url {}\n", index.url)), "{text}");
+    assert!(
+        text.contains(&format!("# input: hello gscgen-demo==1.0 index=local url={}\n", index.url)),
+        "{text}"
+    );
+    // The base image's lock binds nothing: no extra index there.
+    let base = fs::read_to_string(dir.path().join("generated/requirements/lock/base-image.txt")).unwrap();
+    assert!(!base.contains("--extra-index-url"), "{base}");
+
+    let output = run_in(dir.path(), &["--deny-warnings", "check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let dockerfile =
+        fs::read_to_string(dir.path().join("generated/compose/dockerfiles/Dockerfile.hello")).unwrap();
+    assert!(
+        dockerfile.contains(
+            "RUN --mount=type=cache,target=/root/.cache/pip \\\n    --mount=type=secret,id=pip-netrc,target=/root/.netrc \\\n    pip install --require-hashes"
+        ),
+        "{dockerfile}"
+    );
+    let hadolint = support::tool("hadolint")
+        .args(["--no-color", "--failure-threshold", "style"])
+        .arg(dir.path().join("generated/compose/dockerfiles/Dockerfile.hello"))
+        .output()
+        .unwrap();
+    assert!(hadolint.status.success(), "{}{}", stdout(&hadolint), stderr(&hadolint));
+
+    // The index moves: every lock that binds a package to it is stale, offline.
+    fs::write(
+        dir.path().join("project.kdl"),
+        project.replace(&index.url, "https://packages.example.org/simple"),
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["check"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("gscgen::lock::stale")
+            && err.contains("index=local url=https://packages.example.org/simple"),
+        "{err}"
+    );
+}

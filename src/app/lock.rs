@@ -94,7 +94,8 @@ pub(super) fn run(
             python: python.clone(),
             resolver: resolver.clone(),
             constraint: constraints.map(LockFile::checksum),
-            inputs: set.inputs.iter().map(|i| (i.group.clone(), i.line.clone())).collect(),
+            inputs: set.inputs.iter().map(|i| (i.group.clone(), i.recorded())).collect(),
+            indexes: bound_indexes(set).into_iter().map(|(_, url)| url).collect(),
             packages,
         };
         let _ = writeln!(report, "{:>8} {}: {}", "locked", set.title, changes(old.as_ref(), &lock));
@@ -227,9 +228,22 @@ fn resolve(
     let absolute = |path: Utf8PathBuf| -> Result<std::path::PathBuf, String> {
         std::path::absolute(path.as_std_path()).map_err(|e| format!("cannot locate {path}: {e}"))
     };
-    let input = work.join(format!("{stem}.in"));
-    let text: String = set.inputs.iter().map(|i| format!("{}\n", i.line)).collect();
-    std::fs::write(&input, text).map_err(|e| format!("cannot write {input}: {e}"))?;
+    // Bound packages need uv's sources, which only a project file can state: then the input
+    // is a pyproject.toml of its own (in a folder per set, as uv wants the file name).
+    let indexes = bound_indexes(set);
+    let input = if indexes.is_empty() {
+        let input = work.join(format!("{stem}.in"));
+        let text: String = set.inputs.iter().map(|i| format!("{}\n", i.line)).collect();
+        std::fs::write(&input, text).map_err(|e| format!("cannot write {input}: {e}"))?;
+        input
+    } else {
+        let folder = work.join(&stem);
+        std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {folder}: {e}"))?;
+        let input = folder.join("pyproject.toml");
+        std::fs::write(&input, pyproject(set, python, &indexes))
+            .map_err(|e| format!("cannot write {input}: {e}"))?;
+        input
+    };
     let output = work.join(format!("{stem}.txt"));
     // The committed pins, as uv's existing output: uv prefers them.
     let preferences: String = old.map(pins).unwrap_or_default();
@@ -282,4 +296,43 @@ fn pins(lock: &LockFile) -> String {
 
 fn count(packages: usize) -> String {
     if packages == 1 { "1 package".to_owned() } else { format!("{packages} packages") }
+}
+
+/// The indexes a set's bound requirements come from: (name, URL), each once, in order.
+fn bound_indexes(set: &LockSet) -> Vec<(String, String)> {
+    let mut indexes: Vec<(String, String)> = Vec::new();
+    for index in set.inputs.iter().filter_map(|i| i.index.clone()) {
+        if !indexes.contains(&index) {
+            indexes.push(index);
+        }
+    }
+    indexes
+}
+
+/// A project file that states a set's requirements with uv's explicit indexes and sources:
+/// a bound package is resolved from its index only, every other package from the default.
+fn pyproject(set: &LockSet, python: &str, indexes: &[(String, String)]) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::from("[project]\nname = \"gscgen-lock\"\nversion = \"0\"\n");
+    let _ = writeln!(out, "requires-python = \">={python}\"");
+    out.push_str("dependencies = [\n");
+    for input in &set.inputs {
+        let _ = writeln!(out, "    {},", quote(&input.line));
+    }
+    out.push_str("]\n");
+    for (name, url) in indexes {
+        let _ = write!(
+            out,
+            "\n[[tool.uv.index]]\nname = {}\nurl = {}\nexplicit = true\n",
+            quote(name),
+            quote(url)
+        );
+    }
+    out.push_str("\n[tool.uv.sources]\n");
+    for input in &set.inputs {
+        if let Some((name, _)) = &input.index {
+            let _ = writeln!(out, "{} = {{ index = {} }}", quote(&input.name), quote(name));
+        }
+    }
+    out
 }

@@ -10,8 +10,12 @@ pub struct LockFile {
     pub resolver: String,
     /// The checksum of the lock this one was constrained by (an image's base-image lock).
     pub constraint: Option<String>,
-    /// `(group, requirement line)`, in resolution order.
+    /// `(group, requirement line)`, in resolution order (with ` index=… url=…` when the
+    /// requirement is bound to an index).
     pub inputs: Vec<(String, String)>,
+    /// The URLs of the indexes its bound packages come from: `--extra-index-url` lines, so
+    /// pip finds their files (it accepts only the files whose hashes the lock names).
+    pub indexes: Vec<String>,
     /// By name.
     pub packages: Vec<LockedPackage>,
 }

@@ -42,6 +42,17 @@ pub struct Model {
     /// The committed locks, one per `rules::lock::lock_sets` entry and in that order, once
     /// resolve has checked them against the config; empty when the project does not lock.
     pub locks: Vec<LockFile>,
+    /// Package indexes, in config order (`index`); requirements name them by id.
+    pub indexes: Vec<Index>,
+}
+
+/// A package index that only the requirements bound to it are resolved from.
+#[derive(Debug, Clone)]
+pub struct Index {
+    pub name: Spanned<String>,
+    /// The simple-API URL, without credentials (they come from `~/.netrc`, at lock time and
+    /// as a build secret).
+    pub url: String,
 }
 
 impl Model {
@@ -311,6 +322,8 @@ pub struct Requirement {
     /// The normalised requirement line (`redis[hiredis]>=5.0.0`).
     pub line: String,
     pub span: SourceSpan,
+    /// `index=`: the only index this package is resolved from (an id into `Model::indexes`).
+    pub index: Option<usize>,
 }
 
 #[derive(Debug, Clone)]

@@ -6,8 +6,18 @@ use super::reader::{Ctx, NodeView, Seen};
 use crate::config::*;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
-const TOP_LEVEL: &[&str] =
-    &["project", "targets", "group", "base-image", "image", "service", "secret", "env-set", "dockerignore"];
+const TOP_LEVEL: &[&str] = &[
+    "project",
+    "targets",
+    "group",
+    "base-image",
+    "image",
+    "service",
+    "secret",
+    "env-set",
+    "dockerignore",
+    "index",
+];
 
 pub(super) fn read_document(document: &KdlDocument) -> (Config, Diagnostics) {
     let mut ctx = Ctx::default();
@@ -40,6 +50,7 @@ pub(super) fn read_document(document: &KdlDocument) -> (Config, Diagnostics) {
             "service" => config.services.extend(service(&mut ctx, node)),
             "secret" => config.secrets.extend(secret(&mut ctx, node)),
             "env-set" => config.env_sets.extend(env_set(&mut ctx, node)),
+            "index" => config.indexes.extend(index(&mut ctx, node)),
             _ => ctx.unknown_node(node, "the top level", TOP_LEVEL),
         }
     }
@@ -483,6 +494,7 @@ fn group(ctx: &mut Ctx, node: &KdlNode) -> Option<GroupDecl> {
         description: None,
         includes: Vec::new(),
         requires: Vec::new(),
+        require_index: Vec::new(),
     };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
@@ -493,7 +505,17 @@ fn group(ctx: &mut Ctx, node: &KdlNode) -> Option<GroupDecl> {
                 }
             }
             "include" => decl.includes.extend(texts(ctx, child, "group name")),
-            "require" => decl.requires.extend(texts(ctx, child, "PEP 508 requirement")),
+            "require" => {
+                let mut view = NodeView::new(ctx, child);
+                let values = view.some_texts(ctx, "PEP 508 requirement");
+                let index = view.prop_text(ctx, "index");
+                ctx.no_children(child);
+                view.finish(ctx);
+                if let Some(index) = index {
+                    decl.require_index.extend(values.iter().map(|v| (v.span, index.clone())));
+                }
+                decl.requires.extend(values);
+            }
             _ => ctx.unknown_node(child, "`group`", KNOWN),
         }
     }
@@ -1196,6 +1218,15 @@ fn env_set(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvSetDecl> {
         }
     }
     Some(decl)
+}
+
+fn index(ctx: &mut Ctx, node: &KdlNode) -> Option<IndexDecl> {
+    let mut view = NodeView::new(ctx, node);
+    let name = view.arg_text(ctx, "an index name");
+    let url = view.req_prop_text(ctx, "url");
+    ctx.no_children(node);
+    view.finish(ctx);
+    Some(IndexDecl { name: name?, span: node.span(), url })
 }
 
 fn secret(ctx: &mut Ctx, node: &KdlNode) -> Option<SecretDecl> {

@@ -57,6 +57,9 @@ struct Pip {
     sources: Vec<String>,
     /// `pip install` arguments: `--requirement <file>` for each root.
     roots: Vec<String>,
+    /// The project declares package indexes: their credentials come from the BuildKit
+    /// secret `pip-netrc` (mounted for this one command, never in a layer; optional).
+    netrc: bool,
 }
 
 /// A COPY of the image's own code.
@@ -290,6 +293,7 @@ fn pip(
                 "--no-deps".to_owned(),
                 format!("--requirement {REQUIREMENTS_DIR}/{file}"),
             ],
+            netrc: !model.indexes.is_empty(),
         }));
     }
     let sources = closure.iter().map(|g| requirements_source(model, *g, path)).collect::<Result<_, _>>()?;
@@ -298,6 +302,7 @@ fn pip(
         copy_comment: "Every requirements file of the closure, so that each `-r` line finds its file.",
         sources,
         roots,
+        netrc: false,
     }))
 }
 

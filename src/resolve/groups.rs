@@ -347,7 +347,12 @@ fn parse_requirement(
                 // they are still allowed, rendered verbatim.
             }
             Some((
-                Requirement { name: parsed.name.to_string(), line: parsed.to_string(), span: text.span },
+                Requirement {
+                    name: parsed.name.to_string(),
+                    line: parsed.to_string(),
+                    span: text.span,
+                    index: None,
+                },
                 Some(parsed),
             ))
         }

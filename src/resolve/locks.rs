@@ -105,15 +105,16 @@ pub fn attach(model: &mut Model, texts: &[LockText]) -> Diagnostics {
             ));
         }
         for input in &set.inputs {
-            if !file.inputs.iter().any(|(g, l)| *g == input.group && *l == input.line) {
+            let recorded = input.recorded();
+            if !file.inputs.iter().any(|(g, l)| *g == input.group && *l == recorded) {
                 let entry = added
                     .entry((input.span.offset(), input.span.len()))
-                    .or_insert_with(|| (input.line.clone(), input.group.clone(), Vec::new()));
+                    .or_insert_with(|| (recorded.clone(), input.group.clone(), Vec::new()));
                 entry.2.push(set.title.clone());
             }
         }
         for (group, line) in &file.inputs {
-            if !set.inputs.iter().any(|i| i.group == *group && i.line == *line) {
+            if !set.inputs.iter().any(|i| i.group == *group && i.recorded() == *line) {
                 removed.entry((group.clone(), line.clone())).or_default().push(set.title.clone());
             }
         }

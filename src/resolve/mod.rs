@@ -8,6 +8,7 @@ mod env_sets;
 mod groups;
 mod hardening;
 mod hatches;
+mod indexes;
 mod k8s_jobs;
 mod k8s_network;
 mod k8s_patch;
@@ -211,7 +212,9 @@ impl Resolver<'_> {
             k8s_jobs::check(config, self.diagnostics);
         }
 
-        let resolved = resolved?;
+        let mut resolved = resolved?;
+        let locked = targets.requirements.as_ref().is_some_and(|r| r.lock.is_some());
+        let indexes = indexes::resolve(config, &mut resolved.groups, locked, self.diagnostics);
         let project = project?;
         if self.diagnostics.has_errors() {
             return None;
@@ -252,6 +255,7 @@ impl Resolver<'_> {
             groups: resolved.groups,
             group_rank: resolved.rank,
             locks: Vec::new(),
+            indexes,
             base,
             images,
             services,

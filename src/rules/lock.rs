@@ -42,6 +42,19 @@ pub struct LockInput {
     pub name: String,
     /// Where project.kdl declares it (for drift diagnostics).
     pub span: SourceSpan,
+    /// `index=`: the index's name and URL, the only place the package comes from.
+    pub index: Option<(String, String)>,
+}
+
+impl LockInput {
+    /// What the lock records of it: the line, and the index it is bound to, so a lock made
+    /// before the package moved to another index (or the index to another URL) is stale.
+    pub fn recorded(&self) -> String {
+        match &self.index {
+            Some((name, url)) => format!("{} index={name} url={url}", self.line),
+            None => self.line.clone(),
+        }
+    }
 }
 
 /// One requirement set gscgen locks.
@@ -81,6 +94,9 @@ pub fn lock_sets(model: &Model) -> Vec<LockSet> {
                         line: requirement.line.clone(),
                         name: requirement.name.clone(),
                         span: requirement.span,
+                        index: requirement
+                            .index
+                            .map(|id| (model.indexes[id].name.value.clone(), model.indexes[id].url.clone())),
                     });
                 }
             }
@@ -177,6 +193,9 @@ impl LockFile {
         for (group, line) in &self.inputs {
             let _ = writeln!(out, "# input: {group} {line}");
         }
+        for url in &self.indexes {
+            let _ = writeln!(out, "--extra-index-url {url}");
+        }
         for package in &self.packages {
             out.push_str(&package.name);
             out.push_str("==");
@@ -223,6 +242,7 @@ impl LockFile {
             resolver: String::new(),
             constraint: None,
             inputs: Vec::new(),
+            indexes: Vec::new(),
             packages: Vec::new(),
         };
         let mut checksum = None;
@@ -241,6 +261,8 @@ impl LockFile {
                 let (group, requirement) =
                     rest.split_once(' ').ok_or(malformed("`# input: <group> <line>`"))?;
                 file.inputs.push((group.to_owned(), requirement.to_owned()));
+            } else if let Some(url) = line.strip_prefix("--extra-index-url ") {
+                file.indexes.push(url.to_owned());
             } else if line.starts_with('#') || line.is_empty() {
                 // The description: rendered from the set, not read.
             } else {
@@ -358,7 +380,9 @@ impl LockFile {
 }
 
 fn push_via(package: &mut LockedPackage, source: &str) {
-    if source.starts_with("-r ") || source.starts_with("-c ") {
+    // `-r file`, `-c file`, or `gscgen-lock (…/pyproject.toml)`: the input, not a package
+    // (a package name has no space).
+    if source.contains(' ') {
         return;
     }
     package.via.push(normalise(source));
@@ -409,6 +433,7 @@ requests==2.32.5 \\
             line: "requests>=2.31.0".into(),
             name: "requests".into(),
             span: SourceSpan::from(0..0),
+            index: None,
         }]
     }
 
@@ -429,6 +454,7 @@ requests==2.32.5 \\
             resolver: "uv 0.13.9".into(),
             constraint: Some("00ff".into()),
             inputs: vec![("base".into(), "requests>=2.31.0".into())],
+            indexes: vec!["https://download.pytorch.org/whl/cpu".into()],
             packages: LockFile::packages_from_uv(UV, &inputs()).unwrap(),
         }
     }

@@ -5,4 +5,7 @@ COPY {% for source in pip.sources %}{{ source }} \
 ARG {{ builds::ARG_PIP_INDEX_URL }}={{ default_index }}
 ARG {{ builds::ARG_PIP_TRUSTED_HOST }}
 RUN --mount=type=cache,target=/root/.cache/pip \
+{%- if pip.netrc %}
+    --mount=type=secret,id=pip-netrc,target=/root/.netrc \
+{%- endif %}
     pip install{% for root in pip.roots %} {{ root }}{% endfor %}
