@@ -9,6 +9,7 @@ use support::{repo, run_in, stderr, stdout};
 
 fn copy_project(dir: &Path) {
     fs::copy(repo().join("project.kdl"), dir.join("project.kdl")).unwrap();
+    support::copy_locks(dir);
 }
 
 fn all_files(root: &Path) -> Vec<(String, Vec<u8>)> {
@@ -164,7 +165,9 @@ fn render_twice_and_elsewhere_is_byte_identical() {
 fn config_and_out_flags() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("conf")).unwrap();
-    fs::copy(repo().join("project.kdl"), dir.path().join("conf/platform.kdl")).unwrap();
+    // Unlocked: a locked project reads its locks from beside its config, which would put a
+    // generated/ folder in conf/ (the assertion below is about what --out writes).
+    fs::write(dir.path().join("conf/platform.kdl"), support::unlocked_project()).unwrap();
     let output = run_in(dir.path(), &["--config", "conf/platform.kdl", "render", "--out", "elsewhere", "-q"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let header = fs::read_to_string(dir.path().join("elsewhere/generated/requirements/base.txt")).unwrap();
@@ -209,7 +212,7 @@ fn file_never_generated_is_not_overwritten() {
 #[cfg(unix)]
 #[test]
 fn symlink_out_of_the_output_folder_is_never_followed() {
-    let dir = support::rendered_copy();
+    let dir = support::rendered_unlocked_copy();
     let outside = tempfile::tempdir().unwrap();
     fs::write(outside.path().join("keep.txt"), "outside\n").unwrap();
     let requirements = dir.path().join("generated/requirements");
@@ -338,7 +341,7 @@ fn drift_count_is_grammatical() {
 #[test]
 fn a_preview_leaves_nothing_beside_the_config() {
     let theirs = tempfile::tempdir().unwrap();
-    fs::copy(repo().join("project.kdl"), theirs.path().join("other.kdl")).unwrap();
+    fs::write(theirs.path().join("other.kdl"), support::unlocked_project()).unwrap();
     let config = theirs.path().join("other.kdl");
     let config = config.to_str().unwrap();
     let preview = tempfile::tempdir().unwrap();

@@ -958,7 +958,7 @@ fn conflicts_label_both_sides() {
     ] {
         let path = support::repo().join(format!("tests/invalid/compose_{case}.kdl"));
         let source = Source::new(format!("{case}.kdl"), fs::read_to_string(path).unwrap());
-        let (_, diags) = gscgen::app::check_source(&source);
+        let (_, diags) = support::check_source(&source);
         let error = diags.iter().find(|d| d.is_error()).expect("an error");
         assert_eq!(error.labels.len(), labels, "{case}: {:?}", error.labels);
         let spans: BTreeSet<usize> = error.labels.iter().map(|l| l.span.offset()).collect();

@@ -12,7 +12,7 @@ use gscgen::plan::{Plan, PlanContext, plan};
 use gscgen::source::Source;
 
 fn plan_of(text: &str) -> Plan {
-    let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", text));
+    let (model, diagnostics) = support::check_source(&Source::new("project.kdl", text));
     assert!(!diagnostics.has_errors(), "{diagnostics:?}");
     plan(&model.unwrap(), &PlanContext { config_name: "project.kdl".into() }).unwrap()
 }
@@ -39,7 +39,7 @@ fn snapshot(root: &Utf8Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn interrupted_render_leaves_old_or_new_files_and_converges() {
-    let old_text = fs::read_to_string(support::repo().join("project.kdl")).unwrap();
+    let old_text = support::unlocked_project();
     // A new version that changes some files, adds one and drops one.
     let new_text = old_text
         .replace("\"fastapi>=0.100.0\"", "\"fastapi>=0.110.0\"")
@@ -128,7 +128,7 @@ fn a_second_render_waits_for_nobody_and_says_why() {
 /// work from a hand edit whatever config comes next.
 #[test]
 fn an_interrupted_render_is_undone_by_rendering_the_previous_config() {
-    let old_text = fs::read_to_string(support::repo().join("project.kdl")).unwrap();
+    let old_text = support::unlocked_project();
     let new_text = old_text
         .replace("\"fastapi>=0.100.0\"", "\"fastapi>=0.110.0\"")
         .replace("group dev {", "group extra {\n    require \"rich>=13\"\n}\n\ngroup dev {");

@@ -32,7 +32,7 @@ impl Project {
     fn load(name: &'static str, path: &Path) -> Self {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let source = Source::new("project.kdl", text);
-        let (model, diagnostics) = gscgen::app::check_source(&source);
+        let (model, diagnostics) = support::check_source(&source);
         let Some(model) = model else {
             panic!(
                 "{name} does not compile: {:?}",
@@ -760,12 +760,47 @@ fn generated_dockerfiles_follow_every_rule() {
     assert!(errors.is_empty(), "{}", errors.join("\n\n"));
 }
 
+/// A locked project's builders copy exactly one lock each: the base builder the base
+/// image's, an image that installs groups of its own its own (whose closure holds the whole
+/// closure: tests/locking.rs), and install it with hashes required.
+fn locked_builders_install_their_lock(project: &Project) {
+    let model = &project.model;
+    let copied = |df: &Dockerfile| -> Vec<String> {
+        df.stages
+            .iter()
+            .flat_map(|stage| stage.all("COPY"))
+            .filter(|i| i.flag("from").is_none())
+            .flat_map(|i| {
+                let words = i.words();
+                words[..words.len() - 1].iter().map(|w| w.to_string()).collect::<Vec<_>>()
+            })
+            .filter(|w| w.contains("/requirements/"))
+            .collect()
+    };
+    let base = project.dockerfile(&gscgen::plan::base_dockerfile_path().into_string());
+    assert_eq!(copied(&base), ["generated/requirements/lock/base-image.txt"], "{}: base", project.name);
+    for image in &model.images {
+        let df = project.dockerfile(&gscgen::plan::dockerfile_path(image).into_string());
+        let own = image.groups.iter().any(|g| !model.base.closure.contains(&g.value));
+        let expected: Vec<String> = if own {
+            vec![format!("generated/requirements/lock/images/{}.txt", image.name.value)]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(copied(&df), expected, "{}: {}", project.name, image.name.value);
+    }
+}
+
 /// The builder stages together install exactly the image's closure: the base builder the
 /// base closure, the image builder the rest (reached through `-r` lines).
 #[test]
 fn builders_install_the_whole_closure() {
     for project in projects() {
         let model = &project.model;
+        if !model.locks.is_empty() {
+            locked_builders_install_their_lock(&project);
+            continue;
+        }
         let group_of = |file: &str| file.rsplit('/').next().unwrap().trim_end_matches(".txt").to_owned();
         let reached = |df: &Dockerfile| -> BTreeSet<String> {
             let context = project.context_files();

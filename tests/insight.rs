@@ -200,7 +200,9 @@ fn git(dir: &Path, args: &[&str]) {
 /// A git repository with the project, its generated files and one file in every copy
 /// source, all committed.
 fn project_repo() -> tempfile::TempDir {
-    let dir = support::rendered_copy();
+    // Unlocked: these tests edit requirements, which would make the committed locks stale
+    // (`affected` of a locked project is in tests/locking.rs).
+    let dir = support::rendered_unlocked_copy();
     for source in
         ["ingestors/api", "ingestors/ga4", "scheduler", "transform", "insights_core", "insights_api", "mcp"]
             .iter()

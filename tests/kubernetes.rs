@@ -95,7 +95,7 @@ struct Rendered {
 
 impl Rendered {
     fn new(name: &'static str, kdl: &str) -> Self {
-        let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+        let (model, diagnostics) = support::check_source(&Source::new("project.kdl", kdl));
         let model = model.unwrap_or_else(|| {
             panic!(
                 "{name} does not compile: {:?}",
@@ -1521,7 +1521,7 @@ fn only_serving_services_get_the_image_ports_and_a_service() {
 fn the_kubernetes_target_is_opt_in() {
     let kdl =
         format!("{HEAD}service web from=\"nginx:1.27\" {{ k8s {{ autoscale min=1 max=2 cpu=50; }} }}\n");
-    let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", kdl));
+    let (model, diagnostics) = support::check_source(&Source::new("project.kdl", kdl));
     assert!(!diagnostics.has_errors(), "k8s rules run only with the target on");
     let model = model.unwrap();
     assert!(model.targets.kubernetes.is_none());
@@ -1858,7 +1858,7 @@ fn patch_rules() {
     let twice = format!("{}; {}", pod_patch("priorityClassName a"), pod_patch("priorityClassName b"));
     assert_eq!(codes(&patch_config(&twice)), ["gscgen::config::duplicate-node"]);
     // The help names the option that owns a field, and the Kubernetes spelling of a kind.
-    let (_, diagnostics) = gscgen::app::check_source(&Source::new(
+    let (_, diagnostics) = support::check_source(&Source::new(
         "project.kdl",
         patch_config(
             "patch Deployment web { spec { paused #true; }; }; patch deployment web { spec { replicas 2; }; }",

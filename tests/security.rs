@@ -16,7 +16,7 @@ use gscgen::source::Source;
 
 fn repo_plan() -> Plan {
     let text = fs::read_to_string(support::repo().join("project.kdl")).unwrap();
-    let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", text));
+    let (model, diagnostics) = support::check_source(&Source::new("project.kdl", text));
     assert!(!diagnostics.has_errors(), "{diagnostics:?}");
     plan(&model.unwrap(), &PlanContext { config_name: "project.kdl".into() }).unwrap()
 }
@@ -126,7 +126,7 @@ fn planted_cache_temporary_symlinks_are_not_followed() {
 fn a_symlinked_output_folder_is_refused_and_nothing_is_written() {
     let outside = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(support::repo().join("project.kdl"), dir.path().join("project.kdl")).unwrap();
+    fs::write(dir.path().join("project.kdl"), support::unlocked_project()).unwrap();
     symlink(outside.path(), dir.path().join("generated")).unwrap();
     for command in [&["render"][..], &["render", "--force"], &["check"], &["diff"]] {
         let output = support::run_in(dir.path(), command);
@@ -145,11 +145,7 @@ fn a_symlinked_output_folder_is_refused_and_nothing_is_written() {
 fn a_symlinked_parent_of_the_output_folder_is_refused() {
     let outside = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = fs::read_to_string(support::repo().join("project.kdl")).unwrap().replacen(
-        "output generated",
-        "output \"out/gen\"",
-        1,
-    );
+    let text = support::unlocked_project().replacen("output generated", "output \"out/gen\"", 1);
     assert!(text.contains("output \"out/gen\""));
     fs::write(dir.path().join("project.kdl"), text).unwrap();
     symlink(outside.path(), dir.path().join("out")).unwrap();
@@ -255,19 +251,19 @@ fn values_that_look_like_flags_are_refused() {
         ("copy \"api\" \"--chmod=4777\"", "gscgen::docker::flag"),
     ];
     for (line, code) in cases {
-        let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", project(line)));
+        let (model, diagnostics) = support::check_source(&Source::new("project.kdl", project(line)));
         assert!(model.is_none(), "{line}: accepted");
         assert!(diagnostics.iter().any(|d| d.code.as_str() == code), "{line}: {diagnostics:?}");
     }
     // A dash inside a name is fine.
     let (model, diagnostics) =
-        gscgen::app::check_source(&Source::new("project.kdl", project("copy \"my-app\" \"/app/my-app\"")));
+        support::check_source(&Source::new("project.kdl", project("copy \"my-app\" \"/app/my-app\"")));
     assert!(model.is_some(), "{diagnostics:?}");
     let services = "project demo {\n    python \"3.12\"\n}\ngroup base {\n    require \"requests\"\n}\n\
                     image api {\n    groups base\n}\nservice api image=api\n";
     for from in ["--platform=linux/arm64", "postgres:16\nRUN id", "-x", ".hidden"] {
         let text = format!("{services}service db from=\"{}\"\n", from.escape_default());
-        let (model, diagnostics) = gscgen::app::check_source(&Source::new("project.kdl", text));
+        let (model, diagnostics) = support::check_source(&Source::new("project.kdl", text));
         assert!(model.is_none(), "from={from:?} accepted");
         assert!(
             diagnostics.iter().any(|d| d.code.as_str() == "gscgen::config::invalid-value"),

@@ -1142,13 +1142,13 @@ fn the_committed_workflow_is_the_rendered_one() {
 fn a_default_branch_the_workflow_never_builds_is_a_warning() {
     let text = fixture_text("single")
         .replace("    github-workflow\n", "    github-workflow {\n        branches develop\n    }\n");
-    let (model, diags) = gscgen::app::check_source(&Source::new("project.kdl", text.as_str()));
+    let (model, diags) = support::check_source(&Source::new("project.kdl", text.as_str()));
     assert!(model.is_some());
     let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["gscgen::workflow::default-branch-not-built"]);
     // A pattern may match it: no warning then.
     let text = text.replace("branches develop", "branches \"release/**\" develop");
-    let (_, diags) = gscgen::app::check_source(&Source::new("project.kdl", text.as_str()));
+    let (_, diags) = support::check_source(&Source::new("project.kdl", text.as_str()));
     assert_eq!(diags.iter().count(), 0);
 }
 

@@ -410,10 +410,15 @@ fn pull_requests_build_the_images_whose_inputs_changed() {
         // A sibling whose name extends a source's is not inside it.
         (vec![Change::Edit("ingestors/api_v2/main.py")], vec!["scheduler"]),
         (vec![Change::Edit("transform/main.py")], vec!["scheduler", "transformer"]),
-        (vec![Change::Edit("generated/requirements/api.txt")], vec!["insights_api", "mcp", "metrics"]),
+        // The project locks: an image's lock is its input, a group's requirements file is not.
+        (vec![Change::Edit("generated/requirements/lock/images/insights_api.txt")], vec!["insights_api"]),
+        (vec![Change::Edit("generated/requirements/api.txt")], vec![]),
         (vec![Change::Edit("generated/compose/dockerfiles/Dockerfile.mcp")], vec!["mcp"]),
         // The base's inputs are every image's.
-        (vec![Change::Edit("generated/requirements/base.txt")], all.iter().map(String::as_str).collect()),
+        (
+            vec![Change::Edit("generated/requirements/lock/base-image.txt")],
+            all.iter().map(String::as_str).collect(),
+        ),
         (
             vec![Change::Edit("generated/compose/dockerfiles/Dockerfile.base.dockerignore")],
             all.iter().map(String::as_str).collect(),
@@ -439,8 +444,11 @@ fn pull_requests_build_the_images_whose_inputs_changed() {
         assert_eq!(outcome.build, !expected.is_empty(), "{files:?}");
     }
     // What the base branch did meanwhile is not the pull request's change.
-    let outcome =
-        repo.pull_request(&[Change::Edit("metrics/main.py")], &["generated/requirements/base.txt"], 2);
+    let outcome = repo.pull_request(
+        &[Change::Edit("metrics/main.py")],
+        &["generated/requirements/lock/base-image.txt"],
+        2,
+    );
     assert_eq!(outcome.names(), ["metrics"], "{}", outcome.log);
 }
 

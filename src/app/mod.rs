@@ -469,6 +469,15 @@ pub(crate) fn disk_locks(root: &Utf8Path) -> impl Fn(&Utf8Path) -> Option<String
     move |path| std::fs::read_to_string(root.join(path)).ok()
 }
 
+/// Reads the committed locks the model needs and hands them to resolve.
+fn attach_locks(model: &mut Model, read: LockReader<'_>) -> Diagnostics {
+    let texts: Vec<crate::resolve::locks::LockText> = crate::resolve::locks::wanted(model)
+        .into_iter()
+        .map(|path| crate::resolve::locks::LockText { text: read(&path), path })
+        .collect();
+    crate::resolve::locks::attach(model, &texts)
+}
+
 /// Reads, parses, resolves (with the committed locks, unless `locks` is `None`: `gscgen
 /// lock` makes them) and plans.
 fn compile(
@@ -485,15 +494,11 @@ fn compile(
         diagnostics.extend(resolve_diagnostics);
         model
     });
-    let model = model.and_then(|mut model| {
+    let model = model.map(|mut model| {
         if let Some(read) = locks {
-            let texts: Vec<crate::resolve::locks::LockText> = crate::resolve::locks::wanted(&model)
-                .into_iter()
-                .map(|path| crate::resolve::locks::LockText { text: read(&path), path })
-                .collect();
-            diagnostics.extend(crate::resolve::locks::attach(&mut model, &texts));
+            diagnostics.extend(attach_locks(&mut model, read));
         }
-        Some(model)
+        model
     });
     let model = if diagnostics.has_errors() { None } else { model };
     timings.lap("resolve");
@@ -519,11 +524,29 @@ fn compile(
 
 /// Parses, resolves and places a source: the model when there is no error, and every
 /// diagnostic (two targets placed on one path are found by planning, as in `render`).
+/// Pure: a project that locks gets no locks here (see [`check_source_with_locks`]).
 pub fn check_source(source: &Source) -> (Option<Model>, Diagnostics) {
+    check(source, None)
+}
+
+/// [`check_source`] with the committed locks of the project rooted at `root` (the folder of
+/// its config), checked and attached as `render` does.
+pub fn check_source_with_locks(source: &Source, root: &Utf8Path) -> (Option<Model>, Diagnostics) {
+    check(source, Some(&disk_locks(root)))
+}
+
+fn check(source: &Source, locks: Option<LockReader<'_>>) -> (Option<Model>, Diagnostics) {
     let (config, mut diagnostics) = crate::parse::parse(source);
     let Some(config) = config else { return (None, diagnostics) };
     let (model, resolve_diagnostics) = crate::resolve::resolve(&config);
     diagnostics.extend(resolve_diagnostics);
+    let model = match (model, locks) {
+        (Some(mut model), Some(read)) if !diagnostics.has_errors() => {
+            diagnostics.extend(attach_locks(&mut model, read));
+            Some(model)
+        }
+        (model, _) => model,
+    };
     let model = if diagnostics.has_errors() { None } else { model };
     // Where files land is only known once they are planned: two targets placed on one path
     // are refused here as in `render`.

@@ -239,6 +239,17 @@ pub fn normalize_package(name: &str) -> Option<String> {
     pep508_rs::PackageName::new(name.trim().to_owned()).ok().map(|n| n.to_string())
 }
 
+/// The lock an image installs: its own, or the base image's when it installs no group of
+/// its own. `None` when the project does not lock.
+pub(crate) fn image_lock(model: &Model, image: ImageId) -> Option<(Utf8PathBuf, &LockFile)> {
+    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
+    lock_sets(model)
+        .into_iter()
+        .zip(&model.locks)
+        .find(|(set, _)| set.kind == kind)
+        .map(|(set, lock)| (set.path, lock))
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize_package;
@@ -252,15 +263,4 @@ mod tests {
         assert_eq!(normalize_package("-foo"), None);
         assert_eq!(normalize_package("prophet>=1"), None);
     }
-}
-
-/// The lock an image installs: its own, or the base image's when it installs no group of
-/// its own. `None` when the project does not lock.
-pub(crate) fn image_lock(model: &Model, image: ImageId) -> Option<(Utf8PathBuf, &LockFile)> {
-    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
-    lock_sets(model)
-        .into_iter()
-        .zip(&model.locks)
-        .find(|(set, _)| set.kind == kind)
-        .map(|(set, lock)| (set.path, lock))
 }

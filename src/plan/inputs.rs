@@ -8,6 +8,7 @@ use camino::Utf8PathBuf;
 use crate::model::{ImageId, Model};
 
 use crate::rules::layout::{base_dockerfile_path, dockerfile_path, requirements_path};
+use crate::rules::lock::{LockKind, image_installs, lock_sets};
 
 /// Where one input of an image comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,9 +71,18 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
     let own = model.layout.docker.join(dockerfile_path(image));
     generated(&mut inputs, Utf8PathBuf::from(format!("{own}.dockerignore")));
     generated(&mut inputs, own);
-    for group in model.base.closure.iter().chain(&image.closure) {
-        if let Some(path) = requirements_path(model, *group) {
-            generated(&mut inputs, path);
+    let locks = lock_sets(model);
+    if locks.is_empty() {
+        for group in model.base.closure.iter().chain(&image.closure) {
+            if let Some(path) = requirements_path(model, *group) {
+                generated(&mut inputs, path);
+            }
+        }
+    } else {
+        // A locked build copies its locks alone: the base image's and the image's own.
+        let own = if image_installs(model, id) { Some(LockKind::Image(id)) } else { None };
+        for set in locks.into_iter().filter(|s| s.kind == LockKind::BaseImage || Some(s.kind) == own) {
+            generated(&mut inputs, set.path);
         }
     }
     for copy in &image.copies {

@@ -737,8 +737,18 @@ impl<'a> Ignore<'a> {
         }
         groups.sort_unstable();
         groups.dedup();
-        for group in groups {
-            let Some(path) = requirements_path(model, group) else { continue };
+        // A locked build copies the locks instead (rules::lock): those must reach it too.
+        let locks = crate::rules::lock::lock_sets(model);
+        let paths: Vec<_> = if locks.is_empty() {
+            groups.into_iter().filter_map(|g| requirements_path(model, g)).collect()
+        } else {
+            locks
+                .into_iter()
+                .filter(|s| !matches!(s.kind, crate::rules::lock::LockKind::Group(_)))
+                .map(|s| s.path)
+                .collect()
+        };
+        for path in paths {
             let verdict = self.rules.verdict(path.as_str());
             if !verdict.excluded {
                 continue;

@@ -52,10 +52,60 @@ pub fn codes(kdl: &str) -> Vec<String> {
     diagnostics.iter().map(|d| d.code.as_str().to_owned()).collect()
 }
 
-/// Copies the repo's project.kdl into a fresh temporary folder and renders it there.
+/// The repo's project compiled in-process as `render` compiles it: with the committed locks
+/// of the repo (generated/requirements/lock/) when the text locks, so a test of the repo's
+/// project sees the Dockerfiles and locks the repo commits. Other texts are unaffected.
+pub fn check_source(
+    source: &gscgen::source::Source,
+) -> (Option<gscgen::model::Model>, gscgen::diagnostics::Diagnostics) {
+    let root = camino::Utf8PathBuf::from_path_buf(repo()).expect("UTF-8 repo path");
+    gscgen::app::check_source_with_locks(source, &root)
+}
+
+/// The repo's committed locks, relative to the project root.
+pub const LOCK_DIR: &str = "generated/requirements/lock";
+
+/// Copies the repo's committed locks into the project rooted at `root` (the folder of a copy
+/// of the repo's project.kdl), so that the copy renders as the repo does.
+pub fn copy_locks(root: &Path) {
+    copy_tree(&repo().join(LOCK_DIR), &root.join(LOCK_DIR));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the lock folder");
+    for entry in std::fs::read_dir(from).expect("read the lock folder") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy a lock");
+        }
+    }
+}
+
+/// The repo's project.kdl without `lock=#true`: for tests that change its requirements (a
+/// change that would make the committed locks stale) and are not about locks.
+pub fn unlocked_project() -> String {
+    std::fs::read_to_string(repo().join("project.kdl")).expect("project.kdl").replace(" lock=#true", "")
+}
+
+/// [`rendered_copy`] of [`unlocked_project`]: for tests about the output folder itself
+/// (symlinks, previews), where the committed locks, which are read from beside the config,
+/// would only be in the way.
+pub fn rendered_unlocked_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("project.kdl"), unlocked_project()).expect("write project.kdl");
+    let output = run_in(dir.path(), &["render", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "render failed: {}", stderr(&output));
+    dir
+}
+
+/// Copies the repo's project.kdl (and its locks) into a fresh temporary folder and renders it there.
 pub fn rendered_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::copy(repo().join("project.kdl"), dir.path().join("project.kdl")).expect("copy project.kdl");
+    copy_locks(dir.path());
     let output = run_in(dir.path(), &["render", "-q"]);
     assert_eq!(output.status.code(), Some(0), "render failed: {}", stderr(&output));
     dir
@@ -77,13 +127,15 @@ pub struct Rendered {
 impl Rendered {
     /// Panics with the diagnostics when `kdl` does not compile, or when render fails.
     pub fn new(kdl: &str) -> Self {
-        let (model, diagnostics) =
-            gscgen::app::check_source(&gscgen::source::Source::new("project.kdl", kdl));
+        let (model, diagnostics) = check_source(&gscgen::source::Source::new("project.kdl", kdl));
         let model = model.unwrap_or_else(|| {
             panic!("project does not compile: {:?}", diagnostics.iter().collect::<Vec<_>>())
         });
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("project.kdl"), kdl).expect("write project.kdl");
+        if kdl.contains("lock=#true") {
+            copy_locks(dir.path());
+        }
         let output = run_in(dir.path(), &["render", "-q"]);
         assert_eq!(output.status.code(), Some(0), "render failed: {}", stderr(&output));
         Self { dir, model }
