@@ -10,10 +10,10 @@
 //! * the repository's validators accept the committed output, as tests/docker.rs,
 //!   tests/compose.rs, tests/kubernetes.rs and tests/workflow.rs run them on their fixtures:
 //!   hadolint on the Dockerfiles, shellcheck on the build script, `docker compose config -q`
-//!   on the Compose files alone and with the dev and prod overrides, `kubectl kustomize` and
-//!   kubernetes-validate (oldest supported and newest Kubernetes) on the manifests,
-//!   actionlint and zizmor on the workflow when it is rendered, yamllint on every YAML file
-//!   of the example.
+//!   on the Compose files alone and with the dev and prod overrides and the Compose
+//!   specification's schema, `kubectl kustomize` and kubernetes-validate (oldest supported
+//!   and newest Kubernetes) on the manifests, actionlint, zizmor and the workflow schema on
+//!   the workflow when it is rendered, yamllint on every YAML file of the example.
 //!
 //! Validators are required, as everywhere in the suite: a missing one fails the test
 //! (`support::tool`), nothing is skipped.
@@ -234,6 +234,13 @@ fn docker_compose_accepts_the_files_alone_and_with_the_overrides() {
                 args.join(" ")
             );
         }
+        // The Compose specification's JSON schema, as tests/compose.rs checks its fixtures.
+        let output = support::tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.compose-spec", BASE, DEV, PROD])
+            .current_dir(&dir)
+            .output()
+            .expect("check-jsonschema runs");
+        assert!(output.status.success(), "{}: compose-spec schema: {}", example.name, all(&output));
     }
 }
 
@@ -306,6 +313,12 @@ fn actionlint_and_zizmor_report_nothing_on_the_workflow() {
             example.name,
             all(&output)
         );
+        let output = support::tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(&workflow)
+            .output()
+            .expect("check-jsonschema runs");
+        assert!(output.status.success(), "{}: workflow schema: {}", example.name, all(&output));
 
         // The default persona reports nothing; the auditor persona only what docs/workflow.md
         // accepts: registry secrets outside a GitHub environment, for registries other than GHCR.
