@@ -1,4 +1,5 @@
-//! Every Markdown link of the README, ARCHITECTURE.md (when there is one) and docs/*.md that
+//! Every Markdown link of the README, ARCHITECTURE.md (when there is one), docs/*.md and the
+//! examples' READMEs (examples/README.md, examples/<name>/README.md) that
 //! points into the repository resolves: the file exists, and a `#anchor` names a heading of
 //! the target file (or of the same file, for `#anchor` alone) by GitHub's rules for heading
 //! ids. Links inside code blocks and code spans are text, not links.
@@ -23,6 +24,18 @@ fn pages() -> Vec<PathBuf> {
         .collect();
     docs.sort();
     pages.extend(docs);
+    // The examples' index and each example's README (examples/<name>/README.md).
+    let examples = repo.join("examples");
+    if examples.is_dir() {
+        let mut readmes: Vec<PathBuf> = fs::read_dir(&examples)
+            .unwrap()
+            .map(|e| e.unwrap().path().join("README.md"))
+            .filter(|p| p.is_file())
+            .collect();
+        readmes.sort();
+        pages.push(examples.join("README.md"));
+        pages.extend(readmes);
+    }
     pages
 }
 
