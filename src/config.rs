@@ -436,6 +436,12 @@ pub struct EnvSecretDecl {
     pub key: Text,
     pub secret: Text,
     pub secret_key: Text,
+    /// `as-file=#true`: the secret is mounted at `/run/secrets/KEY` and the program gets
+    /// `KEY_FILE`, its path, instead of the value in `KEY`.
+    pub as_file: Option<Spanned<bool>>,
+    /// `file="path"` (with `as-file`): Compose reads the secret from this file of the
+    /// project, not from the host's variable `KEY`.
+    pub file: Option<Text>,
 }
 
 /// A file secret mounted under `/run/secrets/`.

@@ -82,6 +82,7 @@ codes! {
     PypiCachePort => "gscgen::compose::pypi-cache-port",
     ExtraUnknownKey => "gscgen::compose::extra-unknown-key",
     ExtraGeneratedKey => "gscgen::compose::extra-generated-key",
+    EnvSecretReadOnly => "gscgen::compose::env-secret-read-only",
     DockerValue => "gscgen::docker::unrepresentable",
     DockerFlag => "gscgen::docker::flag",
     BatchValue => "gscgen::docker::batch-unrepresentable",

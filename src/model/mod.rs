@@ -454,6 +454,12 @@ pub struct EnvSecret {
     pub key: String,
     pub secret: String,
     pub secret_key: String,
+    /// `as-file=#true`: mounted at `/run/secrets/KEY`, named by `KEY_FILE`
+    /// (`rules::secret_files`); otherwise the value itself is the variable `KEY`.
+    pub as_file: bool,
+    /// With `as_file`: the project file Compose reads the secret from (relative to the
+    /// project); `None` takes the host's variable `KEY` (Compose `environment:`).
+    pub compose_file: Option<String>,
 }
 
 #[derive(Debug, Clone)]

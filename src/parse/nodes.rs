@@ -778,9 +778,18 @@ fn env_secret(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvSecretDecl> {
     let key = view.arg_text(ctx, "an environment variable name");
     let secret = view.req_prop_text(ctx, "secret");
     let secret_key = view.req_prop_text(ctx, "key");
+    let as_file = view.prop_bool(ctx, "as-file");
+    let file = view.prop_text(ctx, "file");
     ctx.no_children(node);
     view.finish(ctx);
-    Some(EnvSecretDecl { span: node.span(), key: key?, secret: secret?, secret_key: secret_key? })
+    Some(EnvSecretDecl {
+        span: node.span(),
+        key: key?,
+        secret: secret?,
+        secret_key: secret_key?,
+        as_file,
+        file,
+    })
 }
 
 fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {

@@ -12,6 +12,7 @@ use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, YamlEntry, YamlScalar, YamlValue};
 use crate::model::{ComposeTarget, Image, Model, Mount, Service, ServiceSource};
 use crate::rules::quote::{compose_value, json_string, yaml_key, yaml_scalar};
+use crate::rules::secret_files::{file_name, file_path, file_variable};
 
 /// Output paths, relative to the output folder.
 pub(crate) const BASE_FILE: &str = "docker-compose.yml";
@@ -30,7 +31,8 @@ struct ComposeFile {
     services: Vec<ServiceView>,
     network: Option<String>,
     volumes: Vec<String>,
-    secrets: Vec<(String, String)>,
+    /// (name, source kind `file` or `environment`, source)
+    secrets: Vec<(String, &'static str, String)>,
 }
 
 /// One service entry, every field already quoted.
@@ -149,9 +151,25 @@ pub(super) fn plan(
         .secrets
         .iter()
         .map(|s| {
-            (yaml_key(&s.name.value).into_owned(), compose_value(&compose.project_path(&s.file)).into_owned())
+            (
+                yaml_key(&s.name.value).into_owned(),
+                "file",
+                compose_value(&compose.project_path(&s.file)).into_owned(),
+            )
         })
         .collect();
+    // `env-secret KEY as-file=#true`: the Compose secret `KEY`, from its `file=` or the
+    // host's variable `KEY`, once (resolve checked that every service gives one source).
+    for secret in model.services.iter().flat_map(|s| &s.env_secrets).filter(|s| s.as_file) {
+        let name = yaml_key(&secret.key).into_owned();
+        if base.secrets.iter().any(|(n, _, _)| *n == name) {
+            continue;
+        }
+        base.secrets.push(match &secret.compose_file {
+            Some(file) => (name, "file", compose_value(&compose.project_path(file)).into_owned()),
+            None => (name, "environment", yaml_scalar(&secret.key).into_owned()),
+        });
+    }
     planner.render(BASE_FILE, &base, FileMode::Regular)?;
 
     let mut header = vec![format!(
@@ -328,9 +346,18 @@ impl<'a> Compose<'a> {
             (ServiceSource::Image(_), None) => unreachable!("a built service has an image"),
         };
         let mut environment = Self::env(&service.env);
-        environment.extend(
-            service.env_secrets.iter().map(|e| EnvView { key: yaml_key(&e.key).into_owned(), value: None }),
-        );
+        // An environment variable secret passes the host's variable through; one read as a
+        // file is named by `KEY_FILE`, the path of the Compose secret mounted below.
+        environment.extend(service.env_secrets.iter().map(|e| {
+            if e.as_file {
+                EnvView {
+                    key: yaml_key(&file_variable(&e.key)).into_owned(),
+                    value: Some(compose_value(&file_path(&e.key)).into_owned()),
+                }
+            } else {
+                EnvView { key: yaml_key(&e.key).into_owned(), value: None }
+            }
+        }));
         let mut volumes: Vec<VolumeView> = service
             .volumes
             .iter()
@@ -386,6 +413,9 @@ impl<'a> Compose<'a> {
                         compose_value(&s.target).into_owned(),
                     )
                 })
+                .chain(service.env_secrets.iter().filter(|e| e.as_file).map(|e| {
+                    (yaml_scalar(&e.key).into_owned(), compose_value(file_name(&e.key)).into_owned())
+                }))
                 .collect(),
             ports: service
                 .ports

@@ -23,6 +23,7 @@ use crate::rules::k8s_objects::{
 };
 use crate::rules::names::dns_name;
 use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
+use crate::rules::secret_files::{file_name, file_path, file_variable};
 
 const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 /// The folder of the patch files, inside the manifests' folder.
@@ -753,10 +754,24 @@ impl<'a> Kube<'a> {
                 secret: None,
             })
             .collect();
-        env.extend(secrets.iter().map(|s| EnvView {
-            name: yaml_scalar(&s.key).into_owned(),
-            value: None,
-            secret: Some((yaml_scalar(&s.secret).into_owned(), yaml_scalar(&s.secret_key).into_owned())),
+        env.extend(secrets.iter().map(|s| {
+            if s.as_file {
+                // The file is an item of the pod's secrets volume (`secret_items`).
+                EnvView {
+                    name: yaml_scalar(&file_variable(&s.key)).into_owned(),
+                    value: Some(kubernetes_value(&file_path(&s.key)).into_owned()),
+                    secret: None,
+                }
+            } else {
+                EnvView {
+                    name: yaml_scalar(&s.key).into_owned(),
+                    value: None,
+                    secret: Some((
+                        yaml_scalar(&s.secret).into_owned(),
+                        yaml_scalar(&s.secret_key).into_owned(),
+                    )),
+                }
+            }
         }));
         env
     }
@@ -785,7 +800,7 @@ impl<'a> Kube<'a> {
         job: Option<&Init>,
     ) -> PodView {
         let mut volumes = Volumes::new(self.target);
-        let secrets = self.secret_items(service);
+        let secrets = self.secret_items(service, k8s);
         let (init_containers, containers) = match job {
             Some(init) => (Vec::new(), vec![self.init_container(k8s, init, &mut volumes, &secrets)]),
             None => {
@@ -841,9 +856,12 @@ impl<'a> Kube<'a> {
     }
 
     /// `(Secret, key, path)` of the service's file secrets: Secret `<dns name>` holds the
-    /// file under the key `<secret name>`; the pod sees it at `/run/secrets/<target>`.
-    fn secret_items(&self, service: &Service) -> Vec<(String, String, String)> {
-        service
+    /// file under the key `<secret name>`; the pod sees it at `/run/secrets/<target>`. Then
+    /// the `env-secret … as-file=#true` of the service and its inits, each path once
+    /// (resolve refused two Secret keys on one path): the key of the Secret named in the
+    /// config, at `/run/secrets/KEY`.
+    fn secret_items(&self, service: &Service, k8s: &K8s) -> Vec<(String, String, String)> {
+        let mut items: Vec<(String, String, String)> = service
             .secrets
             .iter()
             .filter_map(|s| {
@@ -854,7 +872,19 @@ impl<'a> Kube<'a> {
                     yaml_scalar(&s.target).into_owned(),
                 ))
             })
-            .collect()
+            .collect();
+        let inits = k8s.init.iter().flat_map(|i| &i.env_secrets);
+        for secret in service.env_secrets.iter().chain(inits).filter(|s| s.as_file) {
+            let path = yaml_scalar(file_name(&secret.key)).into_owned();
+            if !items.iter().any(|(_, _, p)| *p == path) {
+                items.push((
+                    yaml_scalar(&secret.secret).into_owned(),
+                    yaml_scalar(&secret.secret_key).into_owned(),
+                    path,
+                ));
+            }
+        }
+        items
     }
 
     fn main_container(

@@ -441,6 +441,11 @@ fn check_mount_targets(service: &ServiceDecl, diagnostics: &mut Diagnostics) {
             secret.target.as_ref().map_or((&secret.name.value, secret.name.span), |t| (&t.value, t.span));
         report(&mut seen, target, span);
     }
+    // `env-secret KEY as-file=#true` is the secret `/run/secrets/KEY`.
+    for secret in service.env_secrets.iter().filter(|s| s.as_file.as_ref().is_some_and(|a| a.value)) {
+        let span = secret.as_file.as_ref().map_or(secret.span, |a| a.span);
+        report(&mut seen, crate::rules::secret_files::file_name(&secret.key.value), span);
+    }
     if let Some(dev) = &service.dev {
         // Dev mounts may replace a mount of the base file (that is what an override does),
         // but not each other.

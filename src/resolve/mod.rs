@@ -16,6 +16,7 @@ mod kubernetes;
 mod names;
 mod placement;
 mod programs;
+mod secret_files;
 mod workflow;
 
 use std::collections::HashMap;
@@ -104,6 +105,8 @@ pub(super) fn env_secrets(values: &[EnvSecretDecl]) -> Vec<EnvSecret> {
             key: e.key.value.clone(),
             secret: e.secret.value.clone(),
             secret_key: e.secret_key.value.clone(),
+            as_file: e.as_file.as_ref().is_some_and(|a| a.value),
+            compose_file: e.file.as_ref().map(|f| clean_relative(&f.value)),
         })
         .collect()
 }
@@ -199,6 +202,7 @@ impl Resolver<'_> {
         hatches::check_dockerfile_extras(config, docker_target.as_ref(), self.diagnostics);
         hatches::check_compose_extras(config, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
+        secret_files::check(config, compose_target.is_some(), kubernetes_target.is_some(), self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
         if workflow_target.is_some() {
             workflow::check_build_args(config, self.diagnostics);

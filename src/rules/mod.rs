@@ -17,3 +17,4 @@ pub mod layout;
 pub(crate) mod names;
 pub(crate) mod paths;
 pub(crate) mod quote;
+pub(crate) mod secret_files;
