@@ -376,24 +376,129 @@ fn dev_file_builds_with_the_mirror_and_the_registry_cache_and_defines_no_network
     assert_eq!(celery["command"][0], json!("watchmedo"));
 }
 
-/// The env-secret mapping: no value in the file, so Compose passes the variable through
-/// from its environment (or `.env`) without a warning, and never writes the secret.
+/// `env-secret` without `as-file`: Compose passes the variable through, without a value, so
+/// it comes from its environment (or `.env`) without a warning, and never writes the secret.
 #[test]
 fn env_secrets_pass_through_from_the_environment() {
+    let kdl = "project demo { python \"3.12\"; }\n\
+               service web from=\"nginx:1.27\" { env-secret TOKEN secret=api key=token; }\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    assert_eq!(services(&base)["web"]["environment"], json!({"TOKEN": null}));
+    assert!(base.get("secrets").is_none() && services(&base)["web"].get("secrets").is_none());
+    let merged = compose_json(&rendered.out(), &[BASE], &[("TOKEN", "t0ken")]);
+    assert_eq!(merged["services"]["web"]["environment"]["TOKEN"], json!("t0ken"));
+    // File secrets of the repo: top-level `file:` relative to the compose file, per-service
+    // source/target.
     let repo = Rendered::fixture("repo");
     let base = repo.yaml(BASE);
-    assert_eq!(services(&base)["api_ingestor"]["environment"]["WAREHOUSE_DSN"], Value::Null);
-    let merged = compose_json(&repo.out(), &[BASE], &[("WAREHOUSE_DSN", "postgresql://example/db")]);
-    assert_eq!(
-        merged["services"]["api_ingestor"]["environment"]["WAREHOUSE_DSN"],
-        json!("postgresql://example/db")
-    );
-    // File secrets: top-level `file:` relative to the compose file, per-service source/target.
     assert_eq!(base["secrets"]["gsc_sa"]["file"], json!("../secrets/gsc_sa.json"));
     assert_eq!(
-        services(&base)["api_ingestor"]["secrets"],
-        json!([{"source": "gsc_sa", "target": "gsc_sa.json"}])
+        services(&base)["api_ingestor"]["secrets"][0],
+        json!({"source": "gsc_sa", "target": "gsc_sa.json"})
     );
+}
+
+/// `env-secret KEY … as-file=#true` (issue 17 point 6): the Compose secret `KEY` mounted at
+/// /run/secrets/KEY and `KEY_FILE` naming it; from `file=`, or from the host's variable
+/// `KEY` on a service whose root is writable (Compose refuses that on a read-only root).
+/// Compose's own loader reads both sources, with and without the variable set.
+#[test]
+fn env_secrets_as_files_are_compose_secrets_with_a_file_variable() {
+    let kdl = "project demo { python \"3.12\"; }\n\
+               service web from=\"nginx:1.27\" {\n    \
+               env-secret DSN secret=db key=dsn as-file=#true file=\"secrets/dsn.txt\"\n    \
+               env-secret TOKEN secret=api key=token\n}\n\
+               service tool from=\"busybox:1.36\" {\n    \
+               env-secret API_KEY secret=api key=key as-file=#true\n    \
+               env-secret DSN secret=db key=dsn as-file=#true file=\"secrets/dsn.txt\"\n    \
+               hardening read-only=#false\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    let web = &services(&base)["web"];
+    assert_eq!(web["environment"], json!({"DSN_FILE": "/run/secrets/DSN", "TOKEN": null}));
+    assert_eq!(web["secrets"], json!([{"source": "DSN", "target": "DSN"}]));
+    let tool = &services(&base)["tool"];
+    assert_eq!(
+        tool["environment"],
+        json!({"API_KEY_FILE": "/run/secrets/API_KEY", "DSN_FILE": "/run/secrets/DSN"})
+    );
+    assert_eq!(
+        tool["secrets"],
+        json!([{"source": "API_KEY", "target": "API_KEY"}, {"source": "DSN", "target": "DSN"}])
+    );
+    // One Compose secret per variable, in order of first use.
+    assert_eq!(
+        base["secrets"],
+        json!({"DSN": {"file": "../secrets/dsn.txt"}, "API_KEY": {"environment": "API_KEY"}})
+    );
+    create_sources(&rendered);
+    for env in [&[][..], &[("API_KEY", "k3y")][..]] {
+        let merged = compose_json(&rendered.out(), &[BASE, DEV, PROD], env);
+        assert_eq!(merged["secrets"]["API_KEY"]["environment"], json!("API_KEY"), "{env:?}");
+        assert!(
+            merged["secrets"]["DSN"]["file"].as_str().unwrap().ends_with("/secrets/dsn.txt"),
+            "{env:?}: {}",
+            merged["secrets"]
+        );
+        assert_eq!(
+            merged["services"]["web"]["secrets"],
+            json!([{"source": "DSN", "target": "DSN"}]),
+            "{env:?}"
+        );
+        assert_eq!(merged["services"]["web"]["environment"]["DSN_FILE"], json!("/run/secrets/DSN"));
+    }
+    // The repo reads the warehouse DSN as a file everywhere.
+    let repo = Rendered::fixture("repo");
+    let base = repo.yaml(BASE);
+    assert_eq!(base["secrets"]["WAREHOUSE_DSN"], json!({"file": "../secrets/warehouse_dsn.txt"}));
+    for (name, service) in services(&base) {
+        assert!(service["environment"].get("WAREHOUSE_DSN").is_none(), "{name}: no value variable");
+        if service["environment"].get("WAREHOUSE_DSN_FILE").is_some() {
+            assert_eq!(service["environment"]["WAREHOUSE_DSN_FILE"], json!("/run/secrets/WAREHOUSE_DSN"));
+            assert!(
+                service["secrets"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!({"source": "WAREHOUSE_DSN", "target": "WAREHOUSE_DSN"})),
+                "{name}"
+            );
+        }
+    }
+
+    // What cannot be rendered is refused.
+    let head = "project demo { python \"3.12\"; }\n";
+    let cases = [
+        // The host's variable on a read-only root.
+        (
+            "service s from=\"busybox:1.36\" { env-secret K secret=s key=k as-file=#true; }",
+            vec!["gscgen::compose::env-secret-read-only"],
+        ),
+        // `KEY_FILE` twice.
+        (
+            "service s from=\"busybox:1.36\" { env K_FILE=\"/x\"; env-secret K secret=s key=k as-file=#true file=\"k\"; }",
+            vec!["gscgen::service::duplicate-env"],
+        ),
+        // `file=` without `as-file`.
+        (
+            "service s from=\"busybox:1.36\" { env-secret K secret=s key=k file=\"k\"; }",
+            vec!["gscgen::config::invalid-value"],
+        ),
+        // /run/secrets/k twice.
+        (
+            "secret k file=\"k\"\nservice s from=\"busybox:1.36\" { secret k; env-secret k secret=s key=k as-file=#true file=\"k\"; }",
+            vec!["gscgen::service::duplicate-mount-target", "gscgen::name::collision"],
+        ),
+        // One Compose secret, two sources.
+        (
+            "service s from=\"busybox:1.36\" { env-secret K secret=s key=k as-file=#true file=\"a\"; }\n\
+             service t from=\"busybox:1.36\" { env-secret K secret=s key=k as-file=#true file=\"b\"; }",
+            vec!["gscgen::name::collision"],
+        ),
+    ];
+    for (services, expected) in cases {
+        assert_eq!(codes(&format!("{head}{services}\n")), expected, "{services}");
+    }
 }
 
 /// `env-set` + `env-from` (issue 18): the shared variables reach every service and init
@@ -849,7 +954,9 @@ fn create_sources(rendered: &Rendered) {
             }
         }
         for secret in doc["secrets"].as_object().into_iter().flatten().map(|(_, s)| s) {
-            let path = out.join(secret["file"].as_str().unwrap());
+            // A secret from the host's variable (`environment:`) needs no file.
+            let Some(file) = secret["file"].as_str() else { continue };
+            let path = out.join(file);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, "not a real secret\n").unwrap();
         }

@@ -48,6 +48,17 @@ pub(super) fn check(config: &Config, compose: bool, kubernetes: bool, diagnostic
         for init in service.k8s.iter().flat_map(|k| &k.init) {
             for secret in &init.env_secrets {
                 check_decl(secret, diagnostics);
+                if let Some(file) = &secret.file {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            format!("`file=` of `env-secret {}` is Compose's, and an init runs only on the cluster", secret.key.value),
+                            file.span,
+                            "not used by Kubernetes",
+                        )
+                        .with_help("remove `file=`: the init reads the Secret's key from the pod's secrets volume"),
+                    );
+                }
             }
             let owner = format!("init `{}` of service `{}`", init.name.value, service.name.value);
             check_file_variables(&owner, &init.env, &init.env_secrets, diagnostics);
