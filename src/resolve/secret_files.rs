@@ -133,8 +133,9 @@ fn check_pod_items(service: &ServiceDecl, diagnostics: &mut Diagnostics) {
     if !super::kubernetes::is_deployed(service) {
         return;
     }
-    // Path under /run/secrets → (Secret and key, where).
-    let mut items: HashMap<String, (Option<(&str, &str)>, SourceSpan)> = HashMap::new();
+    // Path under /run/secrets → (Secret and key, where); a `secret` node has no key here.
+    type Item<'a> = (Option<(&'a str, &'a str)>, SourceSpan);
+    let mut items: HashMap<String, Item> = HashMap::new();
     for secret in &service.secrets {
         let (target, span) =
             secret.target.as_ref().map_or((&secret.name.value, secret.name.span), |t| (&t.value, t.span));
