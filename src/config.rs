@@ -50,6 +50,7 @@ pub struct EnvSetDecl {
     pub name: Text,
     pub span: SourceSpan,
     pub env: Vec<EnvDecl>,
+    pub env_host: Vec<EnvHostDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
 }
 
@@ -344,6 +345,20 @@ pub struct EnvDecl {
     pub value: Text,
 }
 
+/// `env-host KEY default="…" var="HOST_VAR" required=#true`: a variable whose value Compose
+/// takes from the environment of the host that runs it (`${HOST_VAR:-default}`).
+#[derive(Debug, Clone)]
+pub struct EnvHostDecl {
+    pub span: SourceSpan,
+    pub key: Text,
+    /// The host's variable; absent: `KEY` itself.
+    pub var: Option<Text>,
+    /// The value when the host's variable is unset or empty, taken literally.
+    pub default: Option<Text>,
+    /// `required=#true`: Compose refuses to run without the host's variable.
+    pub required: Option<Spanned<bool>>,
+}
+
 /// A command in exec form: program and arguments.
 #[derive(Debug, Clone)]
 pub struct CommandDecl {
@@ -396,6 +411,7 @@ pub struct ServiceDecl {
     pub user: Option<Spanned<u32>>,
     pub ports: Vec<PortDecl>,
     pub env: Vec<EnvDecl>,
+    pub env_host: Vec<EnvHostDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
     /// `env-from NAME…`: the `env-set`s whose variables the service takes, in order.
     pub env_from: Vec<Text>,
@@ -504,6 +520,7 @@ pub struct DevDecl {
     pub mounts: Vec<MountDecl>,
     pub cmd: Option<CommandDecl>,
     pub env: Vec<EnvDecl>,
+    pub env_host: Vec<EnvHostDecl>,
     /// Extra keys of the service in `docker-compose.dev.yml`.
     pub compose_extra: Option<ComposeExtraDecl>,
 }

@@ -501,6 +501,128 @@ fn env_secrets_as_files_are_compose_secrets_with_a_file_variable() {
     }
 }
 
+/// `env-host` (issue 18): Compose's interpolation of the host's variable, with the default
+/// kept literal; `docker-compose config` with and without the variables set proves Compose
+/// really takes the host's value; Kubernetes gets the default. What cannot be rendered is
+/// refused, and a literal `${…}` in an `env` value warns.
+#[test]
+fn env_host_values_come_from_the_host_that_runs_compose() {
+    let kdl = "project demo { python \"3.12\"; }\ntargets { requirements; docker; compose; kubernetes; }\n\
+               group base { require \"celery>=5.3\"; }\n\
+               image app { groups base; cmd celery \"-A\" app worker; }\n\
+               env-set common { env-host TZ default=\"UTC\"; }\n\
+               service worker image=app {\n    env-from common\n    env PLAIN=\"literal\"\n    \
+               env-host LOG_LEVEL default=\"info\"\n    env-host PRICE var=\"HOST_PRICE\" default=\"$5\"\n    \
+               dev {\n        env-host DEBUG_TOKEN required=#true\n        env-host EDITOR\n    }\n    \
+               k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; \
+               init migrate image=app { env-from common; cmd python \"-m\" migrate; }; }\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    assert_eq!(
+        services(&base)["worker"]["environment"],
+        json!({"TZ": "${TZ:-UTC}", "PLAIN": "literal", "LOG_LEVEL": "${LOG_LEVEL:-info}", "PRICE": "${HOST_PRICE:-$$5}"})
+    );
+    let dev = rendered.yaml(DEV);
+    assert_eq!(
+        services(&dev)["worker"]["environment"],
+        json!({"DEBUG_TOKEN": "${DEBUG_TOKEN:?DEBUG_TOKEN is required}", "EDITOR": "${EDITOR}"})
+    );
+    // Unset: the defaults, literally (`config` prints a literal `$` escaped again).
+    let env = |merged: &Value| merged["services"]["worker"]["environment"].clone();
+    let unset = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(
+        env(&unset),
+        json!({"TZ": "UTC", "PLAIN": "literal", "LOG_LEVEL": "info", "PRICE": compose_escaped("$5")})
+    );
+    // Set: the host's values; set but empty takes the default, as `:-` says.
+    let set = compose_json(
+        &rendered.out(),
+        &[BASE],
+        &[("LOG_LEVEL", "debug"), ("HOST_PRICE", "7 EUR"), ("PRICE", "ignored"), ("TZ", "")],
+    );
+    assert_eq!(env(&set), json!({"TZ": "UTC", "PLAIN": "literal", "LOG_LEVEL": "debug", "PRICE": "7 EUR"}));
+    // The dev file: a required variable stops Compose when unset; an optional one warns.
+    let args = ["-f", BASE, "-f", DEV, "config", "--format", "json"];
+    let missing = compose(&rendered.out(), &args, &[("EDITOR", "vi")]);
+    assert!(!missing.status.success());
+    assert!(support::stderr(&missing).contains("DEBUG_TOKEN is required"), "{}", support::stderr(&missing));
+    let unset_optional = compose(&rendered.out(), &args, &[("DEBUG_TOKEN", "t")]);
+    assert!(unset_optional.status.success(), "{}", support::stderr(&unset_optional));
+    let warned = support::stderr(&unset_optional);
+    assert!(warned.contains("EDITOR") && warned.contains("variable is not set"), "{warned}");
+    let merged = compose_json(&rendered.out(), &[BASE, DEV], &[("DEBUG_TOKEN", "t0k"), ("EDITOR", "vi")]);
+    assert_eq!(env(&merged)["DEBUG_TOKEN"], json!("t0k"));
+    assert_eq!(env(&merged)["EDITOR"], json!("vi"));
+
+    // Kubernetes: the defaults, plain values (`$` doubled for the kubelet), after the `env`
+    // values (the set's `env-host` among the service's own); dev is not deployed.
+    let deployment: Value = serde_yaml_ng::from_str(
+        &fs::read_to_string(rendered.out().join("k8s/worker.deployment.yaml")).unwrap(),
+    )
+    .unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["containers"][0]["env"],
+        json!([
+            {"name": "PLAIN", "value": "literal"},
+            {"name": "TZ", "value": "UTC"},
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": "PRICE", "value": "$$5"},
+        ])
+    );
+    assert_eq!(pod["initContainers"][0]["env"], json!([{"name": "TZ", "value": "UTC"}]));
+
+    let head = "project demo { python \"3.12\"; }\n";
+    let k8s = "targets { requirements; docker; compose; kubernetes; }\ngroup g { require \"celery>=5.3\"; }\n\
+               image app { groups g; cmd python \"-m\" app; }\n";
+    let limits = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits memory=\"32Mi\"; }";
+    let cases = [
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env X=\"1\"; env-host X default=\"2\"; }}"),
+            vec!["gscgen::service::duplicate-env"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env-host X var=\"1X\"; }}"),
+            vec!["gscgen::config::invalid-value"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env-host X default=\"a}}b\"; }}"),
+            vec!["gscgen::config::invalid-value"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env-host X default=\"a\" required=#true; }}"),
+            vec!["gscgen::config::invalid-value"],
+        ),
+        (format!("{head}image i {{ env-host X default=\"a\"; }}"), vec!["gscgen::config::unknown-node"]),
+        (
+            format!("{head}{k8s}service s image=app {{ env-host X; {limits} }}"),
+            vec!["gscgen::kubernetes::env-host"],
+        ),
+        (
+            format!(
+                "{head}{k8s}env-set e {{ env-host X; }}\nservice s image=app {{ env-host X default=\"1\"; \
+                     k8s {{ requests cpu=\"10m\" memory=\"16Mi\"; limits memory=\"32Mi\"; init i image=app {{ env-from e; }}; }} }}"
+            ),
+            vec!["gscgen::kubernetes::env-host"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env X=\"$HOME/x\"; }}"),
+            vec!["gscgen::compose::literal-interpolation"],
+        ),
+        // `$$` is two dollars, not interpolation; without the compose target, no warning.
+        (format!("{head}service s from=\"busybox:1.36\" {{ env X=\"a$$b $5\"; }}"), vec![]),
+        (
+            format!(
+                "{head}targets {{ requirements; docker; kubernetes; }}\nservice s from=\"busybox:1.36\" {{ env X=\"${{Y}}\"; {limits} }}"
+            ),
+            vec![],
+        ),
+    ];
+    for (kdl, expected) in cases {
+        assert_eq!(codes(&format!("{kdl}\n")), expected, "{kdl}");
+    }
+}
+
 /// `env-set` + `env-from` (issue 18): the shared variables reach every service and init
 /// that takes them, in Compose and in Kubernetes, before the service's own; a variable the
 /// service sets itself overrides the set's.

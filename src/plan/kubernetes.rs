@@ -13,8 +13,8 @@ use super::builds::{self, Build};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::model::{
-    Claim, ClusterStorage, DEFAULT_DENY_POLICY, Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model,
-    ObjectKind, Patch, Resources, Service, ServiceSource, Yaml, init_job_name,
+    Claim, ClusterStorage, DEFAULT_DENY_POLICY, Deploy, EnvHost, EnvSecret, Init, K8s, KubernetesTarget,
+    Model, ObjectKind, Patch, Resources, Service, ServiceSource, Yaml, init_job_name,
 };
 use crate::rules::duration::duration_seconds;
 use crate::rules::k8s_objects::{
@@ -745,9 +745,14 @@ impl<'a> Kube<'a> {
         (Some(readiness), Some(liveness))
     }
 
-    fn env(pairs: &[(String, String)], secrets: &[EnvSecret]) -> Vec<EnvView> {
+    /// Values, then each `env-host`'s default (a pod has no host environment; resolve
+    /// refused a deployed one without a default), then the secrets.
+    fn env(pairs: &[(String, String)], hosts: &[EnvHost], secrets: &[EnvSecret]) -> Vec<EnvView> {
+        let defaults = hosts.iter().filter_map(|h| Some((&h.key, h.default.as_ref()?)));
         let mut env: Vec<EnvView> = pairs
             .iter()
+            .map(|(k, v)| (k, v))
+            .chain(defaults)
             .map(|(k, v)| EnvView {
                 name: yaml_scalar(k).into_owned(),
                 value: Some(kubernetes_value(v).into_owned()),
@@ -909,7 +914,7 @@ impl<'a> Kube<'a> {
             command: service.entrypoint.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             args: service.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             ports: self.ports(service),
-            env: Self::env(&service.env, &service.env_secrets),
+            env: Self::env(&service.env, &service.env_host, &service.env_secrets),
             readiness,
             liveness,
             requests: Self::resources(&k8s.requests, gpu),
@@ -942,7 +947,7 @@ impl<'a> Kube<'a> {
             command: Vec::new(),
             args: init.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             ports: Vec::new(),
-            env: Self::env(&init.env, &init.env_secrets),
+            env: Self::env(&init.env, &[], &init.env_secrets),
             readiness: None,
             liveness: None,
             requests: Self::resources(&k8s.requests, None),

@@ -387,10 +387,19 @@ fn check_cycles(config: &Config, services: &HashMap<&str, usize>, diagnostics: &
 /// Environment names must be portable (Compose and Kubernetes) and set once per service:
 /// a name set twice would be a duplicate YAML key.
 fn check_env(service: &ServiceDecl, diagnostics: &mut Diagnostics) {
-    let base = service.env.iter().map(|e| &e.key).chain(service.env_secrets.iter().map(|e| &e.key));
+    let base = service
+        .env
+        .iter()
+        .map(|e| &e.key)
+        .chain(service.env_host.iter().map(|e| &e.key))
+        .chain(service.env_secrets.iter().map(|e| &e.key));
     check_env_names(service, base, diagnostics);
     if let Some(dev) = &service.dev {
-        check_env_names(service, dev.env.iter().map(|e| &e.key), diagnostics);
+        check_env_names(
+            service,
+            dev.env.iter().map(|e| &e.key).chain(dev.env_host.iter().map(|e| &e.key)),
+            diagnostics,
+        );
     }
 }
 

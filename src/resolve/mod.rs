@@ -4,6 +4,7 @@
 mod compose;
 mod dependency_groups;
 mod docker;
+mod env_host;
 mod env_sets;
 mod groups;
 mod hardening;
@@ -118,6 +119,18 @@ pub(super) fn serves(service: &ServiceDecl) -> bool {
     service.serves.as_ref().map_or(service.cmd.is_none(), |s| s.value)
 }
 
+pub(super) fn env_host(values: &[EnvHostDecl]) -> Vec<EnvHost> {
+    values
+        .iter()
+        .map(|e| EnvHost {
+            key: e.key.value.clone(),
+            var: e.var.as_ref().map_or_else(|| e.key.value.clone(), |v| v.value.clone()),
+            default: e.default.as_ref().map(|d| d.value.clone()),
+            required: e.required.as_ref().is_some_and(|r| r.value),
+        })
+        .collect()
+}
+
 pub(super) fn env(values: &[EnvDecl]) -> Vec<(String, String)> {
     values.iter().map(|e| (e.key.value.clone(), e.value.value.clone())).collect()
 }
@@ -203,6 +216,7 @@ impl Resolver<'_> {
         hatches::check_compose_extras(config, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
         secret_files::check(config, compose_target.is_some(), kubernetes_target.is_some(), self.diagnostics);
+        env_host::check(config, compose_target.is_some(), self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
         if workflow_target.is_some() {
             workflow::check_build_args(config, self.diagnostics);
@@ -728,6 +742,7 @@ impl Resolver<'_> {
                     mounts: mounts(&dev.mounts, self),
                     cmd: command(dev.cmd.as_ref()),
                     env: env(&dev.env),
+                    env_host: env_host(&dev.env_host),
                     compose_extra: dev.compose_extra.as_ref().map(|e| e.entries.clone()).unwrap_or_default(),
                 },
                 None => Dev::default(),
@@ -767,6 +782,7 @@ impl Resolver<'_> {
                     })
                     .collect(),
                 env: env(&decl.env),
+                env_host: env_host(&decl.env_host),
                 env_secrets: env_secrets(&decl.env_secrets),
                 env_files: decl.env_files.iter().map(|f| clean_relative(&f.value)).collect(),
                 secrets: service_secrets,

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use miette::SourceSpan;
 
-use crate::config::{Config, EnvDecl, EnvSecretDecl, ServiceDecl, Text};
+use crate::config::{Config, EnvDecl, EnvHostDecl, EnvSecretDecl, ServiceDecl, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::rules::secret_files::{file_name, file_path, file_variable};
 
@@ -44,7 +44,7 @@ pub(super) fn check(config: &Config, compose: bool, kubernetes: bool, diagnostic
         for secret in &service.env_secrets {
             check_decl(secret, diagnostics);
         }
-        check_file_variables(&owner, &service.env, &service.env_secrets, diagnostics);
+        check_file_variables(&owner, &service.env, &service.env_host, &service.env_secrets, diagnostics);
         for init in service.k8s.iter().flat_map(|k| &k.init) {
             for secret in &init.env_secrets {
                 check_decl(secret, diagnostics);
@@ -61,7 +61,7 @@ pub(super) fn check(config: &Config, compose: bool, kubernetes: bool, diagnostic
                 }
             }
             let owner = format!("init `{}` of service `{}`", init.name.value, service.name.value);
-            check_file_variables(&owner, &init.env, &init.env_secrets, diagnostics);
+            check_file_variables(&owner, &init.env, &[], &init.env_secrets, diagnostics);
         }
         if kubernetes {
             check_pod_items(service, diagnostics);
@@ -102,10 +102,16 @@ fn check_decl(secret: &EnvSecretDecl, diagnostics: &mut Diagnostics) {
 fn check_file_variables(
     owner: &str,
     env: &[EnvDecl],
+    hosts: &[EnvHostDecl],
     secrets: &[EnvSecretDecl],
     diagnostics: &mut Diagnostics,
 ) {
-    let keys: Vec<&Text> = env.iter().map(|e| &e.key).chain(secrets.iter().map(|e| &e.key)).collect();
+    let keys: Vec<&Text> = env
+        .iter()
+        .map(|e| &e.key)
+        .chain(hosts.iter().map(|e| &e.key))
+        .chain(secrets.iter().map(|e| &e.key))
+        .collect();
     for secret in secrets.iter().filter(|s| as_file(s)) {
         let variable = file_variable(&secret.key.value);
         if let Some(other) = keys.iter().find(|k| k.value == variable) {

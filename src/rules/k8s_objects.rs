@@ -486,7 +486,9 @@ fn main_container(
         command: !service.entrypoint.is_empty(),
         args: !service.cmd.is_empty(),
         ports,
-        env: !service.env.is_empty() || !service.env_secrets.is_empty(),
+        env: !service.env.is_empty()
+            || service.env_host.iter().any(|h| h.default.is_some())
+            || !service.env_secrets.is_empty(),
         readiness: deployment && (health || ports),
         liveness: deployment && health,
         resources,
