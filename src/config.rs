@@ -61,6 +61,7 @@ pub struct EnvSetDecl {
     pub name: Text,
     pub span: SourceSpan,
     pub env: Vec<EnvDecl>,
+    pub env_host: Vec<EnvHostDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
 }
 
@@ -360,6 +361,20 @@ pub struct EnvDecl {
     pub value: Text,
 }
 
+/// `env-host KEY default="…" var="HOST_VAR" required=#true`: a variable whose value Compose
+/// takes from the environment of the host that runs it (`${HOST_VAR:-default}`).
+#[derive(Debug, Clone)]
+pub struct EnvHostDecl {
+    pub span: SourceSpan,
+    pub key: Text,
+    /// The host's variable; absent: `KEY` itself.
+    pub var: Option<Text>,
+    /// The value when the host's variable is unset or empty, taken literally.
+    pub default: Option<Text>,
+    /// `required=#true`: Compose refuses to run without the host's variable.
+    pub required: Option<Spanned<bool>>,
+}
+
 /// A command in exec form: program and arguments.
 #[derive(Debug, Clone)]
 pub struct CommandDecl {
@@ -412,6 +427,7 @@ pub struct ServiceDecl {
     pub user: Option<Spanned<u32>>,
     pub ports: Vec<PortDecl>,
     pub env: Vec<EnvDecl>,
+    pub env_host: Vec<EnvHostDecl>,
     pub env_secrets: Vec<EnvSecretDecl>,
     /// `env-from NAME…`: the `env-set`s whose variables the service takes, in order.
     pub env_from: Vec<Text>,
@@ -452,6 +468,12 @@ pub struct EnvSecretDecl {
     pub key: Text,
     pub secret: Text,
     pub secret_key: Text,
+    /// `as-file=#true`: the secret is mounted at `/run/secrets/KEY` and the program gets
+    /// `KEY_FILE`, its path, instead of the value in `KEY`.
+    pub as_file: Option<Spanned<bool>>,
+    /// `file="path"` (with `as-file`): Compose reads the secret from this file of the
+    /// project, not from the host's variable `KEY`.
+    pub file: Option<Text>,
 }
 
 /// A file secret mounted under `/run/secrets/`.
@@ -514,6 +536,7 @@ pub struct DevDecl {
     pub mounts: Vec<MountDecl>,
     pub cmd: Option<CommandDecl>,
     pub env: Vec<EnvDecl>,
+    pub env_host: Vec<EnvHostDecl>,
     /// Extra keys of the service in `docker-compose.dev.yml`.
     pub compose_extra: Option<ComposeExtraDecl>,
 }

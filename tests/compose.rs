@@ -376,24 +376,251 @@ fn dev_file_builds_with_the_mirror_and_the_registry_cache_and_defines_no_network
     assert_eq!(celery["command"][0], json!("watchmedo"));
 }
 
-/// The env-secret mapping: no value in the file, so Compose passes the variable through
-/// from its environment (or `.env`) without a warning, and never writes the secret.
+/// `env-secret` without `as-file`: Compose passes the variable through, without a value, so
+/// it comes from its environment (or `.env`) without a warning, and never writes the secret.
 #[test]
 fn env_secrets_pass_through_from_the_environment() {
+    let kdl = "project demo { python \"3.12\"; }\n\
+               service web from=\"nginx:1.27\" { env-secret TOKEN secret=api key=token; }\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    assert_eq!(services(&base)["web"]["environment"], json!({"TOKEN": null}));
+    assert!(base.get("secrets").is_none() && services(&base)["web"].get("secrets").is_none());
+    let merged = compose_json(&rendered.out(), &[BASE], &[("TOKEN", "t0ken")]);
+    assert_eq!(merged["services"]["web"]["environment"]["TOKEN"], json!("t0ken"));
+    // File secrets of the repo: top-level `file:` relative to the compose file, per-service
+    // source/target.
     let repo = Rendered::fixture("repo");
     let base = repo.yaml(BASE);
-    assert_eq!(services(&base)["api_ingestor"]["environment"]["WAREHOUSE_DSN"], Value::Null);
-    let merged = compose_json(&repo.out(), &[BASE], &[("WAREHOUSE_DSN", "postgresql://example/db")]);
-    assert_eq!(
-        merged["services"]["api_ingestor"]["environment"]["WAREHOUSE_DSN"],
-        json!("postgresql://example/db")
-    );
-    // File secrets: top-level `file:` relative to the compose file, per-service source/target.
     assert_eq!(base["secrets"]["gsc_sa"]["file"], json!("../secrets/gsc_sa.json"));
     assert_eq!(
-        services(&base)["api_ingestor"]["secrets"],
-        json!([{"source": "gsc_sa", "target": "gsc_sa.json"}])
+        services(&base)["api_ingestor"]["secrets"][0],
+        json!({"source": "gsc_sa", "target": "gsc_sa.json"})
     );
+}
+
+/// `env-secret KEY … as-file=#true` (issue 17 point 6): the Compose secret `KEY` mounted at
+/// /run/secrets/KEY and `KEY_FILE` naming it; from `file=`, or from the host's variable
+/// `KEY` on a service whose root is writable (Compose refuses that on a read-only root).
+/// Compose's own loader reads both sources, with and without the variable set.
+#[test]
+fn env_secrets_as_files_are_compose_secrets_with_a_file_variable() {
+    let kdl = "project demo { python \"3.12\"; }\n\
+               service web from=\"nginx:1.27\" {\n    \
+               env-secret DSN secret=db key=dsn as-file=#true file=\"secrets/dsn.txt\"\n    \
+               env-secret TOKEN secret=api key=token\n}\n\
+               service tool from=\"busybox:1.36\" {\n    \
+               env-secret API_KEY secret=api key=key as-file=#true\n    \
+               env-secret DSN secret=db key=dsn as-file=#true file=\"secrets/dsn.txt\"\n    \
+               hardening read-only=#false\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    let web = &services(&base)["web"];
+    assert_eq!(web["environment"], json!({"DSN_FILE": "/run/secrets/DSN", "TOKEN": null}));
+    assert_eq!(web["secrets"], json!([{"source": "DSN", "target": "DSN"}]));
+    let tool = &services(&base)["tool"];
+    assert_eq!(
+        tool["environment"],
+        json!({"API_KEY_FILE": "/run/secrets/API_KEY", "DSN_FILE": "/run/secrets/DSN"})
+    );
+    assert_eq!(
+        tool["secrets"],
+        json!([{"source": "API_KEY", "target": "API_KEY"}, {"source": "DSN", "target": "DSN"}])
+    );
+    // One Compose secret per variable, in order of first use.
+    assert_eq!(
+        base["secrets"],
+        json!({"DSN": {"file": "../secrets/dsn.txt"}, "API_KEY": {"environment": "API_KEY"}})
+    );
+    create_sources(&rendered);
+    for env in [&[][..], &[("API_KEY", "k3y")][..]] {
+        let merged = compose_json(&rendered.out(), &[BASE, DEV, PROD], env);
+        assert_eq!(merged["secrets"]["API_KEY"]["environment"], json!("API_KEY"), "{env:?}");
+        assert!(
+            merged["secrets"]["DSN"]["file"].as_str().unwrap().ends_with("/secrets/dsn.txt"),
+            "{env:?}: {}",
+            merged["secrets"]
+        );
+        assert_eq!(
+            merged["services"]["web"]["secrets"],
+            json!([{"source": "DSN", "target": "DSN"}]),
+            "{env:?}"
+        );
+        assert_eq!(merged["services"]["web"]["environment"]["DSN_FILE"], json!("/run/secrets/DSN"));
+    }
+    // The repo reads the warehouse DSN as a file everywhere.
+    let repo = Rendered::fixture("repo");
+    let base = repo.yaml(BASE);
+    assert_eq!(base["secrets"]["WAREHOUSE_DSN"], json!({"file": "../secrets/warehouse_dsn.txt"}));
+    for (name, service) in services(&base) {
+        assert!(service["environment"].get("WAREHOUSE_DSN").is_none(), "{name}: no value variable");
+        if service["environment"].get("WAREHOUSE_DSN_FILE").is_some() {
+            assert_eq!(service["environment"]["WAREHOUSE_DSN_FILE"], json!("/run/secrets/WAREHOUSE_DSN"));
+            assert!(
+                service["secrets"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!({"source": "WAREHOUSE_DSN", "target": "WAREHOUSE_DSN"})),
+                "{name}"
+            );
+        }
+    }
+
+    // What cannot be rendered is refused.
+    let head = "project demo { python \"3.12\"; }\n";
+    let cases = [
+        // The host's variable on a read-only root.
+        (
+            "service s from=\"busybox:1.36\" { env-secret K secret=s key=k as-file=#true; }",
+            vec!["gscgen::compose::env-secret-read-only"],
+        ),
+        // `KEY_FILE` twice.
+        (
+            "service s from=\"busybox:1.36\" { env K_FILE=\"/x\"; env-secret K secret=s key=k as-file=#true file=\"k\"; }",
+            vec!["gscgen::service::duplicate-env"],
+        ),
+        // `file=` without `as-file`.
+        (
+            "service s from=\"busybox:1.36\" { env-secret K secret=s key=k file=\"k\"; }",
+            vec!["gscgen::config::invalid-value"],
+        ),
+        // /run/secrets/k twice.
+        (
+            "secret k file=\"k\"\nservice s from=\"busybox:1.36\" { secret k; env-secret k secret=s key=k as-file=#true file=\"k\"; }",
+            vec!["gscgen::service::duplicate-mount-target", "gscgen::name::collision"],
+        ),
+        // One Compose secret, two sources.
+        (
+            "service s from=\"busybox:1.36\" { env-secret K secret=s key=k as-file=#true file=\"a\"; }\n\
+             service t from=\"busybox:1.36\" { env-secret K secret=s key=k as-file=#true file=\"b\"; }",
+            vec!["gscgen::name::collision"],
+        ),
+    ];
+    for (services, expected) in cases {
+        assert_eq!(codes(&format!("{head}{services}\n")), expected, "{services}");
+    }
+}
+
+/// `env-host` (issue 18): Compose's interpolation of the host's variable, with the default
+/// kept literal; `docker-compose config` with and without the variables set proves Compose
+/// really takes the host's value; Kubernetes gets the default. What cannot be rendered is
+/// refused, and a literal `${…}` in an `env` value warns.
+#[test]
+fn env_host_values_come_from_the_host_that_runs_compose() {
+    let kdl = "project demo { python \"3.12\"; }\ntargets { requirements; docker; compose; kubernetes; }\n\
+               group base { require \"celery>=5.3\"; }\n\
+               image app { groups base; cmd celery \"-A\" app worker; }\n\
+               env-set common { env-host TZ default=\"UTC\"; }\n\
+               service worker image=app {\n    env-from common\n    env PLAIN=\"literal\"\n    \
+               env-host LOG_LEVEL default=\"info\"\n    env-host PRICE var=\"HOST_PRICE\" default=\"$5\"\n    \
+               dev {\n        env-host DEBUG_TOKEN required=#true\n        env-host EDITOR\n    }\n    \
+               k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits cpu=\"20m\" memory=\"32Mi\"; \
+               init migrate image=app { env-from common; cmd python \"-m\" migrate; }; }\n}\n";
+    let rendered = Rendered::new(kdl);
+    let base = rendered.yaml(BASE);
+    assert_eq!(
+        services(&base)["worker"]["environment"],
+        json!({"TZ": "${TZ:-UTC}", "PLAIN": "literal", "LOG_LEVEL": "${LOG_LEVEL:-info}", "PRICE": "${HOST_PRICE:-$$5}"})
+    );
+    let dev = rendered.yaml(DEV);
+    assert_eq!(
+        services(&dev)["worker"]["environment"],
+        json!({"DEBUG_TOKEN": "${DEBUG_TOKEN:?DEBUG_TOKEN is required}", "EDITOR": "${EDITOR}"})
+    );
+    // Unset: the defaults, literally (`config` prints a literal `$` escaped again).
+    let env = |merged: &Value| merged["services"]["worker"]["environment"].clone();
+    let unset = compose_json(&rendered.out(), &[BASE], &[]);
+    assert_eq!(
+        env(&unset),
+        json!({"TZ": "UTC", "PLAIN": "literal", "LOG_LEVEL": "info", "PRICE": compose_escaped("$5")})
+    );
+    // Set: the host's values; set but empty takes the default, as `:-` says.
+    let set = compose_json(
+        &rendered.out(),
+        &[BASE],
+        &[("LOG_LEVEL", "debug"), ("HOST_PRICE", "7 EUR"), ("PRICE", "ignored"), ("TZ", "")],
+    );
+    assert_eq!(env(&set), json!({"TZ": "UTC", "PLAIN": "literal", "LOG_LEVEL": "debug", "PRICE": "7 EUR"}));
+    // The dev file: a required variable stops Compose when unset; an optional one warns.
+    let args = ["-f", BASE, "-f", DEV, "config", "--format", "json"];
+    let missing = compose(&rendered.out(), &args, &[("EDITOR", "vi")]);
+    assert!(!missing.status.success());
+    assert!(support::stderr(&missing).contains("DEBUG_TOKEN is required"), "{}", support::stderr(&missing));
+    let unset_optional = compose(&rendered.out(), &args, &[("DEBUG_TOKEN", "t")]);
+    assert!(unset_optional.status.success(), "{}", support::stderr(&unset_optional));
+    let warned = support::stderr(&unset_optional);
+    assert!(warned.contains("EDITOR") && warned.contains("variable is not set"), "{warned}");
+    let merged = compose_json(&rendered.out(), &[BASE, DEV], &[("DEBUG_TOKEN", "t0k"), ("EDITOR", "vi")]);
+    assert_eq!(env(&merged)["DEBUG_TOKEN"], json!("t0k"));
+    assert_eq!(env(&merged)["EDITOR"], json!("vi"));
+
+    // Kubernetes: the defaults, plain values (`$` doubled for the kubelet), after the `env`
+    // values (the set's `env-host` among the service's own); dev is not deployed.
+    let deployment: Value = serde_yaml_ng::from_str(
+        &fs::read_to_string(rendered.out().join("k8s/worker.deployment.yaml")).unwrap(),
+    )
+    .unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["containers"][0]["env"],
+        json!([
+            {"name": "PLAIN", "value": "literal"},
+            {"name": "TZ", "value": "UTC"},
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": "PRICE", "value": "$$5"},
+        ])
+    );
+    assert_eq!(pod["initContainers"][0]["env"], json!([{"name": "TZ", "value": "UTC"}]));
+
+    let head = "project demo { python \"3.12\"; }\n";
+    let k8s = "targets { requirements; docker; compose; kubernetes; }\ngroup g { require \"celery>=5.3\"; }\n\
+               image app { groups g; cmd python \"-m\" app; }\n";
+    let limits = "k8s { requests cpu=\"10m\" memory=\"16Mi\"; limits memory=\"32Mi\"; }";
+    let cases = [
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env X=\"1\"; env-host X default=\"2\"; }}"),
+            vec!["gscgen::service::duplicate-env"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env-host X var=\"1X\"; }}"),
+            vec!["gscgen::config::invalid-value"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env-host X default=\"a}}b\"; }}"),
+            vec!["gscgen::config::invalid-value"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env-host X default=\"a\" required=#true; }}"),
+            vec!["gscgen::config::invalid-value"],
+        ),
+        (format!("{head}image i {{ env-host X default=\"a\"; }}"), vec!["gscgen::config::unknown-node"]),
+        (
+            format!("{head}{k8s}service s image=app {{ env-host X; {limits} }}"),
+            vec!["gscgen::kubernetes::env-host"],
+        ),
+        (
+            format!(
+                "{head}{k8s}env-set e {{ env-host X; }}\nservice s image=app {{ env-host X default=\"1\"; \
+                     k8s {{ requests cpu=\"10m\" memory=\"16Mi\"; limits memory=\"32Mi\"; init i image=app {{ env-from e; }}; }} }}"
+            ),
+            vec!["gscgen::kubernetes::env-host"],
+        ),
+        (
+            format!("{head}service s from=\"busybox:1.36\" {{ env X=\"$HOME/x\"; }}"),
+            vec!["gscgen::compose::literal-interpolation"],
+        ),
+        // `$$` is two dollars, not interpolation; without the compose target, no warning.
+        (format!("{head}service s from=\"busybox:1.36\" {{ env X=\"a$$b $5\"; }}"), vec![]),
+        (
+            format!(
+                "{head}targets {{ requirements; docker; kubernetes; }}\nservice s from=\"busybox:1.36\" {{ env X=\"${{Y}}\"; {limits} }}"
+            ),
+            vec![],
+        ),
+    ];
+    for (kdl, expected) in cases {
+        assert_eq!(codes(&format!("{kdl}\n")), expected, "{kdl}");
+    }
 }
 
 /// `env-set` + `env-from` (issue 18): the shared variables reach every service and init
@@ -849,7 +1076,9 @@ fn create_sources(rendered: &Rendered) {
             }
         }
         for secret in doc["secrets"].as_object().into_iter().flatten().map(|(_, s)| s) {
-            let path = out.join(secret["file"].as_str().unwrap());
+            // A secret from the host's variable (`environment:`) needs no file.
+            let Some(file) = secret["file"].as_str() else { continue };
+            let path = out.join(file);
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(&path, "not a real secret\n").unwrap();
         }

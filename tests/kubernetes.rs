@@ -50,7 +50,7 @@ const CURRENT_APIS: [(&str, &str); 8] = [
 ];
 
 /// checkov checks skipped, each with its reason. docs/kubernetes.md lists the same.
-const CHECKOV_SKIPS: [(&str, &str); 7] = [
+const CHECKOV_SKIPS: [(&str, &str); 6] = [
     (
         "CKV_K8S_14",
         "the tag is the config's (`latest` by default, what CI pushes on the default branch); deploys pin a commit with `kustomize edit set image`",
@@ -62,10 +62,6 @@ const CHECKOV_SKIPS: [(&str, &str); 7] = [
     (
         "CKV_K8S_15",
         "`IfNotPresent` is chosen deliberately for immutable references (commit-SHA tags, digests); every movable tag gets `Always`",
-    ),
-    (
-        "CKV_K8S_35",
-        "`env-secret` asks for the secret as an environment variable (the Compose file does the same); file secrets are mounted as files",
     ),
     (
         "CKV_K8S_40",
@@ -440,14 +436,28 @@ fn checkov_finds_nothing_beyond_documented_skips_and_explicit_relaxations() {
         let failed = report.results.failed_checks;
         let mut allowed: BTreeSet<(String, String)> = BTreeSet::new();
         let namespace = rendered.namespace();
-        for (_, k8s) in rendered.services() {
+        for (service, k8s) in rendered.services() {
             let mut resources = vec![match k8s.deploy {
                 Deploy::Job => format!("Job.{namespace}.{}", k8s.name),
                 _ => format!("Deployment.{namespace}.{}", k8s.name),
             }];
-            resources.extend(
-                k8s.init.iter().filter(|i| i.job).map(|i| format!("Job.{namespace}.{}-{}", k8s.name, i.name)),
-            );
+            // An `env-secret` without `as-file` asks for an environment variable: CKV_K8S_35
+            // (secrets as files) on the workload whose containers read it, and only there.
+            let env_variable = |secrets: &[gscgen::model::EnvSecret]| secrets.iter().any(|s| !s.as_file);
+            if env_variable(&service.env_secrets)
+                || k8s.init.iter().filter(|i| !i.job).any(|i| env_variable(&i.env_secrets))
+            {
+                allowed.insert(("CKV_K8S_35".to_owned(), resources[0].clone()));
+            }
+            for init in k8s.init.iter().filter(|i| i.job && k8s.is_deployed()) {
+                // A Job of a built image carries its tag in `metadata.name`.
+                let object = rendered.object("Job", &format!("{}-{}", k8s.name, init.name));
+                let job = format!("Job.{namespace}.{}", object["metadata"]["name"].as_str().unwrap());
+                if env_variable(&init.env_secrets) {
+                    allowed.insert(("CKV_K8S_35".to_owned(), job.clone()));
+                }
+                resources.push(job);
+            }
             for resource in resources {
                 if !k8s.security.run_as_non_root {
                     allowed.insert(("CKV_K8S_23".to_owned(), resource.clone()));
@@ -1276,29 +1286,88 @@ fn writable_paths_volumes_and_secrets_are_mounted() {
                     assert!(mounts.contains_key(path), "{context}: the image's writable {path}");
                 }
             }
-            if service.secrets.is_empty() {
+            // Secrets read as files: the service's and its inits' (they share the volume).
+            let as_files: Vec<&gscgen::model::EnvSecret> = service
+                .env_secrets
+                .iter()
+                .chain(k8s.init.iter().flat_map(|i| &i.env_secrets))
+                .filter(|s| s.as_file)
+                .collect();
+            // (path, Secret, key) of every item of the secrets volume.
+            let mut items: BTreeMap<String, (String, String)> = BTreeMap::new();
+            if service.secrets.is_empty() && as_files.is_empty() {
                 assert!(!mounts.contains_key("/run/secrets"), "{context}");
+                assert!(!volumes.contains_key("secrets"), "{context}");
             } else {
                 let volume = &volumes[&mounts["/run/secrets"]];
-                let paths: BTreeSet<&str> = volume["projected"]["sources"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| s["secret"]["items"][0]["path"].as_str().unwrap())
-                    .collect();
-                let targets: BTreeSet<&str> = service.secrets.iter().map(|s| s.target.as_str()).collect();
-                assert_eq!(paths, targets, "{context}: files at /run/secrets/<target>");
+                for source in volume["projected"]["sources"].as_array().unwrap() {
+                    let item = &source["secret"]["items"][0];
+                    let previous = items.insert(
+                        item["path"].as_str().unwrap().to_owned(),
+                        (
+                            source["secret"]["name"].as_str().unwrap().to_owned(),
+                            item["key"].as_str().unwrap().to_owned(),
+                        ),
+                    );
+                    assert!(previous.is_none(), "{context}: one item per path");
+                }
+                let mut targets: BTreeSet<&str> = service.secrets.iter().map(|s| s.target.as_str()).collect();
+                targets.extend(as_files.iter().map(|s| s.key.as_str()));
+                assert_eq!(
+                    items.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+                    targets,
+                    "{context}: files at /run/secrets/<target> and /run/secrets/<KEY>"
+                );
+                for secret in &as_files {
+                    assert_eq!(
+                        items[&secret.key],
+                        (secret.secret.clone(), secret.secret_key.clone()),
+                        "{context}: {}",
+                        secret.key
+                    );
+                }
             }
-            // Environment: values and secretKeyRefs, in config order.
+            // Environment: values, secretKeyRefs and `KEY_FILE` paths, in config order.
             let env = spec["containers"][0]["env"].as_array().cloned().unwrap_or_default();
             assert_eq!(env.len(), service.env.len() + service.env_secrets.len(), "{context}");
             for secret in &service.env_secrets {
-                let entry = env.iter().find(|e| e["name"] == json!(secret.key)).expect("env-secret");
-                assert_eq!(
-                    entry["valueFrom"]["secretKeyRef"],
-                    json!({"name": secret.secret, "key": secret.secret_key}),
-                    "{context}"
-                );
+                if secret.as_file {
+                    assert!(
+                        env.iter().all(|e| e["name"] != json!(secret.key)),
+                        "{context}: no value variable"
+                    );
+                    let entry = env
+                        .iter()
+                        .find(|e| e["name"] == json!(format!("{}_FILE", secret.key)))
+                        .expect("KEY_FILE");
+                    assert_eq!(entry["value"], json!(format!("/run/secrets/{}", secret.key)), "{context}");
+                    assert!(entry.get("valueFrom").is_none(), "{context}");
+                } else {
+                    let entry = env.iter().find(|e| e["name"] == json!(secret.key)).expect("env-secret");
+                    assert_eq!(
+                        entry["valueFrom"]["secretKeyRef"],
+                        json!({"name": secret.secret, "key": secret.secret_key}),
+                        "{context}"
+                    );
+                }
+            }
+            // Every container that reads a file secret mounts the volume, read-only.
+            let inits = spec["initContainers"].as_array().cloned().unwrap_or_default();
+            for container in spec["containers"].as_array().unwrap().iter().chain(&inits) {
+                let reads_file = container["env"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|e| e["value"].as_str().is_some_and(|v| v.starts_with("/run/secrets/")));
+                if reads_file {
+                    let mount = container["volumeMounts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|m| m["mountPath"] == json!("/run/secrets"))
+                        .unwrap_or_else(|| panic!("{context}: {} mounts no secrets", container["name"]));
+                    assert_eq!(mount["readOnly"], json!(true), "{context}");
+                }
             }
         }
     }
@@ -1320,11 +1389,16 @@ fn oneshot_services_and_init_jobs_become_jobs_and_inits_init_containers() {
         assert_eq!(job["spec"]["template"]["spec"]["restartPolicy"], json!("Never"));
         assert_eq!(job["metadata"]["labels"]["app.kubernetes.io/component"], json!("job"));
     }
-    // The seed's migrations: an init container of insights-api, with the secretKeyRef.
+    // The seed's migrations: an init container of insights-api, reading the DSN as a file
+    // of the pod's secrets volume.
     let api = repo.object("Deployment", "insights-api");
     let init = &api["spec"]["template"]["spec"]["initContainers"][0];
     assert_eq!(init["name"], json!("db-migrations"));
-    assert_eq!(init["env"][0]["valueFrom"]["secretKeyRef"], json!({"name": "db-credentials", "key": "dsn"}));
+    assert_eq!(init["env"][0], json!({"name": "WAREHOUSE_DSN_FILE", "value": "/run/secrets/WAREHOUSE_DSN"}));
+    assert!(
+        init["volumeMounts"].as_array().unwrap().iter().any(|m| m["mountPath"] == json!("/run/secrets")),
+        "{init}"
+    );
     assert!(init["resources"]["limits"]["memory"].is_string(), "the seed's init container had no limits");
     // `job=#true`: a Job named <service>-<init>, not an init container.
     let tricky = Rendered::fixture("tricky");

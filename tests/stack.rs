@@ -226,6 +226,14 @@ fn the_generated_stack_builds_starts_healthy_and_serves_data_through_the_worker(
             list.iter().map(|c| c.as_str().unwrap().trim_start_matches("CAP_").to_owned()).collect::<Vec<_>>()
         });
         assert_eq!(serde_json::to_value(added_names).unwrap(), added, "{service}: {host}");
+        // The programs read the password as a file (`env-secret … as-file=#true`): the
+        // variable names the file, the password is in no environment.
+        if service != "db" && service != "redis" {
+            let env: Vec<&str> =
+                inspect[0]["Config"]["Env"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+            assert!(env.contains(&"DB_PASSWORD_FILE=/run/secrets/DB_PASSWORD"), "{service}: {env:?}");
+            assert!(!env.iter().any(|e| e.starts_with("DB_PASSWORD=")), "{service}: {env:?}");
+        }
     }
 
     // The health endpoint queries PostgreSQL; the item comes from the migration, read by the

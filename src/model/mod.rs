@@ -408,6 +408,8 @@ pub struct Service {
     pub user: Option<u32>,
     pub ports: Vec<Port>,
     pub env: Vec<(String, String)>,
+    /// `env-host`: values Compose takes from the host's environment.
+    pub env_host: Vec<EnvHost>,
     pub env_secrets: Vec<EnvSecret>,
     /// `env-file` paths relative to the project, in order (Compose only).
     pub env_files: Vec<String>,
@@ -471,11 +473,30 @@ impl Port {
     pub const DEFAULT_HOST_IP: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 }
 
+/// `env-host KEY`: Compose's `${VAR:-default}`, `${VAR}` or `${VAR:?…}`; on the cluster,
+/// the default (resolve refused a deployed one without).
+#[derive(Debug, Clone)]
+pub struct EnvHost {
+    pub key: String,
+    /// The host's variable (`var=`, else the key).
+    pub var: String,
+    /// Used when the host's variable is unset or empty; literal.
+    pub default: Option<String>,
+    /// Compose stops when the host's variable is unset or empty.
+    pub required: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct EnvSecret {
     pub key: String,
     pub secret: String,
     pub secret_key: String,
+    /// `as-file=#true`: mounted at `/run/secrets/KEY`, named by `KEY_FILE`
+    /// (`rules::secret_files`); otherwise the value itself is the variable `KEY`.
+    pub as_file: bool,
+    /// With `as_file`: the project file Compose reads the secret from (relative to the
+    /// project); `None` takes the host's variable `KEY` (Compose `environment:`).
+    pub compose_file: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -504,6 +525,7 @@ pub struct Dev {
     pub mounts: Vec<Mount>,
     pub cmd: Vec<String>,
     pub env: Vec<(String, String)>,
+    pub env_host: Vec<EnvHost>,
     /// `compose-extra` keys of `docker-compose.dev.yml`.
     pub compose_extra: Vec<YamlEntry>,
 }

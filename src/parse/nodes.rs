@@ -722,6 +722,19 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
                 }
             }
             "env" => env(ctx, child, &mut decl.env),
+            // Build time has no host environment to take a value from.
+            "env-host" => ctx.report(
+                Diagnostic::error(
+                    Code::UnknownNode,
+                    "`env-host` is not allowed in `image`: an image's environment is fixed when it is built",
+                    child.name().span(),
+                    "not known here",
+                )
+                .with_help(
+                    "take the value from the host where the image runs: `env-host` in the `service` (or its \
+                     `dev`) that runs it; a value for the build itself is a `build-arg`",
+                ),
+            ),
             "writable" => decl.writable.extend(texts(ctx, child, "directory in the image")),
             "build-packages" => decl.build_packages.extend(texts(ctx, child, "Debian package")),
             "runtime-packages" => decl.runtime_packages.extend(texts(ctx, child, "Debian package")),
@@ -801,9 +814,29 @@ fn env_secret(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvSecretDecl> {
     let key = view.arg_text(ctx, "an environment variable name");
     let secret = view.req_prop_text(ctx, "secret");
     let secret_key = view.req_prop_text(ctx, "key");
+    let as_file = view.prop_bool(ctx, "as-file");
+    let file = view.prop_text(ctx, "file");
     ctx.no_children(node);
     view.finish(ctx);
-    Some(EnvSecretDecl { span: node.span(), key: key?, secret: secret?, secret_key: secret_key? })
+    Some(EnvSecretDecl {
+        span: node.span(),
+        key: key?,
+        secret: secret?,
+        secret_key: secret_key?,
+        as_file,
+        file,
+    })
+}
+
+fn env_host(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvHostDecl> {
+    let mut view = NodeView::new(ctx, node);
+    let key = view.arg_text(ctx, "an environment variable name");
+    let var = view.prop_text(ctx, "var");
+    let default = view.prop_text(ctx, "default");
+    let required = view.prop_bool(ctx, "required");
+    ctx.no_children(node);
+    view.finish(ctx);
+    Some(EnvHostDecl { span: node.span(), key: key?, var, default, required })
 }
 
 fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
@@ -814,6 +847,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         "user",
         "port",
         "env",
+        "env-host",
         "env-secret",
         "env-from",
         "env-file",
@@ -864,6 +898,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
         user: None,
         ports: Vec::new(),
         env: Vec::new(),
+        env_host: Vec::new(),
         env_secrets: Vec::new(),
         env_from: Vec::new(),
         env_files: Vec::new(),
@@ -903,6 +938,7 @@ fn service(ctx: &mut Ctx, node: &KdlNode) -> Option<ServiceDecl> {
                 }
             }
             "env" => env(ctx, child, &mut decl.env),
+            "env-host" => decl.env_host.extend(env_host(ctx, child)),
             "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
             "env-from" => decl.env_from.extend(texts(ctx, child, "env-set name")),
             "env-file" => decl.env_files.extend(texts(
@@ -1016,11 +1052,17 @@ fn hardening(ctx: &mut Ctx, node: &KdlNode) -> HardeningDecl {
 }
 
 fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {
-    const KNOWN: &[&str] = &["mount", "cmd", "env", "compose-extra"];
+    const KNOWN: &[&str] = &["mount", "cmd", "env", "env-host", "compose-extra"];
     let view = NodeView::new(ctx, node);
     view.finish(ctx);
-    let mut decl =
-        DevDecl { span: node.span(), mounts: Vec::new(), cmd: None, env: Vec::new(), compose_extra: None };
+    let mut decl = DevDecl {
+        span: node.span(),
+        mounts: Vec::new(),
+        cmd: None,
+        env: Vec::new(),
+        env_host: Vec::new(),
+        compose_extra: None,
+    };
     let mut seen = Seen::default();
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
         match child.name().value() {
@@ -1031,6 +1073,7 @@ fn dev(ctx: &mut Ctx, node: &KdlNode) -> DevDecl {
                 }
             }
             "env" => env(ctx, child, &mut decl.env),
+            "env-host" => decl.env_host.extend(env_host(ctx, child)),
             "compose-extra" => {
                 if seen.first(ctx, child) {
                     decl.compose_extra = Some(compose_extra(ctx, child));
@@ -1205,14 +1248,21 @@ fn init(ctx: &mut Ctx, node: &KdlNode) -> Option<InitDecl> {
 }
 
 fn env_set(ctx: &mut Ctx, node: &KdlNode) -> Option<EnvSetDecl> {
-    const KNOWN: &[&str] = &["env", "env-secret"];
+    const KNOWN: &[&str] = &["env", "env-host", "env-secret"];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "an env-set name");
     view.finish(ctx);
-    let mut decl = EnvSetDecl { name: name?, span: node.span(), env: Vec::new(), env_secrets: Vec::new() };
+    let mut decl = EnvSetDecl {
+        name: name?,
+        span: node.span(),
+        env: Vec::new(),
+        env_host: Vec::new(),
+        env_secrets: Vec::new(),
+    };
     for child in node.children().map_or(&[][..], KdlDocument::nodes) {
         match child.name().value() {
             "env" => env(ctx, child, &mut decl.env),
+            "env-host" => decl.env_host.extend(env_host(ctx, child)),
             "env-secret" => decl.env_secrets.extend(env_secret(ctx, child)),
             _ => ctx.unknown_node(child, "`env-set`", KNOWN),
         }

@@ -10,8 +10,9 @@ use askama::Template;
 use super::builds::{self, ARG_BASE_BUILDER, ARG_BASE_RUNTIME, ARG_PIP_INDEX_URL, Build, LATEST};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, YamlEntry, YamlScalar, YamlValue};
-use crate::model::{ComposeTarget, Image, Model, Mount, Service, ServiceSource};
-use crate::rules::quote::{compose_value, json_string, yaml_key, yaml_scalar};
+use crate::model::{ComposeTarget, EnvHost, Image, Model, Mount, Service, ServiceSource};
+use crate::rules::quote::{compose_interpolation, compose_value, json_string, yaml_key, yaml_scalar};
+use crate::rules::secret_files::{file_name, file_path, file_variable};
 
 /// Output paths, relative to the output folder.
 pub(crate) const BASE_FILE: &str = "docker-compose.yml";
@@ -30,7 +31,8 @@ struct ComposeFile {
     services: Vec<ServiceView>,
     network: Option<String>,
     volumes: Vec<String>,
-    secrets: Vec<(String, String)>,
+    /// (name, source kind `file` or `environment`, source)
+    secrets: Vec<(String, &'static str, String)>,
 }
 
 /// One service entry, every field already quoted.
@@ -149,9 +151,25 @@ pub(super) fn plan(
         .secrets
         .iter()
         .map(|s| {
-            (yaml_key(&s.name.value).into_owned(), compose_value(&compose.project_path(&s.file)).into_owned())
+            (
+                yaml_key(&s.name.value).into_owned(),
+                "file",
+                compose_value(&compose.project_path(&s.file)).into_owned(),
+            )
         })
         .collect();
+    // `env-secret KEY as-file=#true`: the Compose secret `KEY`, from its `file=` or the
+    // host's variable `KEY`, once (resolve checked that every service gives one source).
+    for secret in model.services.iter().flat_map(|s| &s.env_secrets).filter(|s| s.as_file) {
+        let name = yaml_key(&secret.key).into_owned();
+        if base.secrets.iter().any(|(n, _, _)| *n == name) {
+            continue;
+        }
+        base.secrets.push(match &secret.compose_file {
+            Some(file) => (name, "file", compose_value(&compose.project_path(file)).into_owned()),
+            None => (name, "environment", yaml_scalar(&secret.key).into_owned()),
+        });
+    }
     planner.render(BASE_FILE, &base, FileMode::Regular)?;
 
     let mut header = vec![format!(
@@ -310,14 +328,23 @@ impl<'a> Compose<'a> {
         self.profiles[id].iter().flatten().map(|p| yaml_scalar(p).into_owned()).collect()
     }
 
-    fn env(pairs: &[(String, String)]) -> Vec<EnvView> {
-        pairs
+    /// Literal values (every `$` escaped), then the host's variables (`env-host`).
+    fn env(pairs: &[(String, String)], hosts: &[EnvHost]) -> Vec<EnvView> {
+        let mut env: Vec<EnvView> = pairs
             .iter()
             .map(|(k, v)| EnvView {
                 key: yaml_key(k).into_owned(),
                 value: Some(compose_value(v).into_owned()),
             })
-            .collect()
+            .collect();
+        env.extend(hosts.iter().map(|h| {
+            let message = h.required.then(|| format!("{} is required", h.var));
+            EnvView {
+                key: yaml_key(&h.key).into_owned(),
+                value: Some(compose_interpolation(&h.var, h.default.as_deref(), message.as_deref())),
+            }
+        }));
+        env
     }
 
     fn base_service(&self, id: usize, service: &Service) -> ServiceView {
@@ -327,10 +354,19 @@ impl<'a> Compose<'a> {
             (ServiceSource::Prebuilt(reference), None) => (compose_value(reference).into_owned(), None),
             (ServiceSource::Image(_), None) => unreachable!("a built service has an image"),
         };
-        let mut environment = Self::env(&service.env);
-        environment.extend(
-            service.env_secrets.iter().map(|e| EnvView { key: yaml_key(&e.key).into_owned(), value: None }),
-        );
+        let mut environment = Self::env(&service.env, &service.env_host);
+        // An environment variable secret passes the host's variable through; one read as a
+        // file is named by `KEY_FILE`, the path of the Compose secret mounted below.
+        environment.extend(service.env_secrets.iter().map(|e| {
+            if e.as_file {
+                EnvView {
+                    key: yaml_key(&file_variable(&e.key)).into_owned(),
+                    value: Some(compose_value(&file_path(&e.key)).into_owned()),
+                }
+            } else {
+                EnvView { key: yaml_key(&e.key).into_owned(), value: None }
+            }
+        }));
         let mut volumes: Vec<VolumeView> = service
             .volumes
             .iter()
@@ -386,6 +422,9 @@ impl<'a> Compose<'a> {
                         compose_value(&s.target).into_owned(),
                     )
                 })
+                .chain(service.env_secrets.iter().filter(|e| e.as_file).map(|e| {
+                    (yaml_scalar(&e.key).into_owned(), compose_value(file_name(&e.key)).into_owned())
+                }))
                 .collect(),
             ports: service
                 .ports
@@ -455,6 +494,7 @@ impl<'a> Compose<'a> {
         let has_dev = !dev.mounts.is_empty()
             || !dev.cmd.is_empty()
             || !dev.env.is_empty()
+            || !dev.env_host.is_empty()
             || !dev.compose_extra.is_empty();
         let (image, build) = match (&service.source, self.image(service)) {
             (_, Some((image, build))) => {
@@ -479,7 +519,7 @@ impl<'a> Compose<'a> {
             build,
             profiles: self.profiles(id),
             command: dev.cmd.iter().map(|a| compose_value(a).into_owned()).collect(),
-            environment: Self::env(&dev.env),
+            environment: Self::env(&dev.env, &dev.env_host),
             volumes: dev.mounts.iter().map(|m| self.bind(m)).collect(),
             extra: extra_lines(&dev.compose_extra),
             ..ServiceView::default()

@@ -13,8 +13,8 @@ use super::builds::{self, Build};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl, Scalar};
 use crate::model::{
-    Claim, ClusterStorage, DEFAULT_DENY_POLICY, Deploy, EnvSecret, Init, K8s, KubernetesTarget, Model,
-    ObjectKind, Patch, Resources, Service, ServiceSource, Yaml, init_job_name,
+    Claim, ClusterStorage, DEFAULT_DENY_POLICY, Deploy, EnvHost, EnvSecret, Init, K8s, KubernetesTarget,
+    Model, ObjectKind, Patch, Resources, Service, ServiceSource, Yaml, init_job_name,
 };
 use crate::rules::duration::duration_seconds;
 use crate::rules::k8s_objects::{
@@ -23,6 +23,7 @@ use crate::rules::k8s_objects::{
 };
 use crate::rules::names::dns_name;
 use crate::rules::quote::{kubernetes_value, yaml_comment, yaml_key, yaml_scalar};
+use crate::rules::secret_files::{file_name, file_path, file_variable};
 
 const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 /// The folder of the patch files, inside the manifests' folder.
@@ -744,19 +745,38 @@ impl<'a> Kube<'a> {
         (Some(readiness), Some(liveness))
     }
 
-    fn env(pairs: &[(String, String)], secrets: &[EnvSecret]) -> Vec<EnvView> {
+    /// Values, then each `env-host`'s default (a pod has no host environment; resolve
+    /// refused a deployed one without a default), then the secrets.
+    fn env(pairs: &[(String, String)], hosts: &[EnvHost], secrets: &[EnvSecret]) -> Vec<EnvView> {
+        let defaults = hosts.iter().filter_map(|h| Some((&h.key, h.default.as_ref()?)));
         let mut env: Vec<EnvView> = pairs
             .iter()
+            .map(|(k, v)| (k, v))
+            .chain(defaults)
             .map(|(k, v)| EnvView {
                 name: yaml_scalar(k).into_owned(),
                 value: Some(kubernetes_value(v).into_owned()),
                 secret: None,
             })
             .collect();
-        env.extend(secrets.iter().map(|s| EnvView {
-            name: yaml_scalar(&s.key).into_owned(),
-            value: None,
-            secret: Some((yaml_scalar(&s.secret).into_owned(), yaml_scalar(&s.secret_key).into_owned())),
+        env.extend(secrets.iter().map(|s| {
+            if s.as_file {
+                // The file is an item of the pod's secrets volume (`secret_items`).
+                EnvView {
+                    name: yaml_scalar(&file_variable(&s.key)).into_owned(),
+                    value: Some(kubernetes_value(&file_path(&s.key)).into_owned()),
+                    secret: None,
+                }
+            } else {
+                EnvView {
+                    name: yaml_scalar(&s.key).into_owned(),
+                    value: None,
+                    secret: Some((
+                        yaml_scalar(&s.secret).into_owned(),
+                        yaml_scalar(&s.secret_key).into_owned(),
+                    )),
+                }
+            }
         }));
         env
     }
@@ -785,7 +805,7 @@ impl<'a> Kube<'a> {
         job: Option<&Init>,
     ) -> PodView {
         let mut volumes = Volumes::new(self.target);
-        let secrets = self.secret_items(service);
+        let secrets = self.secret_items(service, k8s);
         let (init_containers, containers) = match job {
             Some(init) => (Vec::new(), vec![self.init_container(k8s, init, &mut volumes, &secrets)]),
             None => {
@@ -841,9 +861,12 @@ impl<'a> Kube<'a> {
     }
 
     /// `(Secret, key, path)` of the service's file secrets: Secret `<dns name>` holds the
-    /// file under the key `<secret name>`; the pod sees it at `/run/secrets/<target>`.
-    fn secret_items(&self, service: &Service) -> Vec<(String, String, String)> {
-        service
+    /// file under the key `<secret name>`; the pod sees it at `/run/secrets/<target>`. Then
+    /// the `env-secret … as-file=#true` of the service and its inits, each path once
+    /// (resolve refused two Secret keys on one path): the key of the Secret named in the
+    /// config, at `/run/secrets/KEY`.
+    fn secret_items(&self, service: &Service, k8s: &K8s) -> Vec<(String, String, String)> {
+        let mut items: Vec<(String, String, String)> = service
             .secrets
             .iter()
             .filter_map(|s| {
@@ -854,7 +877,19 @@ impl<'a> Kube<'a> {
                     yaml_scalar(&s.target).into_owned(),
                 ))
             })
-            .collect()
+            .collect();
+        let inits = k8s.init.iter().flat_map(|i| &i.env_secrets);
+        for secret in service.env_secrets.iter().chain(inits).filter(|s| s.as_file) {
+            let path = yaml_scalar(file_name(&secret.key)).into_owned();
+            if !items.iter().any(|(_, _, p)| *p == path) {
+                items.push((
+                    yaml_scalar(&secret.secret).into_owned(),
+                    yaml_scalar(&secret.secret_key).into_owned(),
+                    path,
+                ));
+            }
+        }
+        items
     }
 
     fn main_container(
@@ -879,7 +914,7 @@ impl<'a> Kube<'a> {
             command: service.entrypoint.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             args: service.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             ports: self.ports(service),
-            env: Self::env(&service.env, &service.env_secrets),
+            env: Self::env(&service.env, &service.env_host, &service.env_secrets),
             readiness,
             liveness,
             requests: Self::resources(&k8s.requests, gpu),
@@ -912,7 +947,7 @@ impl<'a> Kube<'a> {
             command: Vec::new(),
             args: init.cmd.iter().map(|a| kubernetes_value(a).into_owned()).collect(),
             ports: Vec::new(),
-            env: Self::env(&init.env, &init.env_secrets),
+            env: Self::env(&init.env, &[], &init.env_secrets),
             readiness: None,
             liveness: None,
             requests: Self::resources(&k8s.requests, None),

@@ -387,10 +387,19 @@ fn check_cycles(config: &Config, services: &HashMap<&str, usize>, diagnostics: &
 /// Environment names must be portable (Compose and Kubernetes) and set once per service:
 /// a name set twice would be a duplicate YAML key.
 fn check_env(service: &ServiceDecl, diagnostics: &mut Diagnostics) {
-    let base = service.env.iter().map(|e| &e.key).chain(service.env_secrets.iter().map(|e| &e.key));
+    let base = service
+        .env
+        .iter()
+        .map(|e| &e.key)
+        .chain(service.env_host.iter().map(|e| &e.key))
+        .chain(service.env_secrets.iter().map(|e| &e.key));
     check_env_names(service, base, diagnostics);
     if let Some(dev) = &service.dev {
-        check_env_names(service, dev.env.iter().map(|e| &e.key), diagnostics);
+        check_env_names(
+            service,
+            dev.env.iter().map(|e| &e.key).chain(dev.env_host.iter().map(|e| &e.key)),
+            diagnostics,
+        );
     }
 }
 
@@ -440,6 +449,11 @@ fn check_mount_targets(service: &ServiceDecl, diagnostics: &mut Diagnostics) {
         let (target, span) =
             secret.target.as_ref().map_or((&secret.name.value, secret.name.span), |t| (&t.value, t.span));
         report(&mut seen, target, span);
+    }
+    // `env-secret KEY as-file=#true` is the secret `/run/secrets/KEY`.
+    for secret in service.env_secrets.iter().filter(|s| s.as_file.as_ref().is_some_and(|a| a.value)) {
+        let span = secret.as_file.as_ref().map_or(secret.span, |a| a.span);
+        report(&mut seen, crate::rules::secret_files::file_name(&secret.key.value), span);
     }
     if let Some(dev) = &service.dev {
         // Dev mounts may replace a mount of the base file (that is what an override does),

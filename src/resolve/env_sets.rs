@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use miette::SourceSpan;
 
-use crate::config::{Config, EnvDecl, EnvSecretDecl, EnvSetDecl, Text};
+use crate::config::{Config, EnvDecl, EnvHostDecl, EnvSecretDecl, EnvSetDecl, Text};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, NameIndex, did_you_mean, some_of};
 
 /// The configuration with every `env-from` expanded (borrowed as is when nothing uses sets).
@@ -26,7 +26,12 @@ pub(super) fn expand<'c>(config: &'c Config, diagnostics: &mut Diagnostics) -> C
     let names: Vec<&Text> = config.env_sets.iter().map(|s| &s.name).collect();
     let index = super::index_names("env-set", &names, diagnostics);
     for set in &config.env_sets {
-        let keys = set.env.iter().map(|e| &e.key).chain(set.env_secrets.iter().map(|e| &e.key));
+        let keys = set
+            .env
+            .iter()
+            .map(|e| &e.key)
+            .chain(set.env_host.iter().map(|e| &e.key))
+            .chain(set.env_secrets.iter().map(|e| &e.key));
         super::names::check_env_keys(
             &format!("env-set `{}`", set.name.value),
             keys,
@@ -47,10 +52,16 @@ pub(super) fn expand<'c>(config: &'c Config, diagnostics: &mut Diagnostics) -> C
     let mut out = config.clone();
     for service in &mut out.services {
         let owner = format!("service `{}`", service.name.value);
-        expander.expand(&owner, &service.env_from, &mut service.env, &mut service.env_secrets);
+        expander.expand(
+            &owner,
+            &service.env_from,
+            &mut service.env,
+            Some(&mut service.env_host),
+            &mut service.env_secrets,
+        );
         for init in service.k8s.iter_mut().flat_map(|k| &mut k.init) {
             let owner = format!("init `{}` of service `{}`", init.name.value, service.name.value);
-            expander.expand(&owner, &init.env_from, &mut init.env, &mut init.env_secrets);
+            expander.expand(&owner, &init.env_from, &mut init.env, None, &mut init.env_secrets);
         }
     }
     // A misspelled `env-from` may be the one meant to take a set: no warning on top.
@@ -93,22 +104,31 @@ struct Expander<'c, 'd> {
 
 impl Expander<'_, '_> {
     /// Puts the variables of the sets named in `from` before the owner's own, in order.
+    /// `hosts` is `None` for an init, which runs only on the cluster: there a set's
+    /// `env-host` is its default, a plain value (one without a default is refused).
     fn expand(
         &mut self,
         owner: &str,
         from: &[Text],
         env: &mut Vec<EnvDecl>,
+        hosts: Option<&mut Vec<EnvHostDecl>>,
         secrets: &mut Vec<EnvSecretDecl>,
     ) {
         if from.is_empty() {
             return;
         }
-        let own: Vec<&str> =
-            env.iter().map(|e| e.key.as_str()).chain(secrets.iter().map(|e| e.key.as_str())).collect();
+        let own_hosts: Vec<&str> = hosts.iter().flat_map(|h| h.iter()).map(|e| e.key.as_str()).collect();
+        let own: Vec<String> = env
+            .iter()
+            .map(|e| e.key.value.clone())
+            .chain(own_hosts.iter().map(|k| (*k).to_owned()))
+            .chain(secrets.iter().map(|e| e.key.value.clone()))
+            .collect();
         // Variable → (set, where that set names it, the `env-from` that took it).
         let mut taken: HashMap<String, (usize, SourceSpan, SourceSpan)> = HashMap::new();
         let mut taken_sets: Vec<(usize, SourceSpan)> = Vec::new();
         let mut shared_env = Vec::new();
+        let mut shared_hosts = Vec::new();
         let mut shared_secrets = Vec::new();
         for name in from {
             let Some(&id) = self.index.get(name.as_str()) else {
@@ -134,11 +154,12 @@ impl Expander<'_, '_> {
             let keys = set
                 .env
                 .iter()
-                .map(|e| (&e.key, Some(e), None))
-                .chain(set.env_secrets.iter().map(|e| (&e.key, None, Some(e))));
-            for (key, plain, secret) in keys {
+                .map(|e| (&e.key, Some(e), None, None))
+                .chain(set.env_host.iter().map(|e| (&e.key, None, Some(e), None)))
+                .chain(set.env_secrets.iter().map(|e| (&e.key, None, None, Some(e))));
+            for (key, plain, host, secret) in keys {
                 // The owner's own value wins; names the set check reported are left out.
-                if !portable(&key.value) || own.contains(&key.as_str()) {
+                if !portable(&key.value) || own.contains(&key.value) {
                     continue;
                 }
                 match taken.get(&key.value) {
@@ -171,6 +192,19 @@ impl Expander<'_, '_> {
                 if let Some(e) = plain {
                     shared_env.push(e.clone());
                 }
+                if let Some(e) = host {
+                    if hosts.is_some() {
+                        shared_hosts.push(e.clone());
+                    } else if let Some(default) = &e.default {
+                        shared_env.push(EnvDecl { key: e.key.clone(), value: default.clone() });
+                    } else {
+                        self.diagnostics.push(super::kubernetes::env_host_without_default(
+                            e,
+                            &format!("{owner} runs only on the cluster"),
+                            Some(name.span),
+                        ));
+                    }
+                }
                 if let Some(e) = secret {
                     shared_secrets.push(e.clone());
                 }
@@ -178,6 +212,10 @@ impl Expander<'_, '_> {
         }
         shared_env.append(env);
         *env = shared_env;
+        if let Some(hosts) = hosts {
+            shared_hosts.append(hosts);
+            *hosts = shared_hosts;
+        }
         shared_secrets.append(secrets);
         *secrets = shared_secrets;
     }

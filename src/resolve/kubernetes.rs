@@ -13,7 +13,8 @@ use miette::SourceSpan;
 
 use super::names;
 use crate::config::{
-    Config, EnvSecretDecl, HealthCheckDecl, ImageDecl, InitDecl, K8sDecl, ResourcesDecl, ServiceDecl, Text,
+    Config, EnvHostDecl, EnvSecretDecl, HealthCheckDecl, ImageDecl, InitDecl, K8sDecl, ResourcesDecl,
+    ServiceDecl, Text,
 };
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean, suggest};
 use crate::model::{
@@ -176,6 +177,10 @@ pub(super) fn check(config: &Config, images: &HashMap<&str, usize>, diagnostics:
             Deploy::Deployment => {}
         }
         check_resources(k8s, diagnostics);
+        for host in service.env_host.iter().filter(|h| h.default.is_none()) {
+            let why = format!("service `{}` is deployed on the cluster", service.name.value);
+            diagnostics.push(env_host_without_default(host, &why, None));
+        }
         if let Some(file) = service.env_files.first() {
             diagnostics.push(
                 Diagnostic::error(
@@ -668,6 +673,30 @@ fn check_probe_port(
             ),
         );
     }
+}
+
+/// An `env-host` without a default where no host environment exists: a pod. `why` says
+/// why the value is needed on the cluster; `taken` is the `env-from` that brought it.
+pub(super) fn env_host_without_default(
+    host: &EnvHostDecl,
+    why: &str,
+    taken: Option<SourceSpan>,
+) -> Diagnostic {
+    let mut diagnostic = Diagnostic::error(
+        Code::EnvHostKubernetes,
+        format!("`env-host {}` has no default, and a Kubernetes pod has no host environment", host.key.value),
+        host.key.span,
+        "no value on the cluster",
+    )
+    .with_help(format!(
+        "{why}: give it `default=\"…\"` (the pod's value; Compose still prefers the host's), take it from a \
+         Secret with `env-secret {}`, or mark the service `k8s {{ external \"…\" }}`",
+        host.key.value
+    ));
+    if let Some(taken) = taken {
+        diagnostic = diagnostic.with_label(taken, "taken here");
+    }
+    diagnostic
 }
 
 fn check_secret_ref(secret: &EnvSecretDecl, diagnostics: &mut Diagnostics) {

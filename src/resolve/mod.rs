@@ -4,6 +4,7 @@
 mod compose;
 mod dependency_groups;
 mod docker;
+mod env_host;
 mod env_sets;
 mod groups;
 mod hardening;
@@ -18,6 +19,7 @@ pub mod locks;
 mod names;
 mod placement;
 mod programs;
+mod secret_files;
 mod workflow;
 
 use std::collections::HashMap;
@@ -106,6 +108,8 @@ pub(super) fn env_secrets(values: &[EnvSecretDecl]) -> Vec<EnvSecret> {
             key: e.key.value.clone(),
             secret: e.secret.value.clone(),
             secret_key: e.secret_key.value.clone(),
+            as_file: e.as_file.as_ref().is_some_and(|a| a.value),
+            compose_file: e.file.as_ref().map(|f| clean_relative(&f.value)),
         })
         .collect()
 }
@@ -115,6 +119,18 @@ pub(super) fn env_secrets(values: &[EnvSecretDecl]) -> Vec<EnvSecret> {
 /// the web image with another command serves none of them; its own `port`s it always does.
 pub(super) fn serves(service: &ServiceDecl) -> bool {
     service.serves.as_ref().map_or(service.cmd.is_none(), |s| s.value)
+}
+
+pub(super) fn env_host(values: &[EnvHostDecl]) -> Vec<EnvHost> {
+    values
+        .iter()
+        .map(|e| EnvHost {
+            key: e.key.value.clone(),
+            var: e.var.as_ref().map_or_else(|| e.key.value.clone(), |v| v.value.clone()),
+            default: e.default.as_ref().map(|d| d.value.clone()),
+            required: e.required.as_ref().is_some_and(|r| r.value),
+        })
+        .collect()
 }
 
 pub(super) fn env(values: &[EnvDecl]) -> Vec<(String, String)> {
@@ -201,6 +217,8 @@ impl Resolver<'_> {
         hatches::check_dockerfile_extras(config, docker_target.as_ref(), self.diagnostics);
         hatches::check_compose_extras(config, self.diagnostics);
         let kubernetes_target = kubernetes::target(config, self.diagnostics);
+        secret_files::check(config, compose_target.is_some(), kubernetes_target.is_some(), self.diagnostics);
+        env_host::check(config, compose_target.is_some(), self.diagnostics);
         let workflow_target = workflow::target(config, self.diagnostics);
         if workflow_target.is_some() {
             workflow::check_build_args(config, self.diagnostics);
@@ -732,6 +750,7 @@ impl Resolver<'_> {
                     mounts: mounts(&dev.mounts, self),
                     cmd: command(dev.cmd.as_ref()),
                     env: env(&dev.env),
+                    env_host: env_host(&dev.env_host),
                     compose_extra: dev.compose_extra.as_ref().map(|e| e.entries.clone()).unwrap_or_default(),
                 },
                 None => Dev::default(),
@@ -771,6 +790,7 @@ impl Resolver<'_> {
                     })
                     .collect(),
                 env: env(&decl.env),
+                env_host: env_host(&decl.env_host),
                 env_secrets: env_secrets(&decl.env_secrets),
                 env_files: decl.env_files.iter().map(|f| clean_relative(&f.value)).collect(),
                 secrets: service_secrets,

@@ -373,7 +373,7 @@ const NAMESPACE_LABELS: [&str; 5] = [
 /// The pod template of a Deployment, a oneshot Job, or (with `job`) an init's Job.
 fn pod_template(model: &Model, service: &Service, k8s: &K8s, job: Option<&Init>) -> Shape {
     let mut volumes = PodVolumes::default();
-    let secrets = !service.secrets.is_empty();
+    let secrets = has_secret_files(service, k8s);
     let gpu = k8s.gpu.as_ref().filter(|_| job.is_none());
     let (init_containers, containers) = match job {
         Some(init) => {
@@ -453,6 +453,13 @@ pub const SECRETS_DIR: &str = "/run/secrets";
 /// The name of the projected volume that holds a pod's file secrets.
 pub const SECRETS_VOLUME: &str = "secrets";
 
+/// Whether a service's pods have the secrets volume: a `secret` it mounts, or an
+/// `env-secret … as-file=#true` of the service or of one of its inits (they share it).
+pub fn has_secret_files(service: &Service, k8s: &K8s) -> bool {
+    !service.secrets.is_empty()
+        || service.env_secrets.iter().chain(k8s.init.iter().flat_map(|i| &i.env_secrets)).any(|s| s.as_file)
+}
+
 fn main_container(
     model: &Model,
     service: &Service,
@@ -479,7 +486,9 @@ fn main_container(
         command: !service.entrypoint.is_empty(),
         args: !service.cmd.is_empty(),
         ports,
-        env: !service.env.is_empty() || !service.env_secrets.is_empty(),
+        env: !service.env.is_empty()
+            || service.env_host.iter().any(|h| h.default.is_some())
+            || !service.env_secrets.is_empty(),
         readiness: deployment && (health || ports),
         liveness: deployment && health,
         resources,

@@ -18,3 +18,4 @@ pub mod lock;
 pub(crate) mod names;
 pub(crate) mod paths;
 pub(crate) mod quote;
+pub(crate) mod secret_files;

@@ -143,6 +143,22 @@ pub(crate) fn compose_value(s: &str) -> Cow<'_, str> {
     if s.contains('$') { Cow::Owned(yaml_scalar(&s.replace('$', "$$")).into_owned()) } else { yaml_scalar(s) }
 }
 
+/// Renders Compose's interpolation of the host's variable `var` (an `env-host`) as a YAML
+/// value: `${VAR:-default}`, `${VAR:?message}` (`required`), or `${VAR}`.
+///
+/// Why here: this is the one value gscgen *means* Compose to interpolate from the user's
+/// text. `var` was checked to be a variable name; the default is escaped (`$` → `$$`) so it
+/// stays literal, and resolve refused a `}` in it (Compose has no escape for `}` inside
+/// `${…}`). `:-` and `:?` also cover a variable that is set but empty, as a shell does.
+pub(crate) fn compose_interpolation(var: &str, default: Option<&str>, required: Option<&str>) -> String {
+    let inner = match (default, required) {
+        (Some(default), _) => format!("${{{var}:-{}}}", default.replace('$', "$$")),
+        (None, Some(message)) => format!("${{{var}:?{}}}", message.replace('$', "$$")),
+        (None, None) => format!("${{{var}}}"),
+    };
+    yaml_scalar(&inner).into_owned()
+}
+
 // ---------------------------------------------------------------------------------------
 // GitHub Actions
 // ---------------------------------------------------------------------------------------
@@ -862,6 +878,16 @@ if bad or len(values) != len(d["expected"]) or len(keys) != len(d["expected"]):
     }
 
     // ----- Docker Compose ----------------------------------------------------------------
+
+    #[test]
+    fn compose_interpolation_keeps_the_default_literal() {
+        assert_eq!(compose_interpolation("LOG_LEVEL", Some("info"), None), r#""${LOG_LEVEL:-info}""#);
+        assert_eq!(compose_interpolation("PRICE", Some("$5"), None), r#""${PRICE:-$$5}""#);
+        assert_eq!(compose_interpolation("X", Some(""), None), r#""${X:-}""#);
+        assert_eq!(compose_interpolation("X", None, Some("X is required")), r#""${X:?X is required}""#);
+        assert_eq!(compose_interpolation("X", None, None), r#""${X}""#);
+        assert_eq!(compose_interpolation("X", Some("a \"b\"\n"), None), r#""${X:-a \"b\"\n}""#);
+    }
 
     #[test]
     fn compose_values_escape_interpolation() {
