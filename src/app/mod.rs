@@ -470,12 +470,12 @@ pub(crate) fn disk_locks(root: &Utf8Path) -> impl Fn(&Utf8Path) -> Option<String
 }
 
 /// Reads the committed locks the model needs and hands them to resolve.
-fn attach_locks(model: &mut Model, read: LockReader<'_>) -> Diagnostics {
+fn attach_locks(config: &crate::config::Config, model: &mut Model, read: LockReader<'_>) -> Diagnostics {
     let texts: Vec<crate::resolve::locks::LockText> = crate::resolve::locks::wanted(model)
         .into_iter()
         .map(|path| crate::resolve::locks::LockText { text: read(&path), path })
         .collect();
-    crate::resolve::locks::attach(model, &texts)
+    crate::resolve::locks::attach(config, model, &texts)
 }
 
 /// Reads, parses, resolves (with the committed locks, unless `locks` is `None`: `gscgen
@@ -492,13 +492,12 @@ fn compile(
     let model = config.and_then(|config| {
         let (model, resolve_diagnostics) = crate::resolve::resolve(&config);
         diagnostics.extend(resolve_diagnostics);
-        model
-    });
-    let model = model.map(|mut model| {
-        if let Some(read) = locks {
-            diagnostics.extend(attach_locks(&mut model, read));
-        }
-        model
+        model.map(|mut model| {
+            if let Some(read) = locks {
+                diagnostics.extend(attach_locks(&config, &mut model, read));
+            }
+            model
+        })
     });
     let model = if diagnostics.has_errors() { None } else { model };
     timings.lap("resolve");
@@ -542,7 +541,7 @@ fn check(source: &Source, locks: Option<LockReader<'_>>) -> (Option<Model>, Diag
     diagnostics.extend(resolve_diagnostics);
     let model = match (model, locks) {
         (Some(mut model), Some(read)) if !diagnostics.has_errors() => {
-            diagnostics.extend(attach_locks(&mut model, read));
+            diagnostics.extend(attach_locks(&config, &mut model, read));
             Some(model)
         }
         (model, _) => model,

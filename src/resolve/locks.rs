@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use camino::Utf8PathBuf;
 use miette::SourceSpan;
 
+use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::{LockFile, Model};
 use crate::rules::lock::{LockError, LockSet, lock_sets};
@@ -34,7 +35,9 @@ pub fn wanted(model: &Model) -> Vec<Utf8PathBuf> {
 const HINT: &str = "run `gscgen lock` to lock project.kdl's requirements again, then `gscgen render`";
 
 /// Checks each lock and, when every one is fresh, puts them into the model.
-pub fn attach(model: &mut Model, texts: &[LockText]) -> Diagnostics {
+/// Once they are in, the programs of the image's commands are checked against what each
+/// image's lock installs (`programs`), dependencies included.
+pub fn attach(config: &Config, model: &mut Model, texts: &[LockText]) -> Diagnostics {
     let mut diagnostics = Diagnostics::default();
     let sets = lock_sets(model);
     let Some(span) = model.targets.requirements.as_ref().and_then(|r| r.lock) else {
@@ -159,6 +162,7 @@ pub fn attach(model: &mut Model, texts: &[LockText]) -> Diagnostics {
     }
     if !diagnostics.has_errors() {
         model.locks = files.into_iter().flatten().collect();
+        super::programs::check(config, model, &mut diagnostics);
     }
     diagnostics
 }

@@ -300,7 +300,11 @@ impl Resolver<'_> {
         // Rules across the Dockerfiles, `.dockerignore` and scripts need the closures.
         docker::check(config, &model, self.diagnostics);
         hatches::check_before_install(config, &model, self.diagnostics);
-        programs::check(config, &model, self.diagnostics);
+        // A locked project's programs are checked against its locks, once the driver has
+        // handed them in (`locks::attach`): a lock knows every package, dependencies too.
+        if !locked {
+            programs::check(config, &model, self.diagnostics);
+        }
         Some(model)
     }
 

@@ -13,7 +13,8 @@
 
 use crate::config::{CommandDecl, Config, HealthCheckDecl, HealthDecl};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::model::{Image, Model};
+use crate::model::{Image, LockFile, Model};
+use crate::rules::lock::{LockKind, image_installs, lock_sets};
 
 /// Program (console script) → the normalised distribution that installs it.
 const KNOWN: &[(&str, &str)] = &[
@@ -41,6 +42,12 @@ fn distribution(program: &str) -> Option<&'static str> {
 
 /// Every command of every built image and of every service that runs one, checked against
 /// the image's closure.
+/// The lock an image installs, once the committed locks are attached.
+fn lock_of(model: &Model, image: usize) -> Option<&LockFile> {
+    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
+    lock_sets(model).into_iter().zip(&model.locks).find(|(set, _)| set.kind == kind).map(|(_, lock)| lock)
+}
+
 pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
     for decl in &config.images {
         let Some(image) = model.image(&decl.name.value) else { continue };
@@ -106,17 +113,32 @@ fn check_command(
         [] => return,
     };
     let Some(dist) = distribution(&program.value) else { return };
-    // The image's own closure and the base image's: both are in its /opt/venv.
+    // The image's own closure and the base image's: both are in its /opt/venv. A locked
+    // project knows every package the image installs, dependencies included: its lock.
     let base = &model.base.closure;
-    let installed = image
-        .closure
+    let locked = model
+        .images
         .iter()
-        .chain(base)
-        .any(|&group| model.groups[group].requires.iter().any(|r| r.name == dist));
+        .position(|i| std::ptr::eq(i, image))
+        .and_then(|id| lock_of(model, id))
+        .map(|lock| lock.packages.iter().any(|p| p.name == dist));
+    let installed = locked.unwrap_or_else(|| {
+        image
+            .closure
+            .iter()
+            .chain(base)
+            .any(|&group| model.groups[group].requires.iter().any(|r| r.name == dist))
+    });
     if installed {
         return;
     }
     let groups: Vec<&str> = image.groups.iter().map(|g| model.groups[g.value].name.value.as_str()).collect();
+    let installs = if groups.is_empty() {
+        "it installs only the base image's groups".to_owned()
+    } else {
+        format!("it installs {}", groups.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", "))
+    };
+    let what = if locked.is_some() { "and its lock does not hold it" } else { "and none requires it" };
     diagnostics.push(
         Diagnostic::error(
             Code::ProgramNotInstalled,
@@ -128,9 +150,8 @@ fn check_command(
             "not installed in the image",
         )
         .with_help(format!(
-            "add `require \"{dist}\"` to a group of image `{}` (it installs {}): the container runs this command in that image, the dev override included",
+            "add `require \"{dist}\"` to a group of image `{}` ({installs}, {what}): the container runs this command in that image, the dev override included",
             image.name.value,
-            groups.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
         )),
     );
 }
@@ -147,5 +168,62 @@ mod tests {
         }
         assert_eq!(distribution("watchmedo"), Some("watchdog"));
         assert_eq!(distribution("python"), None);
+    }
+
+    /// A locked project: a program is installed when its distribution is in the image's
+    /// lock, as a dependency too (`gunicorn` through `apache-superset`), and refused when
+    /// the lock does not have it.
+    #[test]
+    fn a_lock_knows_the_programs_dependencies_install() {
+        let text = r#"
+project demo { python "3.11" }
+targets {
+    requirements lock=#true
+    docker
+}
+group web { require "apache-superset>=4.1" }
+image superset {
+    groups web
+    cmd gunicorn "superset.app:create_app()"
+}
+"#;
+        let source = crate::source::Source::new("project.kdl", text);
+        let (config, parse) = crate::parse::parse(&source);
+        assert!(!parse.has_errors());
+        let config = config.unwrap();
+        let (model, diagnostics) = crate::resolve::resolve(&config);
+        // Not judged before the locks are in: the groups alone would refuse gunicorn.
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let mut model = model.unwrap();
+        let package = |name: &str, via: &str| crate::model::LockedPackage {
+            name: name.into(),
+            version: "1.0".into(),
+            marker: None,
+            hashes: vec!["sha256:00".into()],
+            via: vec![via.into()],
+        };
+        let lock = |packages| LockFile {
+            python: "3.11".into(),
+            resolver: "uv 0.13.9".into(),
+            constraint: None,
+            inputs: vec![("web".into(), "apache-superset>=4.1".into())],
+            indexes: Vec::new(),
+            packages,
+        };
+        let sets = lock_sets(&model);
+        model.locks = sets
+            .iter()
+            .map(|_| {
+                lock(vec![package("apache-superset", "group web"), package("gunicorn", "apache-superset")])
+            })
+            .collect();
+        let mut found = Diagnostics::default();
+        check(&config, &model, &mut found);
+        assert!(found.is_empty(), "{found:?}");
+        model.locks = sets.iter().map(|_| lock(vec![package("apache-superset", "group web")])).collect();
+        check(&config, &model, &mut found);
+        assert_eq!(found.len(), 1);
+        let help = found.iter().next().unwrap().help.clone().unwrap_or_default();
+        assert!(help.contains("and its lock does not hold it"), "{help}");
     }
 }
