@@ -63,6 +63,8 @@ codes! {
     UnknownImage => "gscgen::image::unknown",
     UnusedImage => "gscgen::image::unused",
     UnpinnedImage => "gscgen::image::unpinned",
+    ImageNeedsBase => "gscgen::image::needs-base",
+    PlainImageUser => "gscgen::image::plain-user",
     DuplicateDockerfile => "gscgen::image::duplicate-dockerfile",
     ImageSource => "gscgen::service::image-source",
     UnknownService => "gscgen::service::unknown",

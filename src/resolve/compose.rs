@@ -152,8 +152,12 @@ pub(super) fn check(
         }
         if let Some(health) = &service.health {
             super::docker::check_health(health, diagnostics);
+            // A plain image (`from=`) has no Python either.
+            let plain = service.image.as_ref().is_some_and(|name| {
+                config.images.iter().any(|i| i.name.value == name.value && i.from.is_some())
+            });
             if compose
-                && service.from.is_some()
+                && (service.from.is_some() || plain)
                 && let Some(HealthCheckDecl::Http { path, .. }) = &health.check
             {
                 diagnostics.push(

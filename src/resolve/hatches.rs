@@ -115,6 +115,11 @@ pub(super) fn check_dockerfile_extras(
         dockerfile_extra(&base.dockerfile_extra, Owner::Base, distroless, diagnostics);
     }
     for image in &config.images {
+        // A plain image runs its RUN lines in its `from` image, whatever the runtime.
+        let distroless = match &image.from {
+            Some(from) => crate::rules::distroless::distroless_of(&from.value).is_some(),
+            None => distroless,
+        };
         dockerfile_extra(&image.dockerfile_extra, Owner::Image, distroless, diagnostics);
     }
 }
@@ -267,7 +272,8 @@ fn check_instruction(text: &Text, point: Point, owner: Owner, distroless: bool) 
 pub(super) fn check_before_install(config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
     for (decl, image) in config.images.iter().zip(&model.images) {
         let Some(first) = decl.dockerfile_extra.before_install.first() else { continue };
-        if image.groups.iter().any(|g| !model.base.closure.contains(&g.value)) {
+        // A plain image's `before-install` follows its FROM, before its own instructions.
+        if !image.on_base() || image.groups.iter().any(|g| !model.base.closure.contains(&g.value)) {
             continue;
         }
         diagnostics.push(

@@ -793,7 +793,8 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
             ServiceSource::Prebuilt(_) => None,
         };
         let uid_of = |user: &User| match user {
-            User::Root => None,
+            // An inherited user is the `from` image's: gscgen claims no uid for it.
+            User::Root | User::Inherited => None,
             User::NonRoot { uid, .. } => Some(*uid),
         };
         let mut writable: Vec<String> = Vec::new();
