@@ -400,7 +400,8 @@ fn check_plain(decl: &ImageDecl, from: &Text, diagnostics: &mut Diagnostics) {
     if let Some(preload) = decl.preload.first() {
         diagnostics.push(needs_base("`preload`", preload.span, python));
     }
-    let install = "install it with the `from` image's own package manager: `dockerfile-extra { before-install                    \"RUN apk add --no-cache …\" }` (or apt-get, as the image has), or remove `from=`";
+    let install = "install it with the `from` image's own package manager: `dockerfile-extra { before-install \
+                 \"RUN apk add --no-cache …\" }` (or apt-get, as the image has), or remove `from=`";
     for (name, packages) in
         [("`build-packages`", &decl.build_packages), ("`runtime-packages`", &decl.runtime_packages)]
     {
@@ -412,7 +413,8 @@ fn check_plain(decl: &ImageDecl, from: &Text, diagnostics: &mut Diagnostics) {
         diagnostics.push(needs_base(
             "an HTTP health check (run with the base image's Python)",
             path.span,
-            "write the check as a command the `from` image has, e.g. `health \"redis-cli\" \"ping\"` or              `health \"wget\" \"-q\" \"--spider\" \"http://localhost:8080/\"`",
+            "write the check as a command the `from` image has, e.g. `health \"redis-cli\" \"ping\"` or \
+                 `health \"wget\" \"-q\" \"--spider\" \"http://localhost:8080/\"`",
         ));
     }
     let root = decl.user.as_ref().and_then(|u| u.root.as_ref()).is_some_and(|r| r.value);
@@ -433,7 +435,9 @@ fn check_plain(decl: &ImageDecl, from: &Text, diagnostics: &mut Diagnostics) {
                 "no uid",
             )
             .with_help(
-                "gscgen creates no user in a plain image, it switches to one the `from` image has, by uid (which                  Kubernetes' runAsNonRoot can verify): write `user uid=101` (with the image's uid), or                  `user root=#true`, or remove `user` to keep the image's own",
+                "gscgen creates no user in a plain image, it switches to one the `from` image has, by uid (which \
+                 Kubernetes' runAsNonRoot can verify): write `user uid=101` (with the image's uid), or \
+                 `user root=#true`, or remove `user` to keep the image's own",
             ),
         );
     }
@@ -443,7 +447,8 @@ fn check_plain(decl: &ImageDecl, from: &Text, diagnostics: &mut Diagnostics) {
                 Diagnostic::error(
                     Code::PlainImageUser,
                     format!(
-                        "image `{}` keeps the user of `{}`, which gscgen does not know: its writable folders                          would have no owner",
+                        "image `{}` keeps the user of `{}`, which gscgen does not know: its writable folders \
+                 would have no owner",
                         decl.name.value, from.value
                     ),
                     path.span,
@@ -451,7 +456,8 @@ fn check_plain(decl: &ImageDecl, from: &Text, diagnostics: &mut Diagnostics) {
                 )
                 .with_label(from.span, "runs as this image's own user")
                 .with_help(
-                    "say which user the image runs as: `user uid=101` (the `from` image's uid), or `user                      root=#true`",
+                    "say which user the image runs as: `user uid=101` (the `from` image's uid), or `user \
+                 root=#true`",
                 ),
             );
         } else if distroless_of(&from.value).is_some() {
