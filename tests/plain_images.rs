@@ -1,0 +1,188 @@
+//! Plain images (issue 18): `image NAME from="…"` is built FROM a pre-built image in the same
+//! graph as the images of the shared base, and depends on nothing of the base. The fixture
+//! (tests/fixtures/plain/) has one image of the base (`web`) and two plain ones (`proxy`,
+//! `cache`), with every target on. Each test reads the rendered output back, or hands it
+//! to the validator of its target.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+const FIXTURE: &str = "tests/fixtures/plain";
+
+/// The fixture's project folder, copied with its sources and rendered there.
+fn rendered() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    support::docker::copy_tree(&support::repo().join(FIXTURE), dir.path());
+    let output = support::run_in(dir.path(), &["render", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "render: {}", support::stderr(&output));
+    dir
+}
+
+fn read(dir: &Path, path: &str) -> String {
+    std::fs::read_to_string(dir.join("generated").join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn dockerfile(dir: &Path, image: &str) -> PathBuf {
+    dir.join("generated/compose/dockerfiles").join(format!("Dockerfile.{image}"))
+}
+
+#[test]
+fn plain_dockerfiles_are_one_stage_from_their_image_and_hadolint_clean() {
+    let dir = rendered();
+    let proxy = std::fs::read_to_string(dockerfile(dir.path(), "proxy")).unwrap();
+    let froms: Vec<&str> = proxy.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(froms, ["FROM nginx:1.27.2 AS runtime"]);
+    assert!(!proxy.contains("BASE_"), "no base argument:\n{proxy}");
+    assert!(proxy.contains("\nUSER 101:101\n"), "{proxy}");
+    assert!(proxy.contains("\nCOPY proxy/default.conf /etc/nginx/conf.d/default.conf\n"), "{proxy}");
+    assert!(proxy.contains("chown 101:101 /var/cache/nginx /var/run/nginx"), "{proxy}");
+    let cache = std::fs::read_to_string(dockerfile(dir.path(), "cache")).unwrap();
+    // No `user`: the image keeps redis's own user, so no USER line and no WORKDIR.
+    assert!(!cache.contains("USER") && !cache.contains("WORKDIR"), "{cache}");
+    assert!(cache.contains("HEALTHCHECK CMD [\"redis-cli\", \"ping\"]"), "{cache}");
+    insta::assert_snapshot!(
+        "plain_dockerfiles",
+        format!("==== Dockerfile.proxy ====\n{proxy}\n==== Dockerfile.cache ====\n{cache}")
+    );
+    let output = support::tool("hadolint")
+        .args(["--no-color", "--failure-threshold", "style"])
+        .args(["web", "proxy", "cache"].map(|i| dockerfile(dir.path(), i)))
+        .output()
+        .unwrap();
+    let text = format!("{}{}", support::stdout(&output), support::stderr(&output));
+    assert!(output.status.success() && text.trim().is_empty(), "hadolint:\n{text}");
+}
+
+#[test]
+fn bake_builds_plain_images_without_the_base() {
+    let dir = rendered();
+    let output = support::tool("docker-buildx")
+        .args(["bake", "--file", "generated/scripts/docker-bake.json", "--print"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "bake --print: {}", support::stderr(&output));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for plain in ["proxy", "cache"] {
+        let target = &printed["target"][plain];
+        assert_eq!(target["target"], "runtime", "{target}");
+        assert!(target.get("contexts").is_none(), "{plain} needs no base context: {target}");
+        assert!(target.get("args").is_none(), "{plain} takes no base argument: {target}");
+    }
+    let web = &printed["target"]["web"];
+    assert_eq!(web["contexts"]["plain-base"], "target:base-runtime", "{web}");
+}
+
+#[test]
+fn the_workflow_builds_plain_images_in_a_job_that_needs_no_base() {
+    let dir = rendered();
+    let path = dir.path().join("generated/.github/workflows/build.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let job = &workflow["jobs"]["plain-images"];
+    assert_eq!(job["needs"], "changes", "the plain job needs the changes job only: {job}");
+    assert!(text.contains("fromJSON(needs.changes.outputs.plain_matrix)"));
+    assert_eq!(workflow["jobs"]["images"]["needs"], serde_json::json!(["changes", "base"]));
+
+    for (tool, args) in [("actionlint", vec![]), ("zizmor", vec!["--offline"])] {
+        let output = support::tool(tool).args(args).arg(&path).output().unwrap();
+        assert!(output.status.success(), "{tool}: {}{}", support::stdout(&output), support::stderr(&output));
+    }
+}
+
+#[test]
+fn compose_and_kubernetes_accept_plain_images() {
+    let dir = rendered();
+    let compose = read(dir.path(), "docker-compose.yml");
+    let parsed: Value = serde_yaml_ng::from_str(&compose).unwrap();
+    let build = &parsed["services"]["proxy"]["build"];
+    assert_eq!(build["dockerfile"], "generated/compose/dockerfiles/Dockerfile.proxy", "{build}");
+    assert!(build.get("args").is_none(), "no base argument: {build}");
+    let home = tempfile::tempdir().unwrap();
+    let output = support::tool("docker-compose")
+        .args(["-f", "generated/docker-compose.yml", "-f", "generated/docker-compose.prod.yml"])
+        .args(["--profile", "*", "config", "-q"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "docker compose config: {}", support::stderr(&output));
+    let k8s = dir.path().join("generated/k8s");
+    let files: Vec<PathBuf> = std::fs::read_dir(&k8s)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.ends_with("kustomization.yaml"))
+        .collect();
+    let output = support::tool("kubernetes-validate")
+        .args(["--strict", "-k", "1.25.0", "--quiet"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "kubernetes-validate: {}{}",
+        support::stdout(&output),
+        support::stderr(&output)
+    );
+    // The proxy runs as the uid it names; the cache keeps its image's user: no uid claimed.
+    let proxy = read(dir.path(), "k8s/proxy.deployment.yaml");
+    assert!(proxy.contains("runAsUser: 101"), "{proxy}");
+    let cache = read(dir.path(), "k8s/cache.deployment.yaml");
+    assert!(!cache.contains("runAsUser"), "{cache}");
+    let kustomization = read(dir.path(), "k8s/kustomization.yaml");
+    assert!(
+        kustomization.contains("plain-proxy") && kustomization.contains("plain-cache"),
+        "{kustomization}"
+    );
+}
+
+fn affected(dir: &Path, file: &str) -> Vec<String> {
+    let output = support::run_in(dir, &["affected", "--format", "json", "--files", file]);
+    assert_eq!(output.status.code(), Some(0), "affected: {}", support::stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["images"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn affected_follows_copied_files_not_requirements() {
+    let dir = rendered();
+    assert_eq!(affected(dir.path(), "proxy/default.conf"), ["proxy"]);
+    assert_eq!(affected(dir.path(), "cache/redis.conf"), ["cache"]);
+    assert_eq!(affected(dir.path(), "generated/requirements/web.txt"), ["web"]);
+    assert_eq!(affected(dir.path(), "generated/compose/dockerfiles/Dockerfile.base"), ["web"]);
+}
+
+#[test]
+fn what_needs_the_base_is_refused() {
+    let base = "project demo { python \"3.12\" }\ngroup g { require \"flask\" }\n";
+    for body in [
+        "groups g",
+        "preload \"python\" \"-c\" \"1\"",
+        "build-packages gcc",
+        "runtime-packages curl",
+        "health http=\"/\" port=80",
+    ] {
+        let kdl = format!("{base}image p from=\"nginx:1.27.2\" {{\n    {body}\n}}\nservice p image=p\n");
+        assert!(support::codes(&kdl).contains(&"gscgen::image::needs-base".to_owned()), "{body}");
+    }
+    let kdl = format!("{base}image p from=\"nginx\" {{\n}}\nservice p image=p\n");
+    assert!(support::codes(&kdl).contains(&"gscgen::image::unpinned".to_owned()));
+    let kdl = format!(
+        "{base}image p from=\"nginx:latest\" unpinned=\"upstream has no tags\" {{\n}}\nservice p image=p\n"
+    );
+    assert!(!support::codes(&kdl).contains(&"gscgen::image::unpinned".to_owned()));
+    let kdl = format!(
+        "{base}image p {{\n    groups g\n}}\nimage q unpinned=\"x\" {{\n    groups g\n}}\nservice p image=p\nservice q image=q\n"
+    );
+    assert!(support::codes(&kdl).contains(&"gscgen::config::invalid-value".to_owned()));
+    // A service of a plain image cannot have an HTTP check either (no Python, no known client).
+    let kdl = format!(
+        "{base}image p from=\"nginx:1.27.2\" {{\n}}\nservice p image=p {{\n    health http=\"/\" port=80\n}}\n"
+    );
+    assert!(support::codes(&kdl).contains(&"gscgen::compose::http-health-prebuilt".to_owned()));
+}
