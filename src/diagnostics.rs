@@ -118,6 +118,7 @@ codes! {
     NeedsDeployment => "gscgen::kubernetes::needs-deployment",
     NotDeployed => "gscgen::kubernetes::not-deployed",
     RootImage => "gscgen::kubernetes::root-image",
+    UnknownImageUser => "gscgen::kubernetes::unknown-image-user",
     ProbePort => "gscgen::kubernetes::probe-port",
     SecretRef => "gscgen::kubernetes::secret-ref",
     BindMount => "gscgen::kubernetes::bind-mount",

@@ -129,11 +129,12 @@ fn compose_and_kubernetes_accept_plain_images() {
         support::stdout(&output),
         support::stderr(&output)
     );
-    // The proxy runs as the uid it names; the cache keeps its image's user: no uid claimed.
+    // The proxy runs as the uid its image names; the cache keeps its image's user, so only
+    // the service's own `run-as-user` gives the pod a uid.
     let proxy = read(dir.path(), "k8s/proxy.deployment.yaml");
     assert!(proxy.contains("runAsUser: 101"), "{proxy}");
     let cache = read(dir.path(), "k8s/cache.deployment.yaml");
-    assert!(!cache.contains("runAsUser"), "{cache}");
+    assert!(cache.contains("runAsUser: 999"), "{cache}");
     let kustomization = read(dir.path(), "k8s/kustomization.yaml");
     assert!(
         kustomization.contains("plain-proxy") && kustomization.contains("plain-cache"),
@@ -180,6 +181,19 @@ fn what_needs_the_base_is_refused() {
         "{base}image p {{\n    groups g\n}}\nimage q unpinned=\"x\" {{\n    groups g\n}}\nservice p image=p\nservice q image=q\n"
     );
     assert!(support::codes(&kdl).contains(&"gscgen::config::invalid-value".to_owned()));
+    // Without a user, Kubernetes cannot be told the uid: a warning, unless a uid is given.
+    let warned = |image: &str, service: &str| {
+        let kdl = format!(
+            "project demo {{ python \"3.12\" }}\ntargets {{\n    requirements\n    docker\n    kubernetes\n}}\n\
+             image c from=\"redis:7.4.1\" {{\n{image}}}\nservice c image=c {{\n{service}}}\n"
+        );
+        support::codes(&kdl).contains(&"gscgen::kubernetes::unknown-image-user".to_owned())
+    };
+    assert!(warned("", ""));
+    assert!(!warned("    user uid=999\n", ""));
+    assert!(!warned("", "    user 999\n"));
+    assert!(!warned("", "    k8s {\n        security run-as-user=999\n    }\n"));
+    assert!(!warned("", "    k8s {\n        security run-as-non-root=#false\n    }\n"));
     // A service of a plain image cannot have an HTTP check either (no Python, no known client).
     let kdl = format!(
         "{base}image p from=\"nginx:1.27.2\" {{\n}}\nservice p image=p {{\n    health http=\"/\" port=80\n}}\n"
