@@ -192,6 +192,8 @@ struct ShellScript<'a> {
     /// The image names, space-separated (plain words: no quoting needed).
     names: String,
     count: usize,
+    /// A line on the plain images (`from=`), when there are any: they need no base.
+    plain: Option<String>,
 }
 
 #[derive(Template)]
@@ -204,6 +206,8 @@ struct BatchScript<'a> {
     /// The image names, space-separated, for `for %%N in (…)`.
     names: String,
     count: usize,
+    /// A line on the plain images (`from=`), when there are any: they need no base.
+    plain: Option<String>,
 }
 
 pub(super) fn plan(
@@ -670,6 +674,14 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
             })
             .collect::<Result<Vec<_>, PlanError>>()
     };
+    let plain: Vec<&str> =
+        model.images.iter().filter(|i| !i.on_base()).map(|i| i.name.value.as_str()).collect();
+    let plain = (!plain.is_empty()).then(|| {
+        format!(
+            "Plain images ({}) start FROM their own pre-built image: they need no base stage.",
+            plain.join(", ")
+        )
+    });
     let sh_images = view(&images, &sh_quote, &sh_path)?;
     let names = sh_images.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(" ");
     let sh = ShellScript {
@@ -679,6 +691,7 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
         images: sh_images,
         names: names.clone(),
         count,
+        plain: plain.clone(),
     };
     planner.render(sh_path.clone(), &sh, FileMode::Executable)?;
     let bat = BatchScript {
@@ -688,6 +701,7 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
         names,
         images: view(&images, &batch_word, &bat_path)?,
         count,
+        plain,
     };
     planner.render(bat_path, &bat, FileMode::Regular)
 }
