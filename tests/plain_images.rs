@@ -200,3 +200,87 @@ fn what_needs_the_base_is_refused() {
     );
     assert!(support::codes(&kdl).contains(&"gscgen::compose::http-health-prebuilt".to_owned()));
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = support::tool("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", support::stderr(&output));
+}
+
+/// Runs the changes job's script as the runner does (`shell: bash`) in `dir`, after a
+/// commit that changes `changed`, and returns its outputs.
+fn changes_outputs(dir: &Path, event: &str, changed: &str) -> std::collections::BTreeMap<String, String> {
+    let text = std::fs::read_to_string(dir.join("generated/.github/workflows/build.yml")).unwrap();
+    let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let script =
+        workflow["jobs"]["changes"]["steps"][1]["run"].as_str().expect("the changes script").to_owned();
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "start"]);
+    let path = dir.join(changed);
+    let old = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{old}# changed\n")).unwrap();
+    git(dir, &["commit", "-q", "-am", "change"]);
+    let temp = tempfile::tempdir().unwrap();
+    let (file, output) = (temp.path().join("script.sh"), temp.path().join("output"));
+    std::fs::write(&file, script).unwrap();
+    std::fs::write(&output, "").unwrap();
+    let run = std::process::Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail"])
+        .arg(&file)
+        .current_dir(dir)
+        .env("GITHUB_EVENT_NAME", event)
+        .env("GITHUB_REPOSITORY", "acme/plain")
+        .env("GITHUB_WORKFLOW_REF", "acme/plain/generated/.github/workflows/build.yml@refs/pull/7/merge")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "the changes script failed: {}", support::stderr(&run));
+    std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).expect("key=value"))
+        .collect()
+}
+
+fn matrix_names(matrix: &str) -> Vec<String> {
+    let matrix: Value = serde_json::from_str(matrix).expect("JSON matrix");
+    matrix["include"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_owned()).collect()
+}
+
+/// The changes job gives the plain-images job its own matrix: a pull request that changes
+/// only the proxy's config builds only the proxy, and neither the base nor `web`; a push
+/// builds everything, each image in its own job's matrix.
+#[test]
+fn the_changes_job_selects_plain_images_by_their_own_inputs() {
+    let dir = rendered();
+    let outputs = changes_outputs(dir.path(), "pull_request", "proxy/default.conf");
+    assert_eq!(matrix_names(&outputs["plain_matrix"]), ["proxy"], "{outputs:?}");
+    assert!(matrix_names(&outputs["matrix"]).is_empty(), "{outputs:?}");
+    assert_eq!(outputs["images_build"], "false");
+    assert_eq!(outputs["plain_build"], "true");
+    assert_eq!(outputs["build"], "true");
+    assert_eq!(outputs["images"], "proxy");
+
+    let dir = rendered();
+    let outputs = changes_outputs(dir.path(), "pull_request", "generated/requirements/web.txt");
+    assert_eq!(matrix_names(&outputs["matrix"]), ["web"], "{outputs:?}");
+    assert!(matrix_names(&outputs["plain_matrix"]).is_empty(), "{outputs:?}");
+    assert_eq!(outputs["plain_build"], "false");
+
+    let dir = rendered();
+    let outputs = changes_outputs(dir.path(), "push", "web/main.py");
+    assert_eq!(matrix_names(&outputs["matrix"]), ["web"]);
+    assert_eq!(matrix_names(&outputs["plain_matrix"]), ["proxy", "cache"]);
+    assert_eq!(outputs["images"], "web proxy cache");
+}
