@@ -87,6 +87,13 @@ fn the_workflow_builds_plain_images_in_a_job_that_needs_no_base() {
     assert!(text.contains("fromJSON(needs.changes.outputs.plain_matrix)"));
     assert_eq!(workflow["jobs"]["images"]["needs"], serde_json::json!(["changes", "base"]));
 
+    // The changes job's script, as bash runs it on the runner.
+    let script = workflow["jobs"]["changes"]["steps"][1]["run"].as_str().expect("the changes script");
+    let file = dir.path().join("changes.sh");
+    std::fs::write(&file, script).unwrap();
+    let output =
+        support::tool("shellcheck").args(["--shell=bash", "--severity=style"]).arg(&file).output().unwrap();
+    assert!(output.status.success(), "shellcheck: {}", support::stdout(&output));
     for (tool, args) in [("actionlint", vec![]), ("zizmor", vec!["--offline"])] {
         let output = support::tool(tool).args(args).arg(&path).output().unwrap();
         assert!(output.status.success(), "{tool}: {}{}", support::stdout(&output), support::stderr(&output));

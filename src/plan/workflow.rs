@@ -521,6 +521,9 @@ fn workflow(
             format!("{}, `latest`. {pull_requests}", model.project.default_branch),
         ]
         .into_iter()
+        .chain(plain.as_ref().map(|_| {
+            "Plain images (`from=`) build FROM their own pre-built images, without the base.".to_owned()
+        }))
         .chain(placement_hint(model))
         .chain(["Each decision is explained in docs/workflow.md.".to_owned()])
         .collect(),

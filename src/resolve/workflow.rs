@@ -229,7 +229,8 @@ fn check_host(diagnostics: &mut Diagnostics, host: &Text) {
 }
 
 /// The workflow builds every image in one matrix job whose build step passes one set of
-/// build arguments, so every image must have the same `build-arg`s (names and values).
+/// build arguments, so every image must have the same `build-arg`s (names and values); the
+/// plain images (`from=`) have a matrix job of their own, so the same among themselves.
 pub(super) fn check_build_args(config: &Config, diagnostics: &mut Diagnostics) {
     // Images of the base and plain images (`from=`) are built by two matrix jobs.
     for plain in [false, true] {
