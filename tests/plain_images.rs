@@ -201,6 +201,11 @@ fn what_needs_the_base_is_refused() {
     assert!(!warned("", "    user 999\n"));
     assert!(!warned("", "    k8s {\n        security run-as-user=999\n    }\n"));
     assert!(!warned("", "    k8s {\n        security run-as-non-root=#false\n    }\n"));
+    // gscgen cannot know what a plain image has installed: its commands are not judged.
+    let kdl = format!(
+        "{base}image p from=\"apache/airflow:2.9.3\" {{\n    cmd celery \"worker\"\n}}\nservice p image=p\n"
+    );
+    assert!(!support::codes(&kdl).contains(&"gscgen::image::program-not-installed".to_owned()));
     // A service of a plain image cannot have an HTTP check either (no Python, no known client).
     let kdl = format!(
         "{base}image p from=\"nginx:1.27.2\" {{\n}}\nservice p image=p {{\n    health http=\"/\" port=80\n}}\n"
@@ -290,4 +295,38 @@ fn the_changes_job_selects_plain_images_by_their_own_inputs() {
     assert_eq!(matrix_names(&outputs["matrix"]), ["web"]);
     assert_eq!(matrix_names(&outputs["plain_matrix"]), ["proxy", "cache"]);
     assert_eq!(outputs["images"], "web proxy cache");
+}
+
+/// When every image is plain, nothing builds the base: no base build in the scripts or the
+/// Bake file, no `base` or `images` job, and the changes job's script still runs.
+#[test]
+fn with_only_plain_images_the_base_is_not_built() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("cache")).unwrap();
+    std::fs::write(dir.path().join("cache/redis.conf"), "port 6379\n").unwrap();
+    std::fs::write(
+        dir.path().join("project.kdl"),
+        "project allplain { python \"3.12\" }\ntargets {\n    requirements\n    docker\n    compose\n    \
+         github-workflow {\n        build-affected #true\n    }\n}\nimage cache from=\"redis:7.4.1\" {\n    \
+         copy \"cache/redis.conf\" \"/usr/local/etc/redis/redis.conf\"\n}\nservice cache image=cache\n",
+    )
+    .unwrap();
+    let output = support::run_in(dir.path(), &["--deny-warnings", "render", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "render: {}", support::stderr(&output));
+    let script = read(dir.path(), "scripts/docker-build.sh");
+    assert!(!script.contains("base_build base"), "{script}");
+    let bake: Value = serde_json::from_str(&read(dir.path(), "scripts/docker-bake.json")).unwrap();
+    let targets: Vec<&String> = bake["target"].as_object().unwrap().keys().collect();
+    assert_eq!(targets, ["cache"]);
+    let text = read(dir.path(), ".github/workflows/build.yml");
+    let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
+    let jobs: Vec<&String> = workflow["jobs"].as_object().unwrap().keys().collect();
+    assert_eq!(jobs, ["changes", "drift", "plain-images", "pull-request"], "(sorted)");
+    let path = dir.path().join("generated/.github/workflows/build.yml");
+    let output = support::tool("actionlint").arg(&path).output().unwrap();
+    assert!(output.status.success(), "actionlint: {}", support::stdout(&output));
+    let outputs = changes_outputs(dir.path(), "pull_request", "cache/redis.conf");
+    assert_eq!(matrix_names(&outputs["plain_matrix"]), ["cache"], "{outputs:?}");
+    assert!(matrix_names(&outputs["matrix"]).is_empty());
+    assert_eq!(outputs["images_build"], "false");
 }

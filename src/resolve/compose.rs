@@ -160,11 +160,12 @@ pub(super) fn check(
                 && (service.from.is_some() || plain)
                 && let Some(HealthCheckDecl::Http { path, .. }) = &health.check
             {
+                let what = if plain { "an image built FROM a pre-built one" } else { "a pre-built image" };
                 diagnostics.push(
                     Diagnostic::error(
                         Code::HttpHealthPrebuilt,
                         format!(
-                            "service `{}` runs a pre-built image: gscgen cannot tell which HTTP client it has",
+                            "service `{}` runs {what}: gscgen cannot tell which HTTP client it has",
                             service.name.value
                         ),
                         path.span,
