@@ -201,6 +201,12 @@ fn what_needs_the_base_is_refused() {
     assert!(!warned("", "    user 999\n"));
     assert!(!warned("", "    k8s {\n        security run-as-user=999\n    }\n"));
     assert!(!warned("", "    k8s {\n        security run-as-non-root=#false\n    }\n"));
+    // Its copy sources are checked against `.dockerignore` like any image's.
+    let kdl = format!(
+        "{base}image p from=\"nginx:1.27.2\" {{\n    copy \"docs/index.html\" \"/usr/share/nginx/html/index.html\"\n}}\n\
+         service p image=p\n"
+    );
+    assert!(support::codes(&kdl).contains(&"gscgen::dockerignore::excludes-copy".to_owned()));
     // gscgen cannot know what a plain image has installed: its commands are not judged.
     let kdl = format!(
         "{base}image p from=\"apache/airflow:2.9.3\" {{\n    cmd celery \"worker\"\n}}\nservice p image=p\n"
