@@ -243,7 +243,7 @@ fn changes_outputs(dir: &Path, event: &str, changed: &str) -> std::collections::
         workflow["jobs"]["changes"]["steps"][1]["run"].as_str().expect("the changes script").to_owned();
     git(dir, &["init", "-q", "-b", "main"]);
     git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "start"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", "start"]);
     let path = dir.join(changed);
     let old = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{old}# changed\n")).unwrap();
@@ -314,16 +314,30 @@ fn with_only_plain_images_the_base_is_not_built() {
         dir.path().join("project.kdl"),
         "project allplain { python \"3.12\" }\ntargets {\n    requirements\n    docker\n    compose\n    \
          github-workflow {\n        build-affected #true\n    }\n}\nimage cache from=\"redis:7.4.1\" {\n    \
-         copy \"cache/redis.conf\" \"/usr/local/etc/redis/redis.conf\"\n}\nservice cache image=cache\n",
+         copy \"cache/redis.conf\" \"/usr/local/etc/redis/redis.conf\"\n}\nservice cache image=cache\n\
+         image tool from=\"busybox:1.36.1\" {\n    user root=#true\n    writable \"/work\"\n    \
+         cmd \"sh\" \"-c\" \"true\"\n}\nservice tool image=tool\n",
     )
     .unwrap();
     let output = support::run_in(dir.path(), &["--deny-warnings", "render", "-q"]);
     assert_eq!(output.status.code(), Some(0), "render: {}", support::stderr(&output));
+    // `root=#true` is USER 0:0, deliberately: hadolint is told so, and accepts the file.
+    let tool = read(dir.path(), "compose/dockerfiles/Dockerfile.tool");
+    assert!(
+        tool.contains("RUN mkdir -p /work\n") && tool.contains("# hadolint ignore=DL3002\nUSER 0:0\n"),
+        "{tool}"
+    );
+    let output = support::tool("hadolint")
+        .args(["--no-color", "--failure-threshold", "style"])
+        .arg(dockerfile(dir.path(), "tool"))
+        .output()
+        .unwrap();
+    assert!(output.status.success() && output.stdout.is_empty(), "hadolint: {}", support::stdout(&output));
     let script = read(dir.path(), "scripts/docker-build.sh");
     assert!(!script.contains("base_build base"), "{script}");
     let bake: Value = serde_json::from_str(&read(dir.path(), "scripts/docker-bake.json")).unwrap();
     let targets: Vec<&String> = bake["target"].as_object().unwrap().keys().collect();
-    assert_eq!(targets, ["cache"]);
+    assert_eq!(targets, ["cache", "tool"]);
     let text = read(dir.path(), ".github/workflows/build.yml");
     let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
     let jobs: Vec<&String> = workflow["jobs"].as_object().unwrap().keys().collect();
@@ -334,5 +348,7 @@ fn with_only_plain_images_the_base_is_not_built() {
     let outputs = changes_outputs(dir.path(), "pull_request", "cache/redis.conf");
     assert_eq!(matrix_names(&outputs["plain_matrix"]), ["cache"], "{outputs:?}");
     assert!(matrix_names(&outputs["matrix"]).is_empty());
+    let outputs = changes_outputs(dir.path(), "push", "cache/redis.conf");
+    assert_eq!(matrix_names(&outputs["plain_matrix"]), ["cache", "tool"], "{outputs:?}");
     assert_eq!(outputs["images_build"], "false");
 }
