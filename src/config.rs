@@ -322,6 +322,11 @@ pub enum YamlScalar {
 pub struct ImageDecl {
     pub name: Text,
     pub span: SourceSpan,
+    /// `from="nginx:1.27.2"`: the image starts from this pre-built image, not from the
+    /// shared base image (a single-stage Dockerfile with no Python environment).
+    pub from: Option<Text>,
+    /// `unpinned="reason"`: a `from=` that cannot be pinned yet, acknowledged with its reason.
+    pub unpinned: Option<Text>,
     pub dockerfile: Option<Text>,
     pub groups: Vec<Text>,
     pub copies: Vec<CopyDecl>,

@@ -137,3 +137,68 @@ fn the_generated_build_script_builds_images_that_run() {
         let _ = Command::new("docker").args(["rmi", "--force", image]).env("PATH", &path).output();
     }
 }
+
+/// A plain image (`from=`, tests/fixtures/built-plain/) built by the generated script FROM the
+/// local Redis stand-in, with the project's config copied in, then started: Docker's own
+/// health check (the image's `health`) turns healthy, the server answers on the port of the
+/// copied config, and the container runs as the stand-in's own user (no `user`: gscgen
+/// wrote no USER). No image starts from the base, so the script builds no base stage.
+#[test]
+fn a_plain_image_builds_from_its_image_and_runs() {
+    support::docker::require_engine();
+    support::docker::local_images(&["redis"]);
+    let path = buildkit_path();
+
+    let project = tempfile::tempdir().unwrap();
+    support::docker::copy_tree(&support::repo().join("tests/fixtures/built-plain"), project.path());
+    let rendered = support::run_in(project.path(), &["render"]);
+    assert!(rendered.status.success(), "render: {}", support::stderr(&rendered));
+    let output = support::docker::build_script(project.path(), &path);
+    let script = support::docker::text(&output);
+    assert!(
+        output.status.success(),
+        "docker-build.sh failed:\n{}",
+        support::docker::tail(script.as_bytes(), 60)
+    );
+    let built: Vec<String> =
+        events(&script).into_iter().filter(|(e, _)| e == "start").map(|(_, n)| n).collect();
+    assert_eq!(built, ["cache"], "only the plain image is built, no base stage:\n{script}");
+
+    let name = format!("gscgen-plain-{}", std::process::id());
+    run(
+        "docker run plainbuilt-cache",
+        timed("docker").args(["run", "-d", "--name", &name, "plainbuilt-cache:latest"]).env("PATH", &path),
+    );
+    let cleanup = Cleanup(name.clone());
+    let mut status = String::new();
+    for _ in 0..60 {
+        let output = Command::new("docker")
+            .args(["inspect", "--format", "{{.State.Health.Status}}", &name])
+            .output()
+            .unwrap();
+        status = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        if status == "healthy" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let logs = Command::new("docker").args(["logs", &name]).output().unwrap();
+    assert_eq!(status, "healthy", "the health check never passed:\n{}", support::docker::text(&logs));
+    let exec = |args: &[&str]| {
+        let output = run("docker exec", Command::new("docker").arg("exec").arg(&name).args(args));
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    assert_eq!(exec(&["redis-cli", "-p", "6390", "ping"]), "PONG");
+    assert_eq!(exec(&["sh", "-c", "echo \"$GSCGEN_PLAIN\""]), "yes");
+    assert_eq!(exec(&["id", "-un"]), "redis", "the stand-in's own user");
+    drop(cleanup);
+}
+
+/// Removes a container when the test ends, passed or not.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}

@@ -124,10 +124,18 @@ fn hatches() -> Project {
     Project::load("hatches", &support::repo().join("tests/fixtures/hatches/project.kdl"))
 }
 
+/// The plain-image fixture (tests/fixtures/plain/): two images built FROM pre-built images
+/// next to one of the base. Not in [`projects`]: the rules there are those of images of the
+/// base (requirements, the venv, the base user); tests/plain_images.rs checks its own.
+fn plain() -> Project {
+    Project::load("plain", &support::repo().join("tests/fixtures/plain/project.kdl"))
+}
+
 /// Every project the linters and snapshots cover.
 fn linted_projects() -> Vec<Project> {
     let mut all = projects();
     all.push(hatches());
+    all.push(plain());
     all
 }
 
@@ -649,6 +657,11 @@ fn rule_user(df: &Dockerfile, expected: &User) -> Rule {
             None | Some("root" | "0" | "0:0") => Ok(()),
             Some(other) => Err(format!("USER {other} in an image declared root")),
         },
+        // A plain image without `user` keeps its `from` image's: no USER line.
+        User::Inherited => match last {
+            None => Ok(()),
+            Some(other) => Err(format!("USER {other} in an image that keeps its from image's user")),
+        },
         User::NonRoot { uid, .. } => {
             let want = format!("{uid}:{uid}");
             match last {
@@ -872,7 +885,7 @@ fn runtime_stages_carry_the_config() {
             assert_eq!(expose, image.expose.iter().map(u16::to_string).collect::<Vec<_>>(), "{path}: EXPOSE");
             assert_eq!(
                 stage.all("WORKDIR").last().map(|w| w.rest.as_str()),
-                Some(image.workdir.as_str()),
+                image.workdir.as_deref(),
                 "{path}"
             );
             let copies: Vec<(String, String)> = stage
@@ -912,7 +925,7 @@ fn writable_folders_belong_to_the_user() {
             let stage = project.dockerfile(&path).last().clone();
             let owner = match &image.user {
                 User::NonRoot { uid, .. } => Some(format!("{uid}:{uid}")),
-                User::Root => None,
+                User::Root | User::Inherited => None,
             };
             for dir in &image.writable {
                 let by_run = stage.all("RUN").iter().any(|r| {

@@ -60,9 +60,16 @@ fn output_file(plan: &Plan, path: &Utf8Path) -> Option<String> {
 fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &mut String) {
     let image = &model.images[id];
     let paths = shortest_paths(model, id);
-    let mut closure: Vec<usize> = model.base.closure.clone();
-    closure.extend(image.closure.iter().copied().filter(|g| !model.base.closure.contains(g)));
+    // A plain image (`from=`) installs no group, not even the base image's.
+    let base_closure: &[usize] = if image.on_base() { &model.base.closure } else { &[] };
+    let mut closure: Vec<usize> = base_closure.to_vec();
+    closure.extend(image.closure.iter().copied().filter(|g| !base_closure.contains(g)));
 
+    if let Some(from) = &image.from {
+        section(out, "from");
+        let _ =
+            writeln!(out, "  {from} (a plain image: not built from the base image, no Python environment)");
+    }
     section(out, "groups (resolution order; the shortest include path to each)");
     let width = closure.iter().map(|g| model.groups[*g].name.value.len()).max().unwrap_or(0);
     for group in &closure {
@@ -109,9 +116,11 @@ fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &m
     section(out, "apt packages");
     let list =
         |packages: &[String]| if packages.is_empty() { "(none)".to_owned() } else { packages.join(" ") };
-    let _ = writeln!(out, "  build, base image:    {}", list(&model.base.build_packages));
+    let none: &[String] = &[];
+    let base = |packages: &'_ [String]| if image.on_base() { list(packages) } else { list(none) };
+    let _ = writeln!(out, "  build, base image:    {}", base(&model.base.build_packages));
     let _ = writeln!(out, "  build, own:           {}", list(&image.build_packages));
-    let _ = writeln!(out, "  runtime, base image:  {}", list(&model.base.runtime_packages));
+    let _ = writeln!(out, "  runtime, base image:  {}", base(&model.base.runtime_packages));
     let _ = writeln!(out, "  runtime, own:         {}", list(&image.runtime_packages));
 
     section(out, "copies (project root → image)");
@@ -126,7 +135,9 @@ fn image_facts(model: &Model, plan: &Plan, source: &Source, id: ImageId, out: &m
     match output_file(plan, &model.layout.docker.join(dockerfile_path(image))) {
         Some(path) => {
             let _ = writeln!(out, "  Dockerfile      {path}");
-            if let Some(base) = output_file(plan, &model.layout.docker.join(base_dockerfile_path())) {
+            if image.on_base()
+                && let Some(base) = output_file(plan, &model.layout.docker.join(base_dockerfile_path()))
+            {
                 let _ = writeln!(out, "  base Dockerfile {base}");
             }
             let _ = writeln!(out, "  repository      {}", model.qualified(&model.repository_name(image)));

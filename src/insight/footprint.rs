@@ -35,6 +35,8 @@ pub fn requirement_sets(model: &Model) -> Vec<RequirementSet> {
     let mut sets: Vec<RequirementSet> = model
         .images
         .iter()
+        // A plain image (`from=`) has no Python environment to measure.
+        .filter(|image| image.on_base())
         .map(|image| RequirementSet {
             name: image.name.value.clone(),
             baseline: false,

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::Model;
+use crate::model::{Image, Model};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GraphFormat {
@@ -45,8 +45,9 @@ fn dot(model: &Model) -> String {
         );
     }
     let _ = writeln!(out, "  }}");
-    // Every image builds FROM the shared base image, even one that installs no group.
-    if !model.images.is_empty() || !model.base.groups.is_empty() {
+    // Every image builds FROM the shared base image, even one that installs no group; a
+    // plain image (`from=`) does not.
+    if model.images.iter().any(Image::on_base) || !model.base.groups.is_empty() {
         let _ = writeln!(out, "  \"base-image\" [label=\"base image\", shape=component, style=bold];");
     }
     for image in &model.images {
@@ -75,11 +76,13 @@ fn dot(model: &Model) -> String {
         );
     }
     for image in &model.images {
-        let _ = writeln!(
-            out,
-            "  {} -> \"base-image\" [style=dotted];",
-            dot_id(&format!("image:{}", image.name.value))
-        );
+        if image.on_base() {
+            let _ = writeln!(
+                out,
+                "  {} -> \"base-image\" [style=dotted];",
+                dot_id(&format!("image:{}", image.name.value))
+            );
+        }
         for group in &image.groups {
             let _ = writeln!(
                 out,
@@ -108,7 +111,7 @@ fn mermaid(model: &Model) -> String {
     for (id, group) in model.groups.iter().enumerate() {
         let _ = writeln!(out, "  g{id}[{}]", mermaid_label(&group.name.value));
     }
-    if !model.images.is_empty() || !model.base.groups.is_empty() {
+    if model.images.iter().any(Image::on_base) || !model.base.groups.is_empty() {
         let _ = writeln!(out, "  base[[\"base image\"]]");
     }
     for (id, image) in model.images.iter().enumerate() {
@@ -123,7 +126,9 @@ fn mermaid(model: &Model) -> String {
         let _ = writeln!(out, "  base -.-> g{}", group.value);
     }
     for (id, image) in model.images.iter().enumerate() {
-        let _ = writeln!(out, "  i{id} -.-> base");
+        if image.on_base() {
+            let _ = writeln!(out, "  i{id} -.-> base");
+        }
         for group in &image.groups {
             let _ = writeln!(out, "  i{id} -.-> g{}", group.value);
         }
@@ -159,17 +164,21 @@ fn text(model: &Model) -> String {
     let _ = writeln!(out, "images (groups as declared; then the whole closure, base image's first):");
     let width = model.images.iter().map(|i| i.name.value.len()).max().unwrap_or(0);
     for image in &model.images {
-        let own: Vec<usize> =
-            image.closure.iter().copied().filter(|g| !model.base.closure.contains(g)).collect();
-        let mut closure = model.base.closure.clone();
-        closure.extend(own);
-        let _ = writeln!(
-            out,
-            "  {:width$}  installs {}  (closure: {})",
-            image.name.value,
-            names(&Model::ids(&image.groups)),
-            names(&closure)
-        );
+        let Some(from) = &image.from else {
+            let own: Vec<usize> =
+                image.closure.iter().copied().filter(|g| !model.base.closure.contains(g)).collect();
+            let mut closure = model.base.closure.clone();
+            closure.extend(own);
+            let _ = writeln!(
+                out,
+                "  {:width$}  installs {}  (closure: {})",
+                image.name.value,
+                names(&Model::ids(&image.groups)),
+                names(&closure)
+            );
+            continue;
+        };
+        let _ = writeln!(out, "  {:width$}  FROM {from}: a plain image, no groups", image.name.value);
     }
     out
 }

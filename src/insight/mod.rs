@@ -143,11 +143,14 @@ impl IncludePath {
 /// Most paths `why` lists; a diamond-shaped include graph can have exponentially many.
 pub const MAX_PATHS: usize = 20;
 
-/// The roots an image installs: the base image's groups, then its own (a group named by
+/// The roots an image installs: the base image's groups (none for a plain image), then its own (a group named by
 /// both is reached through the base image, which installs it first).
 pub fn roots(model: &Model, image: ImageId) -> Vec<(Root, Step)> {
+    // A plain image (`from=`) installs nothing of the base image's.
+    let base: &[crate::config::Spanned<GroupId>] =
+        if model.images[image].on_base() { &model.base.groups } else { &[] };
     let mut roots: Vec<(Root, Step)> =
-        model.base.groups.iter().map(|g| (Root::BaseImage, Step { group: g.value, span: g.span })).collect();
+        base.iter().map(|g| (Root::BaseImage, Step { group: g.value, span: g.span })).collect();
     for g in &model.images[image].groups {
         if !roots.iter().any(|(_, s)| s.group == g.value) {
             roots.push((Root::Image(image), Step { group: g.value, span: g.span }));

@@ -202,7 +202,8 @@ fn not_included(
         return;
     }
     let mut closure: Vec<&str> = Vec::new();
-    for group in model.base.closure.iter().chain(&model.images[image].closure) {
+    let base: &[usize] = if model.images[image].on_base() { &model.base.closure } else { &[] };
+    for group in base.iter().chain(&model.images[image].closure) {
         let name = model.groups[*group].name.value.as_str();
         if !closure.contains(&name) {
             closure.push(name);

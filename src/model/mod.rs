@@ -353,12 +353,19 @@ pub struct Image {
     pub name: Spanned<String>,
     /// `Dockerfile.<dockerfile>`.
     pub dockerfile: String,
+    /// The pre-built image it starts from (`from=`), pinned or acknowledged by resolve; or
+    /// `None`: it starts from the shared base image. An image with a `from` is a plain
+    /// image: a single-stage Dockerfile with no Python environment (no groups, no builder
+    /// stage, no base build to wait for).
+    pub from: Option<String>,
     /// The groups the image installs (roots as declared, with their spans).
     pub groups: Vec<Spanned<GroupId>>,
     /// Every group the image needs, in resolution order.
     pub closure: Vec<GroupId>,
     pub copies: Vec<Copy>,
-    pub workdir: String,
+    /// `WORKDIR`: `/app` by default for images of the base; a plain image keeps its
+    /// `from` image's unless `workdir` is given (`None`).
+    pub workdir: Option<String>,
     pub env: Vec<(String, String)>,
     pub writable: Vec<String>,
     pub build_packages: Vec<String>,
@@ -383,7 +390,13 @@ pub struct Copy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum User {
     Root,
-    NonRoot { name: String, uid: u32 },
+    NonRoot {
+        name: String,
+        uid: u32,
+    },
+    /// A plain image without `user`: it runs as its `from` image's user, which gscgen does
+    /// not know (no `USER` is written, and Kubernetes is given no uid for it).
+    Inherited,
 }
 
 #[derive(Debug, Clone)]
@@ -535,6 +548,13 @@ pub struct Secret {
     pub name: Spanned<String>,
     /// The file holding it, relative to the project (never copied into an image).
     pub file: String,
+}
+
+impl Image {
+    /// Whether the image starts from the shared base image (else it is a plain image).
+    pub fn on_base(&self) -> bool {
+        self.from.is_none()
+    }
 }
 
 impl Model {

@@ -671,10 +671,14 @@ fn image(ctx: &mut Ctx, node: &KdlNode) -> Option<ImageDecl> {
         &["dockerfile", "workdir", "cmd", "entrypoint", "user", "health", "dockerfile-extra"];
     let mut view = NodeView::new(ctx, node);
     let name = view.arg_text(ctx, "an image name");
+    let from = view.prop_text(ctx, "from");
+    let unpinned = view.prop_text(ctx, "unpinned");
     view.finish(ctx);
     let mut decl = ImageDecl {
         name: name.clone().unwrap_or_else(|| Spanned::new(String::new(), node.name().span())),
         span: node.span(),
+        from,
+        unpinned,
         dockerfile: None,
         groups: Vec::new(),
         copies: Vec::new(),

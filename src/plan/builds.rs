@@ -4,7 +4,7 @@
 
 use camino::Utf8PathBuf;
 
-use crate::model::Model;
+use crate::model::{Image, Model};
 use crate::rules::layout::{base_dockerfile_path, dockerfile_path};
 
 /// Stage names of the shared base Dockerfile, and of every image Dockerfile.
@@ -63,30 +63,22 @@ pub(crate) fn base_runtime_ref(model: &Model) -> String {
 }
 
 /// Every build, in order: the base image's two stages, then each image in config order.
-/// Builds later in the list may depend on earlier ones (never the other way round).
+/// Builds later in the list may depend on earlier ones (never the other way round). A
+/// plain image (`from=`) takes no base argument, so nothing it builds waits for the base;
+/// when every image is plain, the base stages are not built at all.
 pub(crate) fn builds(model: &Model) -> Vec<Build> {
     let output = &model.project.output;
     let base_dockerfile = output.join(base_dockerfile_path());
-    let mut builds = vec![
-        Build {
-            name: BASE_BUILDER_STAGE.to_owned(),
-            dockerfile: base_dockerfile.clone(),
-            target: BASE_BUILDER_STAGE,
-            repository: model.qualified(&base_builder_repository(model)),
-            tags: vec![base_builder_ref(model)],
-            args: Vec::new(),
-        },
-        Build {
-            name: BASE_RUNTIME_STAGE.to_owned(),
-            dockerfile: base_dockerfile,
-            target: BASE_RUNTIME_STAGE,
-            repository: model.qualified(&model.base_repository_name()),
-            tags: vec![base_runtime_ref(model)],
-            args: Vec::new(),
-        },
-    ];
+    let mut builds = Vec::with_capacity(model.images.len() + 2);
+    if model.images.iter().any(Image::on_base) {
+        builds.extend(base_builds(model, &base_dockerfile));
+    }
     for image in &model.images {
         let repository = model.qualified(&model.repository_name(image));
+        let bases = [
+            (ARG_BASE_BUILDER.to_owned(), base_builder_ref(model)),
+            (ARG_BASE_RUNTIME.to_owned(), base_runtime_ref(model)),
+        ];
         builds.push(Build {
             name: image.name.value.clone(),
             dockerfile: output.join(dockerfile_path(image)),
@@ -94,14 +86,34 @@ pub(crate) fn builds(model: &Model) -> Vec<Build> {
             tags: vec![format!("{repository}:{LATEST}")],
             repository,
             // The image's own `build-arg`s after the bases (resolve keeps their names apart).
-            args: [
-                (ARG_BASE_BUILDER.to_owned(), base_builder_ref(model)),
-                (ARG_BASE_RUNTIME.to_owned(), base_runtime_ref(model)),
-            ]
-            .into_iter()
-            .chain(image.build_args.iter().cloned())
-            .collect(),
+            args: bases
+                .into_iter()
+                .filter(|_| image.on_base())
+                .chain(image.build_args.iter().cloned())
+                .collect(),
         });
     }
     builds
+}
+
+/// The shared base image's two stages.
+fn base_builds(model: &Model, base_dockerfile: &camino::Utf8Path) -> [Build; 2] {
+    [
+        Build {
+            name: BASE_BUILDER_STAGE.to_owned(),
+            dockerfile: base_dockerfile.to_owned(),
+            target: BASE_BUILDER_STAGE,
+            repository: model.qualified(&base_builder_repository(model)),
+            tags: vec![base_builder_ref(model)],
+            args: Vec::new(),
+        },
+        Build {
+            name: BASE_RUNTIME_STAGE.to_owned(),
+            dockerfile: base_dockerfile.to_owned(),
+            target: BASE_RUNTIME_STAGE,
+            repository: model.qualified(&model.base_repository_name()),
+            tags: vec![base_runtime_ref(model)],
+            args: Vec::new(),
+        },
+    ]
 }

@@ -11,7 +11,7 @@ use camino::{Utf8Path, Utf8PathBuf};
 use super::builds::{self, Build};
 use super::{FileMode, PlanContext, PlanError, Planner};
 use crate::config::{HealthCheckDecl, HealthDecl};
-use crate::model::{DockerRuntime, DockerTarget, Model, User};
+use crate::model::{DockerRuntime, DockerTarget, Image, Model, User};
 use crate::rules::distroless::distroless_of;
 use crate::rules::image_user::{BASE_USER, home, user_spec};
 use crate::rules::layout;
@@ -140,6 +140,34 @@ struct ImageDockerfile {
     extra_final: String,
 }
 
+/// The Dockerfile of a plain image (`from=`): one stage, FROM the pre-built image, no
+/// Python environment and no base image.
+#[derive(Template)]
+#[template(path = "docker/Dockerfile.plain", escape = "none")]
+struct PlainDockerfile {
+    header: Vec<String>,
+    from: String,
+    /// `NAME="value"`: the image's `build-arg`s.
+    build_args: Vec<String>,
+    /// RUN command creating the writable folders (the `from` image's shell runs it).
+    mkdir: Option<String>,
+    /// `KEY="value"`.
+    env: Vec<String>,
+    workdir: Option<String>,
+    /// `uid:gid`, or `0:0` for `root=#true`; none when the image keeps its `from` image's user.
+    user: Option<String>,
+    /// The user is root, deliberately: the template tells hadolint so.
+    root: bool,
+    copies: Vec<CodeCopy>,
+    expose: String,
+    health: Option<Health>,
+    entrypoint: Option<String>,
+    cmd: Option<String>,
+    extra_before_install: String,
+    extra_after_copy: String,
+    extra_final: String,
+}
+
 #[derive(Template)]
 #[template(path = "docker/Dockerfile.dockerignore", escape = "none")]
 struct Dockerignore<'a> {
@@ -170,6 +198,8 @@ struct ShellScript<'a> {
     /// The image names, space-separated (plain words: no quoting needed).
     names: String,
     count: usize,
+    /// A line on the plain images (`from=`), when there are any: they need no base.
+    plain: Option<String>,
 }
 
 #[derive(Template)]
@@ -182,6 +212,8 @@ struct BatchScript<'a> {
     /// The image names, space-separated, for `for %%N in (…)`.
     names: String,
     count: usize,
+    /// A line on the plain images (`from=`), when there are any: they need no base.
+    plain: Option<String>,
 }
 
 pub(super) fn plan(
@@ -195,7 +227,18 @@ pub(super) fn plan(
     ignore_file(model, context, &base_path, planner)?;
     for (id, image) in model.images.iter().enumerate() {
         let path = layout::dockerfile_path(image);
-        planner.render(path.clone(), &image_file(model, context, target, id, &path)?, FileMode::Regular)?;
+        match &image.from {
+            None => planner.render(
+                path.clone(),
+                &image_file(model, context, target, id, &path)?,
+                FileMode::Regular,
+            )?,
+            Some(from) => planner.render(
+                path.clone(),
+                &plain_file(context, target, image, from, &path)?,
+                FileMode::Regular,
+            )?,
+        }
         ignore_file(model, context, &path, planner)?;
     }
     scripts(model, context, planner)?;
@@ -393,7 +436,8 @@ fn image_file(
 
     // The image's own user, when it is not the base image's.
     let (own_user, owner) = match &image.user {
-        User::Root => (None, String::new()),
+        // Inherited is a plain image's (resolve gives it to no image of the base).
+        User::Root | User::Inherited => (None, String::new()),
         User::NonRoot { name, uid } => {
             let own = (name != BASE_USER).then(|| (name.clone(), *uid));
             (own, format!("{uid}:{uid}"))
@@ -435,19 +479,7 @@ fn image_file(
         .iter()
         .map(|(name, value)| Ok(format!("{name}={}", quote_env(value, path)?)))
         .collect::<Result<Vec<_>, PlanError>>()?;
-    let copies = image
-        .copies
-        .iter()
-        .map(|c| CodeCopy {
-            chown: if !owner.is_empty() && image.writable.iter().any(|w| overlaps(&c.target, w)) {
-                format!("--chown={owner} ")
-            } else {
-                String::new()
-            },
-            source: c.source.value.clone(),
-            target: c.target.clone(),
-        })
-        .collect();
+    let copies = code_copies(image, &owner);
     let what = if builder {
         [
             format!(
@@ -481,12 +513,101 @@ fn image_file(
         owner,
         mkdir,
         env,
-        workdir: image.workdir.clone(),
+        workdir: image.workdir.clone().unwrap_or_default(),
         user: user_spec(&image.user),
         preload: image.preload.iter().map(|p| dockerfile_exec_form(p)).collect(),
         copies,
         expose: image.expose.iter().map(u16::to_string).collect::<Vec<_>>().join(" "),
         health: image.health.as_ref().and_then(health),
+        entrypoint: (!image.entrypoint.is_empty()).then(|| dockerfile_exec_form(&image.entrypoint)),
+        cmd: (!image.cmd.is_empty()).then(|| dockerfile_exec_form(&image.cmd)),
+        extra_before_install: extra(
+            context,
+            &owner_name,
+            "before-install",
+            &image.dockerfile_extra.before_install,
+        ),
+        extra_after_copy: extra(context, &owner_name, "after-copy", &image.dockerfile_extra.after_copy),
+        extra_final: extra(context, &owner_name, "final", &image.dockerfile_extra.final_stage),
+    })
+}
+
+/// The COPY lines of an image: `--chown` where a copy puts files into a writable folder.
+fn code_copies(image: &Image, owner: &str) -> Vec<CodeCopy> {
+    image
+        .copies
+        .iter()
+        .map(|c| CodeCopy {
+            chown: if !owner.is_empty() && image.writable.iter().any(|w| overlaps(&c.target, w)) {
+                format!("--chown={owner} ")
+            } else {
+                String::new()
+            },
+            source: c.source.value.clone(),
+            target: c.target.clone(),
+        })
+        .collect()
+}
+
+/// A plain image: FROM its pre-built image, then what the image declares. Resolve refused
+/// everything that needs the base image (groups, packages, preloads, an HTTP health check,
+/// a user gscgen would have to create).
+fn plain_file(
+    context: &PlanContext,
+    target: &DockerTarget,
+    image: &Image,
+    from: &str,
+    path: &Utf8Path,
+) -> Result<PlainDockerfile, PlanError> {
+    let (user, owner, root) = match &image.user {
+        User::Inherited => (None, String::new(), false),
+        User::Root => (Some("0:0".to_owned()), String::new(), true),
+        User::NonRoot { uid, .. } => (Some(format!("{uid}:{uid}")), format!("{uid}:{uid}"), false),
+    };
+    if user.is_none() && !image.writable.is_empty() {
+        return Err(error(path, "writable folders need a known owner (resolve checks this)"));
+    }
+    let mkdir = (!image.writable.is_empty()).then(|| {
+        let dirs: Vec<String> = image.writable.iter().map(|d| shell_word(d).into_owned()).collect();
+        let dirs = dirs.join(" ");
+        if owner.is_empty() {
+            format!("mkdir -p {dirs}")
+        } else {
+            format!("mkdir -p {dirs} \\\n    && chown {owner} {dirs}")
+        }
+    });
+    let env = image
+        .env
+        .iter()
+        .map(|(key, value)| Ok(format!("{key}={}", quote_env(value, path)?)))
+        .collect::<Result<Vec<_>, PlanError>>()?;
+    let build_args = image
+        .build_args
+        .iter()
+        .map(|(name, value)| Ok(format!("{name}={}", quote_env(value, path)?)))
+        .collect::<Result<Vec<_>, PlanError>>()?;
+    let health = match &image.health {
+        Some(decl) if matches!(decl.check, Some(HealthCheckDecl::Http { .. })) => {
+            return Err(error(path, "an HTTP health check needs Python (resolve checks this)"));
+        }
+        Some(decl) => health(decl),
+        None => None,
+    };
+    let first = format!("Image `{}`: built FROM {from}, not from the shared base image.", image.name.value);
+    let what = [first.as_str(), "One stage, no Python environment: its own files and settings only."];
+    let owner_name = format!("image {}", image.name.value);
+    Ok(PlainDockerfile {
+        header: header(context, target, &what),
+        from: from.to_owned(),
+        build_args,
+        mkdir,
+        env,
+        workdir: image.workdir.clone(),
+        user,
+        root,
+        copies: code_copies(image, &owner),
+        expose: image.expose.iter().map(u16::to_string).collect::<Vec<_>>().join(" "),
+        health,
         entrypoint: (!image.entrypoint.is_empty()).then(|| dockerfile_exec_form(&image.entrypoint)),
         cmd: (!image.cmd.is_empty()).then(|| dockerfile_exec_form(&image.cmd)),
         extra_before_install: extra(
@@ -590,6 +711,14 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
             })
             .collect::<Result<Vec<_>, PlanError>>()
     };
+    let plain: Vec<&str> =
+        model.images.iter().filter(|i| !i.on_base()).map(|i| i.name.value.as_str()).collect();
+    let plain = (!plain.is_empty()).then(|| {
+        format!(
+            "Plain images ({}) start FROM their own pre-built image: they need no base stage.",
+            plain.join(", ")
+        )
+    });
     let sh_images = view(&images, &sh_quote, &sh_path)?;
     let names = sh_images.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(" ");
     let sh = ShellScript {
@@ -599,6 +728,7 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
         images: sh_images,
         names: names.clone(),
         count,
+        plain: plain.clone(),
     };
     planner.render(sh_path.clone(), &sh, FileMode::Executable)?;
     let bat = BatchScript {
@@ -608,6 +738,7 @@ fn scripts(model: &Model, context: &PlanContext, planner: &mut Planner) -> Resul
         names,
         images: view(&images, &batch_word, &bat_path)?,
         count,
+        plain,
     };
     planner.render(bat_path, &bat, FileMode::Regular)
 }

@@ -64,15 +64,21 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
             });
         }
     };
-    // The shared base image is built first and every image starts from it.
-    let base = model.layout.docker.join(base_dockerfile_path());
-    generated(&mut inputs, Utf8PathBuf::from(format!("{base}.dockerignore")));
-    generated(&mut inputs, base);
+    // The shared base image is built first and every image of the base starts from it. A
+    // plain image (`from=`) starts from a pre-built image: neither the base nor any
+    // requirements file is an input of it.
+    if image.on_base() {
+        let base = model.layout.docker.join(base_dockerfile_path());
+        generated(&mut inputs, Utf8PathBuf::from(format!("{base}.dockerignore")));
+        generated(&mut inputs, base);
+    }
     let own = model.layout.docker.join(dockerfile_path(image));
     generated(&mut inputs, Utf8PathBuf::from(format!("{own}.dockerignore")));
     generated(&mut inputs, own);
     let locks = lock_sets(model);
-    if locks.is_empty() {
+    if !image.on_base() {
+        // A plain image (`from=`) installs no group: its Dockerfile and copy sources only.
+    } else if locks.is_empty() {
         for group in model.base.closure.iter().chain(&image.closure) {
             if let Some(path) = requirements_path(model, *group) {
                 generated(&mut inputs, path);

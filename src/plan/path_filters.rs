@@ -22,6 +22,8 @@ pub(super) struct Entry<'a> {
     pub(super) target: &'a str,
     /// The repository, relative to the registry path when that is computed at run time.
     pub(super) repository: String,
+    /// A plain image (`from=`): the matrix of the `plain-images` job, which needs no base.
+    pub(super) plain: bool,
 }
 
 /// What the script starts with: how it lists the changed files, and the `image` function.
@@ -95,6 +97,18 @@ fn error(message: String) -> PlanError {
     PlanError { path: DEFAULT_WORKFLOW.into(), message }
 }
 
+/// The outputs when some image is plain: the entries of the images of the base were moved
+/// to `base_entries` when the first plain image came; `build` is for the pull-request job.
+const PLAIN_OUTPUTS: &str = r#"
+matrix="$(IFS=,; printf '{"include":[%s]}' "${base_entries[*]}")"
+plain_matrix="$(IFS=,; printf '{"include":[%s]}' "${entries[*]}")"
+if [ "${#base_entries[@]}" -gt 0 ]; then images_build=true; else images_build=false; fi
+if [ "${#entries[@]}" -gt 0 ]; then plain_build=true; else plain_build=false; fi
+if [ "$images_build" = true ] || [ "$plain_build" = true ]; then build=true; else build=false; fi
+printf 'matrix=%s\nplain_matrix=%s\nimages=%s\nbuild=%s\nimages_build=%s\nplain_build=%s\n' \
+  "$matrix" "$plain_matrix" "${names[*]}" "$build" "$images_build" "$plain_build" >>"$GITHUB_OUTPUT"
+"#;
+
 /// The script. `registry_host` is set when the registry path is computed at run time
 /// (`<host>/<owner>/<repository>`, lowercased, as the base job computes it); entries'
 /// repositories are then relative to it.
@@ -111,7 +125,26 @@ pub(super) fn script(
         ));
     }
     let inputs = image_inputs(model);
+    let any_plain = entries.iter().any(|e| e.plain);
+    if entries.windows(2).any(|pair| pair[0].plain && !pair[1].plain) {
+        return Err(error("plain images must come after the images of the base".to_owned()));
+    }
+    // With plain images, `base_entries` holds the images of the base: filled when the first
+    // plain image comes, or empty when every image is plain.
+    let mut switched = entries.first().is_some_and(|e| e.plain);
+    if switched {
+        script.push_str(
+            "# Every image is plain (`from=`): none is built from the base image.\nbase_entries=()\n",
+        );
+    }
     for entry in entries {
+        if entry.plain && !switched {
+            switched = true;
+            script.push_str(
+                "# The plain images (`from=`) are the plain-images job's matrix: they need no base.\n\
+                 base_entries=(\"${entries[@]}\")\nentries=()\n",
+            );
+        }
         let image = inputs
             .iter()
             .find(|i| model.images[i.image].name.value == entry.name)
@@ -148,6 +181,6 @@ pub(super) fn script(
         }
         script.push('\n');
     }
-    script.push_str(OUTPUTS);
+    script.push_str(if any_plain { PLAIN_OUTPUTS } else { OUTPUTS });
     Ok(script)
 }

@@ -145,12 +145,17 @@ struct Workflow {
     platforms: String,
     base: Vec<BaseView>,
     base_registry: String,
+    /// Whether some image starts from the base image: the base and images jobs.
+    has_base: bool,
     images: Vec<MatrixEntry>,
     image_latest: String,
     image_args: Vec<String>,
+    /// The `plain-images` job, when some image is plain (`from=`).
+    plain: Option<PlainJob>,
+    /// `if:` of the base and images jobs.
+    images_condition: String,
     buildcache: &'static str,
-    /// `if:` of the base and images jobs, and of the pull-request job.
-    push_condition: String,
+    /// `if:` of the pull-request job.
     pull_request_condition: String,
     /// The Bake file the pull-request job builds, relative to the project root.
     bake_file: String,
@@ -166,6 +171,21 @@ struct Workflow {
     timeouts: WorkflowTimeouts,
     /// `drift-check #true`: the drift job's command.
     drift: Option<String>,
+}
+
+/// The `plain-images` job: the plain images (`from=`), built from their pre-built images
+/// without waiting for the base job.
+struct PlainJob {
+    /// The static matrix (empty with `build-affected`, whose changes job writes it).
+    images: Vec<MatrixEntry>,
+    /// `if:` of the job.
+    condition: String,
+    /// The registry host, as a shell word, when the job computes the registry path itself.
+    registry_step: Option<String>,
+    /// The full repository of the matrix entry, as the job's lines write it.
+    repository: String,
+    latest: String,
+    args: Vec<String>,
 }
 
 /// Where a job pushes: a registry path known when rendering (the project's `registry`), or
@@ -342,18 +362,31 @@ fn workflow(
         });
     }
 
-    let mut images = Vec::with_capacity(image_builds.len());
+    // Plain images (`from=`) start from no build of this run: the plain-images job, which
+    // does not wait for the base job. Their matrix entries come after the others.
+    let (base_images, plain_images): (Vec<&Build>, Vec<&Build>) =
+        image_builds.iter().partition(|b| depends_on_a_build(b));
+    // The plain job computes its own registry path (it cannot read the base job's).
+    let plain_path = match images_path {
+        RegistryPath::Literal(_) => images_path,
+        RegistryPath::Computed(_) => RegistryPath::Computed("steps.registry.outputs.path"),
+    };
+    let mut images = Vec::with_capacity(base_images.len());
+    let mut plain_entries = Vec::with_capacity(plain_images.len());
     let mut filter_entries = Vec::with_capacity(image_builds.len());
     let mut image_args: Option<Vec<String>> = None;
-    for build in &image_builds {
+    let mut plain_args: Option<Vec<String>> = None;
+    for build in base_images.iter().chain(&plain_images) {
+        let plain = !depends_on_a_build(build);
         let args = map_args(build)?;
-        match &image_args {
-            None => image_args = Some(args),
+        let expected = if plain { &mut plain_args } else { &mut image_args };
+        match expected {
+            None => *expected = Some(args),
             Some(first) if *first == args => {}
             Some(_) => {
                 return Err(error(format!(
-                    "image `{}` has other build arguments than the first image; the workflow passes one set to \
-                     every matrix entry",
+                    "image `{}` has other build arguments than the first image of its job; the workflow passes \
+                     one set to every matrix entry",
                     build.name
                 )));
             }
@@ -367,17 +400,57 @@ fn workflow(
                 RegistryPath::Literal(_) => images_path.plain(&relative(&build.repository)?),
                 RegistryPath::Computed(_) => relative(&build.repository)?,
             },
+            plain,
         });
-        images.push(MatrixEntry {
+        let entry = MatrixEntry {
             name: yaml_scalar(&build.name).into_owned(),
             dockerfile: yaml_scalar(build.dockerfile.as_str()).into_owned(),
             target: yaml_scalar(build.target).into_owned(),
-            repository: gha_value(&images_path.plain(&relative(&build.repository)?)).into_owned(),
-        });
+            repository: if plain {
+                // A step's output cannot reach the matrix: the relative name, joined below.
+                let repository = match plain_path {
+                    RegistryPath::Literal(_) => plain_path.plain(&relative(&build.repository)?),
+                    RegistryPath::Computed(_) => relative(&build.repository)?,
+                };
+                gha_value(&repository).into_owned()
+            } else {
+                gha_value(&images_path.plain(&relative(&build.repository)?)).into_owned()
+            },
+        };
+        if plain { plain_entries.push(entry) } else { images.push(entry) }
     }
-    if images.is_empty() {
+    if images.is_empty() && plain_entries.is_empty() {
         return Err(error("no image to build (resolve requires one for this target)"));
     }
+    let plain = (!plain_entries.is_empty()).then(|| {
+        // With build-affected, the changes job writes full repositories into the matrix.
+        let computed = matches!(plain_path, RegistryPath::Computed(_)) && !target.build_affected;
+        let repository = if computed {
+            "${{ steps.registry.outputs.path }}/${{ matrix.repository }}".to_owned()
+        } else {
+            "${{ matrix.repository }}".to_owned()
+        };
+        let operand = if computed {
+            format!(
+                "format({}, steps.registry.outputs.path, matrix.repository)",
+                gha_string(&format!("{{0}}/{{1}}:{LATEST}"))
+            )
+        } else {
+            format!("format({}, matrix.repository)", gha_string(&format!("{{0}}:{LATEST}")))
+        };
+        PlainJob {
+            images: if target.build_affected { Vec::new() } else { plain_entries },
+            condition: if target.build_affected {
+                format!("{PUSHING} && needs.changes.outputs.plain_build == 'true'")
+            } else {
+                PUSHING.to_owned()
+            },
+            registry_step: computed.then(|| shell_word(&target.registry_host).into_owned()),
+            repository,
+            latest: when(&default_branch, &operand),
+            args: plain_args.clone().unwrap_or_default(),
+        }
+    });
 
     let base_registry = match images_path {
         RegistryPath::Literal(path) => path.to_owned(),
@@ -448,6 +521,9 @@ fn workflow(
             format!("{}, `latest`. {pull_requests}", model.project.default_branch),
         ]
         .into_iter()
+        .chain(plain.as_ref().map(|_| {
+            "Plain images (`from=`) build FROM their own pre-built images, without the base.".to_owned()
+        }))
         .chain(placement_hint(model))
         .chain(["Each decision is explained in docs/workflow.md.".to_owned()])
         .collect(),
@@ -474,6 +550,13 @@ fn workflow(
         platforms: yaml_scalar(&platforms.join(",")).into_owned(),
         base,
         base_registry: gha_value(&base_registry).into_owned(),
+        has_base: !base_builds.is_empty(),
+        images_condition: if target.build_affected && plain.is_some() {
+            format!("{PUSHING} && needs.changes.outputs.images_build == 'true'")
+        } else {
+            job_condition(PUSHING, target.build_affected)
+        },
+        plain,
         images,
         image_latest: when(
             &default_branch,
@@ -481,7 +564,6 @@ fn workflow(
         ),
         image_args: image_args.unwrap_or_default(),
         buildcache: BUILDCACHE_TAG,
-        push_condition: job_condition(PUSHING, target.build_affected),
         pull_request_condition: job_condition(PULL_REQUEST, target.build_affected),
         bake_file: bake_file.to_string(),
         pull_request_images: if target.build_affected { "the affected images" } else { "every image" },

@@ -152,15 +152,20 @@ pub(super) fn check(
         }
         if let Some(health) = &service.health {
             super::docker::check_health(health, diagnostics);
+            // A plain image (`from=`) has no Python either.
+            let plain = service.image.as_ref().is_some_and(|name| {
+                config.images.iter().any(|i| i.name.value == name.value && i.from.is_some())
+            });
             if compose
-                && service.from.is_some()
+                && (service.from.is_some() || plain)
                 && let Some(HealthCheckDecl::Http { path, .. }) = &health.check
             {
+                let what = if plain { "an image built FROM a pre-built one" } else { "a pre-built image" };
                 diagnostics.push(
                     Diagnostic::error(
                         Code::HttpHealthPrebuilt,
                         format!(
-                            "service `{}` runs a pre-built image: gscgen cannot tell which HTTP client it has",
+                            "service `{}` runs {what}: gscgen cannot tell which HTTP client it has",
                             service.name.value
                         ),
                         path.span,

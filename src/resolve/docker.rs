@@ -7,7 +7,7 @@
 
 use miette::SourceSpan;
 
-use crate::config::{Config, HealthCheckDecl, HealthDecl, Spanned, Text, UserDecl};
+use crate::config::{Config, HealthCheckDecl, HealthDecl, ImageDecl, Spanned, Text, UserDecl};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::model::{DockerRuntime, DockerTarget, Model, PythonVersion};
 use crate::rules::distroless::{DISTROLESS, distroless_of};
@@ -312,7 +312,9 @@ fn check_images(config: &Config, target: &DockerTarget, diagnostics: &mut Diagno
         for package in decl.build_packages.iter().chain(&decl.runtime_packages) {
             check_package(diagnostics, package);
         }
-        if let Some(image) = distroless {
+        if let Some(image) = distroless
+            && decl.from.is_none()
+        {
             for package in &decl.runtime_packages {
                 diagnostics.push(distroless_packages(package, image));
             }
@@ -341,7 +343,21 @@ fn check_images(config: &Config, target: &DockerTarget, diagnostics: &mut Diagno
                 );
             }
         }
-        check_user(config, decl.user.as_ref(), diagnostics);
+        match &decl.from {
+            Some(from) => check_plain(decl, from, diagnostics),
+            None => check_user(config, decl.user.as_ref(), diagnostics),
+        }
+        if let (Some(unpinned), None) = (&decl.unpinned, &decl.from) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`unpinned=` on image `{}`, which starts from the base image", decl.name.value),
+                    unpinned.span,
+                    "nothing to acknowledge",
+                )
+                .with_help("`unpinned=` acknowledges a `from=` without a version tag or digest: remove it"),
+            );
+        }
         if let Some(health) = &decl.health {
             check_health(health, diagnostics);
         }
@@ -349,6 +365,112 @@ fn check_images(config: &Config, target: &DockerTarget, diagnostics: &mut Diagno
     }
     if let Some(uid) = config.project.as_ref().and_then(|p| p.uid.as_ref()).filter(|u| u.value == 0) {
         diagnostics.push(uid_zero(uid));
+    }
+}
+
+/// A plain image (`from=`): its reference is pinned as a pre-built service's is, and
+/// what only an image of the shared base image can do is refused, each at its span: the
+/// groups and preloads need the base's Python environment, the packages its apt (the
+/// `from` image may have another package manager, or none), an HTTP health check its
+/// Python. Its user already exists in the `from` image: gscgen writes its uid, never
+/// creates it, so a name alone (which Kubernetes cannot verify as non-root) is refused, and
+/// so are writable folders without a known owner or without a shell to create them.
+fn check_plain(decl: &ImageDecl, from: &Text, diagnostics: &mut Diagnostics) {
+    let what = format!("image `{}`'s `from`", decl.name.value);
+    if check_reference(diagnostics, &what, from) {
+        check_pinned(diagnostics, &what, from, decl.unpinned.as_ref());
+    }
+    let needs_base = |what: &str, span: SourceSpan, help: &str| {
+        Diagnostic::error(
+            Code::ImageNeedsBase,
+            format!(
+                "{what} needs the shared base image, but image `{}` starts from `{}`",
+                decl.name.value, from.value
+            ),
+            span,
+            "needs the base image",
+        )
+        .with_label(from.span, "a plain image: no Python environment")
+        .with_help(help.to_owned())
+    };
+    let python = "remove `from=` to build the image from the base image, or put this in an image that does";
+    if let Some(group) = decl.groups.first() {
+        diagnostics.push(needs_base("`groups`", group.span, python));
+    }
+    if let Some(preload) = decl.preload.first() {
+        diagnostics.push(needs_base("`preload`", preload.span, python));
+    }
+    let install = "install it with the `from` image's own package manager: `dockerfile-extra { before-install \
+                 \"RUN apk add --no-cache …\" }` (or apt-get, as the image has), or remove `from=`";
+    for (name, packages) in
+        [("`build-packages`", &decl.build_packages), ("`runtime-packages`", &decl.runtime_packages)]
+    {
+        if let Some(package) = packages.first() {
+            diagnostics.push(needs_base(name, package.span, install));
+        }
+    }
+    if let Some(HealthDecl { check: Some(HealthCheckDecl::Http { path, .. }), .. }) = &decl.health {
+        diagnostics.push(needs_base(
+            "an HTTP health check (run with the base image's Python)",
+            path.span,
+            "write the check as a command the `from` image has, e.g. `health \"redis-cli\" \"ping\"` or \
+                 `health \"wget\" \"-q\" \"--spider\" \"http://localhost:8080/\"`",
+        ));
+    }
+    let root = decl.user.as_ref().and_then(|u| u.root.as_ref()).is_some_and(|r| r.value);
+    let uid = decl.user.as_ref().and_then(|u| u.uid.as_ref()).filter(|_| !root);
+    if let Some(uid) = uid.filter(|u| u.value == 0) {
+        diagnostics.push(uid_zero(uid));
+    }
+    if let Some(user) = &decl.user
+        && !root
+        && user.uid.is_none()
+    {
+        let span = user.name.as_ref().map_or(user.span, |n| n.span);
+        diagnostics.push(
+            Diagnostic::error(
+                Code::PlainImageUser,
+                format!("image `{}` names a user of `{}` without its uid", decl.name.value, from.value),
+                span,
+                "no uid",
+            )
+            .with_help(
+                "gscgen creates no user in a plain image, it switches to one the `from` image has, by uid (which \
+                 Kubernetes' runAsNonRoot can verify): write `user uid=101` (with the image's uid), or \
+                 `user root=#true`, or remove `user` to keep the image's own",
+            ),
+        );
+    }
+    if let Some(path) = decl.writable.first() {
+        if decl.user.is_none() {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::PlainImageUser,
+                    format!(
+                        "image `{}` keeps the user of `{}`, which gscgen does not know: its writable folders \
+                 would have no owner",
+                        decl.name.value, from.value
+                    ),
+                    path.span,
+                    "writable for whom?",
+                )
+                .with_label(from.span, "runs as this image's own user")
+                .with_help(
+                    "say which user the image runs as: `user uid=101` (the `from` image's uid), or `user \
+                 root=#true`",
+                ),
+            );
+        } else if distroless_of(&from.value).is_some() {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DistrolessPackages,
+                    format!("`{}` has no shell to create the writable folders with", from.value),
+                    path.span,
+                    "writable folder",
+                )
+                .with_help("remove `writable` (mount a volume at the folder instead), or start from an image with a shell"),
+            );
+        }
     }
 }
 

@@ -57,12 +57,19 @@ const INSTRUCTIONS: &[&str] = &[
 enum Owner {
     Base,
     Image,
+    /// A plain image (`from=`): one stage, so every point is in the image that runs.
+    Plain,
 }
 
 /// Why an instruction is refused at a point, with the fix; `None` when it is allowed.
 fn refusal(keyword: &str, point: Point, owner: Owner) -> Option<(&'static str, &'static str)> {
-    let image = matches!(owner, Owner::Image);
+    let image = matches!(owner, Owner::Image | Owner::Plain);
+    let plain = matches!(owner, Owner::Plain);
     Some(match keyword {
+        "FROM" if plain => (
+            "FROM would start a new stage, and the image already starts FROM its `from=`",
+            "set the image it starts from with `from=` on the image",
+        ),
         "FROM" => (
             "FROM would start a new stage and break the stages gscgen generates",
             "choose the base with `base-image { from \"…\" }` or `targets { docker runtime=… }`",
@@ -86,11 +93,11 @@ fn refusal(keyword: &str, point: Point, owner: Owner) -> Option<(&'static str, &
         "MAINTAINER" => {
             ("MAINTAINER is deprecated", "write `LABEL org.opencontainers.image.authors=\"…\"` instead")
         }
-        "ENV" if image && point.at_runtime() => (
+        "ENV" if image && (plain || point.at_runtime()) => (
             "the image's runtime environment has a typed option",
             "set it with `env KEY=\"value\"` on the image (quoted for you)",
         ),
-        "WORKDIR" if image && point.at_runtime() => {
+        "WORKDIR" if image && (plain || point.at_runtime()) => {
             ("gscgen writes the image's WORKDIR", "set it with `workdir` on the image")
         }
         // Before the installs, SHELL would change how gscgen's own RUN lines (apt, pip)
@@ -115,7 +122,13 @@ pub(super) fn check_dockerfile_extras(
         dockerfile_extra(&base.dockerfile_extra, Owner::Base, distroless, diagnostics);
     }
     for image in &config.images {
-        dockerfile_extra(&image.dockerfile_extra, Owner::Image, distroless, diagnostics);
+        // A plain image runs its RUN lines in its `from` image, whatever the runtime.
+        let distroless = match &image.from {
+            Some(from) => crate::rules::distroless::distroless_of(&from.value).is_some(),
+            None => distroless,
+        };
+        let owner = if image.from.is_some() { Owner::Plain } else { Owner::Image };
+        dockerfile_extra(&image.dockerfile_extra, owner, distroless, diagnostics);
     }
 }
 
@@ -267,7 +280,8 @@ fn check_instruction(text: &Text, point: Point, owner: Owner, distroless: bool) 
 pub(super) fn check_before_install(config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
     for (decl, image) in config.images.iter().zip(&model.images) {
         let Some(first) = decl.dockerfile_extra.before_install.first() else { continue };
-        if image.groups.iter().any(|g| !model.base.closure.contains(&g.value)) {
+        // A plain image's `before-install` follows its FROM, before its own instructions.
+        if !image.on_base() || image.groups.iter().any(|g| !model.base.closure.contains(&g.value)) {
             continue;
         }
         diagnostics.push(
@@ -493,7 +507,7 @@ mod tests {
     /// Each refusal depends on the point and the owner; everything else passes.
     #[test]
     fn instructions_are_refused_where_they_would_break_the_file() {
-        use Owner::{Base, Image};
+        use Owner::{Base, Image, Plain};
         use Point::{AfterCopy, BeforeInstall, Final};
         let forbidden = Some(Code::ExtraForbiddenInstruction);
         for (text, point, owner, expected) in [
@@ -507,6 +521,11 @@ mod tests {
             ("SHELL [\"/bin/bash\", \"-c\"]", BeforeInstall, Image, forbidden),
             ("SHELL [\"/bin/bash\", \"-c\"]", Final, Base, forbidden),
             ("from python:3.12", Final, Image, forbidden),
+            ("FROM nginx:1.27.2", BeforeInstall, Plain, forbidden),
+            ("ENV A=1", BeforeInstall, Plain, forbidden),
+            ("WORKDIR /srv", BeforeInstall, Plain, forbidden),
+            ("RUN apk add --no-cache curl", BeforeInstall, Plain, None),
+            ("SHELL [\"/bin/bash\", \"-c\"]", Final, Plain, None),
             ("User 0", BeforeInstall, Base, forbidden),
             ("EXPOSE 80", AfterCopy, Image, forbidden),
             ("LABEL a=b", Final, Base, None),

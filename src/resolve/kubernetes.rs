@@ -611,6 +611,32 @@ fn check_security(
     {
         diagnostics.push(root_image(image_name, image));
     }
+    // A plain image without `user` runs as its `from` image's user, which gscgen does not
+    // know: no runAsUser is written, and the kubelet refuses it at start if it is root.
+    if let Some(image_name) = &service.image
+        && let Some(image) = built_image(config, images, image_name)
+        && let Some(from) = &image.from
+        && image.user.is_none()
+        && !explicit_uid
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::UnknownImageUser,
+                format!(
+                    "service `{}` runs `{}`'s own user, which gscgen cannot check against runAsNonRoot",
+                    service.name.value, from.value
+                ),
+                image_name.span,
+                "user unknown to gscgen",
+            )
+            .with_label(from.span, "keeps this image's user")
+            .with_help(
+                "if that user is root (many server images start as root), the kubelet refuses to start the pod: \
+                 give the image `user uid=<its uid>`, set `k8s { security run-as-user=<uid> }`, or relax the \
+                 service with `k8s { security run-as-non-root=#false }`",
+            ),
+        );
+    }
     for init in &k8s.init {
         if let Some(image) = built_image(config, images, &init.image)
             && is_root(image)
@@ -822,7 +848,8 @@ pub(super) fn apply(config: &Config, model: &mut Model) {
             ServiceSource::Prebuilt(_) => None,
         };
         let uid_of = |user: &User| match user {
-            User::Root => None,
+            // An inherited user is the `from` image's: gscgen claims no uid for it.
+            User::Root | User::Inherited => None,
             User::NonRoot { uid, .. } => Some(*uid),
         };
         let mut writable: Vec<String> = Vec::new();

@@ -569,6 +569,12 @@ impl Resolver<'_> {
     ) -> Image {
         let user = match &decl.user {
             Some(UserDecl { root: Some(root), .. }) if root.value => User::Root,
+            // A plain image's user exists in its `from` image: resolve requires its uid.
+            Some(UserDecl { uid: Some(uid), name, .. }) if decl.from.is_some() => User::NonRoot {
+                name: name.as_ref().map_or_else(|| uid.value.to_string(), |n| n.value.clone()),
+                uid: uid.value,
+            },
+            _ if decl.from.is_some() => User::Inherited,
             Some(user) => User::NonRoot {
                 name: user.name.as_ref().map_or_else(|| "app".to_owned(), |n| n.value.clone()),
                 uid: user.uid.as_ref().map_or(project.uid, |u| u.value),
@@ -578,6 +584,7 @@ impl Resolver<'_> {
         Image {
             name: decl.name.clone(),
             dockerfile: decl.dockerfile.as_ref().unwrap_or(&decl.name).value.clone(),
+            from: decl.from.as_ref().map(|f| f.value.clone()),
             closure: closure(&resolved.groups, &resolved.rank, &Model::ids(&groups)),
             groups,
             copies: decl
@@ -588,7 +595,11 @@ impl Resolver<'_> {
                     target: c.target.value.clone(),
                 })
                 .collect(),
-            workdir: decl.workdir.as_ref().map_or_else(|| "/app".to_owned(), |w| w.value.clone()),
+            workdir: match (&decl.workdir, &decl.from) {
+                (Some(workdir), _) => Some(workdir.value.clone()),
+                (None, Some(_)) => None,
+                (None, None) => Some("/app".to_owned()),
+            },
             env: env(&decl.env),
             writable: texts(&decl.writable),
             build_packages: texts(&decl.build_packages),

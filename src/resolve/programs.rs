@@ -40,17 +40,17 @@ fn distribution(program: &str) -> Option<&'static str> {
     KNOWN.iter().find(|(name, _)| *name == program).map(|(_, dist)| *dist)
 }
 
-/// Every command of every built image and of every service that runs one, checked against
-/// the image's closure.
 /// The lock an image installs, once the committed locks are attached.
 fn lock_of(model: &Model, image: usize) -> Option<&LockFile> {
     let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
     lock_sets(model).into_iter().zip(&model.locks).find(|(set, _)| set.kind == kind).map(|(_, lock)| lock)
 }
 
+/// Every command of every image of the base and of every service that runs one, checked
+/// against the image's closure (or its lock). Plain images (`from=`) are not judged.
 pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostics) {
     for decl in &config.images {
-        let Some(image) = model.image(&decl.name.value) else { continue };
+        let Some(image) = model.image(&decl.name.value).filter(|i| i.on_base()) else { continue };
         let commands = [decl.cmd.as_ref(), decl.entrypoint.as_ref()]
             .into_iter()
             .flatten()
@@ -61,7 +61,12 @@ pub(super) fn check(config: &Config, model: &Model, diagnostics: &mut Diagnostic
         }
     }
     for decl in &config.services {
-        let Some(image) = decl.image.as_ref().and_then(|name| model.image(&name.value)) else { continue };
+        // A plain image (`from=`) has what its `from` image has, which gscgen cannot know.
+        let Some(image) =
+            decl.image.as_ref().and_then(|name| model.image(&name.value)).filter(|i| i.on_base())
+        else {
+            continue;
+        };
         // With an entrypoint of its own, the service's commands are that program's arguments.
         if let Some(entrypoint) = &decl.entrypoint {
             check_command(model, image, false, entrypoint, diagnostics);

@@ -229,14 +229,24 @@ fn check_host(diagnostics: &mut Diagnostics, host: &Text) {
 }
 
 /// The workflow builds every image in one matrix job whose build step passes one set of
-/// build arguments, so every image must have the same `build-arg`s (names and values).
+/// build arguments, so every image must have the same `build-arg`s (names and values); the
+/// plain images (`from=`) have a matrix job of their own, so the same among themselves.
 pub(super) fn check_build_args(config: &Config, diagnostics: &mut Diagnostics) {
-    let Some(first) = config.images.first() else { return };
+    // Images of the base and plain images (`from=`) are built by two matrix jobs.
+    for plain in [false, true] {
+        let images: Vec<&crate::config::ImageDecl> =
+            config.images.iter().filter(|i| i.from.is_some() == plain).collect();
+        check_same_build_args(&images, diagnostics);
+    }
+}
+
+fn check_same_build_args(images: &[&crate::config::ImageDecl], diagnostics: &mut Diagnostics) {
+    let Some(first) = images.first() else { return };
     let args = |image: &crate::config::ImageDecl| -> Vec<(String, String)> {
         image.build_args.iter().map(|a| (a.name.value.clone(), a.value.value.clone())).collect()
     };
     let expected = args(first);
-    for image in &config.images[1..] {
+    for image in &images[1..] {
         if args(image) == expected {
             continue;
         }

@@ -16,7 +16,7 @@ pub(crate) fn home(name: &str) -> String {
 /// `runAsNonRoot` can verify it).
 pub(crate) fn user_spec(user: &User) -> Option<String> {
     match user {
-        User::Root => None,
+        User::Root | User::Inherited => None,
         User::NonRoot { uid, .. } => Some(format!("{uid}:{uid}")),
     }
 }

@@ -8,6 +8,9 @@ rem GSCGEN_BUILD_LOGS=DIR keeps the image logs in DIR (default: a new folder und
 rem Arguments are passed to every `docker build` (e.g. --no-cache).
 rem Needs BuildKit with the default `docker` driver, so that each image build finds the base
 rem images built just before it in the local image store. See docs/docker.md.
+{%- if let Some(plain) = plain %}
+rem {{ plain }}
+{%- endif %}
 setlocal
 rem The image builds run this file again as `docker-build.bat :image NAME`.
 if "%~1"==":image" goto image_%~2

@@ -9,6 +9,9 @@
 # Other arguments are passed to every `docker build` (e.g. --no-cache).
 # Needs BuildKit with the default `docker` driver, so that each image build finds the base
 # images built just before it in the local image store. See docs/docker.md.
+{%- if let Some(plain) = plain %}
+# {{ plain }}
+{%- endif %}
 set -eu
 
 cd -- "$(dirname -- "$0")/{{ to_root }}"
