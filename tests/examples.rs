@@ -289,20 +289,13 @@ fn kustomize_builds_and_every_object_validates_against_the_oldest_and_newest_kub
 // The workflow
 // ---------------------------------------------------------------------------------------
 
-fn which(tool: &str) -> PathBuf {
-    let _ = support::tool(tool); // fails loudly when missing
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).find(|p| p.is_file()))
-        .unwrap()
-}
-
 #[test]
 fn actionlint_and_zizmor_report_nothing_on_the_workflow() {
     for example in examples() {
         let Some(workflow) = example.workflow() else { continue };
         let output = support::tool("actionlint")
             .arg("-no-color")
-            .arg(format!("-shellcheck={}", which("shellcheck").display()))
+            .arg(format!("-shellcheck={}", support::which("shellcheck").display()))
             .arg("-pyflakes=")
             .arg(&workflow)
             .output()

@@ -17,27 +17,15 @@ fn fixture() -> std::path::PathBuf {
     support::repo().join("tests/fixtures/locks")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".gscgen" || name == ".gscgen.lock" || name == "invalid" {
-            continue;
-        }
-        let (source, target) = (entry.path(), to.join(&name));
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&source, &target);
-        } else {
-            fs::copy(&source, &target).unwrap();
-        }
-    }
-}
-
 /// A copy of the locked fixture, its committed output included.
 fn locked_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), dir.path());
+    support::docker::copy_tree(&fixture(), dir.path());
+    // Not part of the project: the corpus, and what a local `gscgen lock` leaves.
+    for extra in ["invalid", ".gscgen", "generated/.gscgen.lock"] {
+        let path = dir.path().join(extra);
+        let _ = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+    }
     dir
 }
 

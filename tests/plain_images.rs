@@ -219,21 +219,6 @@ fn what_needs_the_base_is_refused() {
     assert!(support::codes(&kdl).contains(&"gscgen::compose::http-health-prebuilt".to_owned()));
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let output = support::tool("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {}", support::stderr(&output));
-}
-
 /// Runs the changes job's script as the runner does (`shell: bash`) in `dir`, after a
 /// commit that changes `changed`, and returns its outputs.
 fn changes_outputs(dir: &Path, event: &str, changed: &str) -> std::collections::BTreeMap<String, String> {
@@ -241,13 +226,13 @@ fn changes_outputs(dir: &Path, event: &str, changed: &str) -> std::collections::
     let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
     let script =
         workflow["jobs"]["changes"]["steps"][1]["run"].as_str().expect("the changes script").to_owned();
-    git(dir, &["init", "-q", "-b", "main"]);
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "--allow-empty", "-m", "start"]);
+    support::git(dir, &["init", "-q", "-b", "main"]);
+    support::git(dir, &["add", "-A"]);
+    support::git(dir, &["commit", "-q", "--allow-empty", "-m", "start"]);
     let path = dir.join(changed);
     let old = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{old}# changed\n")).unwrap();
-    git(dir, &["commit", "-q", "-am", "change"]);
+    support::git(dir, &["commit", "-q", "-am", "change"]);
     let temp = tempfile::tempdir().unwrap();
     let (file, output) = (temp.path().join("script.sh"), temp.path().join("output"));
     std::fs::write(&file, script).unwrap();

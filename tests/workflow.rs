@@ -1032,15 +1032,8 @@ fn workflow_and_build_script_build_the_same_images_with_the_same_arguments() {
 // External validators
 // ---------------------------------------------------------------------------------------
 
-fn which(tool: &str) -> PathBuf {
-    let _ = support::tool(tool); // fails loudly when missing
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).find(|p| p.is_file()))
-        .unwrap()
-}
-
 fn actionlint(path: &Path) {
-    let shellcheck = which("shellcheck");
+    let shellcheck = support::which("shellcheck");
     let output = support::tool("actionlint")
         .arg("-no-color")
         .arg(format!("-shellcheck={}", shellcheck.display()))

@@ -232,22 +232,6 @@ fn each_image_filter_is_what_explain_lists() {
 // Running the script
 // ---------------------------------------------------------------------------------------
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = support::tool("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {}", support::stderr(&output));
-    support::stdout(&output)
-}
-
 /// A change a pull request makes, relative to the project root.
 #[derive(Clone, Copy)]
 enum Change<'a> {
@@ -292,9 +276,9 @@ impl Repo {
             }
         }
         fs::write(root.join("README.md"), "# project\n").unwrap();
-        git(root, &["init", "-q", "-b", "main"]);
-        git(root, &["add", "-A"]);
-        git(root, &["commit", "-q", "-m", "base"]);
+        support::git(root, &["init", "-q", "-b", "main"]);
+        support::git(root, &["add", "-A"]);
+        support::git(root, &["commit", "-q", "-m", "base"]);
         let script = rendered.script();
         Self { rendered, script }
     }
@@ -308,8 +292,8 @@ impl Repo {
     /// repository is reset to its first commit.
     fn pull_request(&self, changes: &[Change<'_>], base_changes: &[&str], depth: u32) -> Outcome {
         let root = self.root();
-        let start = git(root, &["rev-parse", "HEAD"]).trim().to_owned();
-        git(root, &["checkout", "-q", "-b", "topic"]);
+        let start = support::git(root, &["rev-parse", "HEAD"]).trim().to_owned();
+        support::git(root, &["checkout", "-q", "-b", "topic"]);
         for change in changes {
             match change {
                 Change::Edit(path) => {
@@ -320,29 +304,29 @@ impl Repo {
                 }
                 Change::Rename(from, to) => {
                     fs::create_dir_all(root.join(to).parent().unwrap()).unwrap();
-                    git(root, &["mv", from, to]);
+                    support::git(root, &["mv", from, to]);
                 }
             }
         }
-        git(root, &["add", "-A"]);
-        git(root, &["commit", "-q", "--allow-empty", "-m", "topic"]);
-        git(root, &["checkout", "-q", "main"]);
+        support::git(root, &["add", "-A"]);
+        support::git(root, &["commit", "-q", "--allow-empty", "-m", "topic"]);
+        support::git(root, &["checkout", "-q", "main"]);
         for path in base_changes {
             fs::write(root.join(path), "# moved on\n").unwrap();
         }
-        git(root, &["add", "-A"]);
-        git(root, &["commit", "-q", "--allow-empty", "-m", "base moves on"]);
-        git(root, &["merge", "-q", "--no-ff", "-m", "merge", "topic"]);
+        support::git(root, &["add", "-A"]);
+        support::git(root, &["commit", "-q", "--allow-empty", "-m", "base moves on"]);
+        support::git(root, &["merge", "-q", "--no-ff", "-m", "merge", "topic"]);
 
         let clone = tempfile::tempdir().unwrap();
-        git(
+        support::git(
             clone.path(),
             &["clone", "-q", "--depth", &depth.to_string(), &format!("file://{}", root.display()), "."],
         );
         let outcome = self.run(clone.path(), "pull_request");
 
-        git(root, &["reset", "-q", "--hard", &start]);
-        git(root, &["branch", "-q", "-D", "topic"]);
+        support::git(root, &["reset", "-q", "--hard", &start]);
+        support::git(root, &["branch", "-q", "-D", "topic"]);
         outcome
     }
 
@@ -554,13 +538,6 @@ fn untidy_sources_files_and_prefixes() {
 // Validators
 // ---------------------------------------------------------------------------------------
 
-fn which(tool: &str) -> PathBuf {
-    let _ = support::tool(tool); // fails loudly when missing
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).find(|p| p.is_file()))
-        .unwrap()
-}
-
 #[test]
 fn shellcheck_accepts_the_script() {
     for name in FIXTURES {
@@ -583,7 +560,7 @@ fn actionlint_and_zizmor_report_nothing() {
         let rendered = Rendered::fixture(name);
         let output = support::tool("actionlint")
             .arg("-no-color")
-            .arg(format!("-shellcheck={}", which("shellcheck").display()))
+            .arg(format!("-shellcheck={}", support::which("shellcheck").display()))
             .arg("-pyflakes=")
             .arg(rendered.path())
             .output()

@@ -106,7 +106,7 @@ fn uv_identity() -> Result<String, String> {
 /// (`<repo>/target/<profile>/gscgen`) whose validators are installed has a uv in
 /// `<repo>/target/validators/venv/bin`: the hint names that folder. It is not used behind
 /// the user's back: which uv resolves is part of the answer (and of the cache key).
-fn missing_uv(error: &std::io::Error) -> String {
+pub(super) fn missing_uv(error: &std::io::Error) -> String {
     let mut message = format!(
         "cannot run uv ({error}); footprint resolves with uv, which must be on PATH\n\
          hint: install it: `pip install uv` (the tests pin uv==0.13.9, scripts/validators.txt)"

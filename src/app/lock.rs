@@ -76,9 +76,11 @@ pub(super) fn run(
     let committed = disk_locks(&root);
     let python = model.project.python.to_string();
     let mut locks: Vec<LockFile> = Vec::with_capacity(sets.len());
+    // The committed locks that still read back: uv's preferences, and what `--check` compares.
+    let olds: Vec<Option<LockFile>> =
+        sets.iter().map(|set| committed(&set.path).and_then(|text| LockFile::parse(&text).ok())).collect();
     let mut report = String::new();
-    for set in &sets {
-        let old = committed(&set.path).and_then(|text| LockFile::parse(&text).ok());
+    for (set, old) in sets.iter().zip(&olds) {
         let constraints = set.constrained_by.map(|base| &locks[base]);
         let uv_text = match resolve(&root, &work, set, &python, old.as_ref(), constraints, &upgrade) {
             Ok(text) => text,
@@ -106,10 +108,8 @@ pub(super) fn run(
         Mode::Check => {
             let stale: Vec<&LockSet> = sets
                 .iter()
-                .zip(&locks)
-                .filter(|(set, lock)| {
-                    committed(&set.path).and_then(|t| LockFile::parse(&t).ok()).as_ref() != Some(lock)
-                })
+                .zip(locks.iter().zip(&olds))
+                .filter(|(_, (lock, old))| old.as_ref() != Some(*lock))
                 .map(|(set, _)| set)
                 .collect();
             if stale.is_empty() {
@@ -199,13 +199,9 @@ fn changes(old: Option<&LockFile>, new: &LockFile) -> String {
 
 /// `uv 0.13.9`: the resolver, as the lock records it.
 fn uv_version() -> Result<String, String> {
-    let output = Process::new("uv").arg("--version").output().map_err(|e| {
-        format!(
-            "cannot run uv ({e}); `gscgen lock` resolves with uv, which must be on PATH\n\
-             hint: `pip install uv==0.13.9` (the version the tests pin, scripts/validators.txt), or in a \
-             gscgen checkout: export PATH=\"$PWD/target/validators/venv/bin:$PATH\""
-        )
-    })?;
+    // The same hint as `footprint`'s: where to get the uv the tests pin.
+    let output =
+        Process::new("uv").arg("--version").output().map_err(|e| super::footprint::missing_uv(&e))?;
     let text = String::from_utf8_lossy(&output.stdout);
     let mut words = text.split_whitespace();
     match (words.next(), words.next()) {

@@ -14,7 +14,7 @@ use crate::diagnostics::{did_you_mean, suggest};
 use camino::Utf8PathBuf;
 
 use crate::model::{GroupId, ImageId, LockFile, Model, ServiceSource};
-use crate::rules::lock::{LockKind, image_installs, lock_sets};
+use crate::rules::lock::{attached, image_lock_kind};
 use crate::source::Source;
 
 /// What a user names on the command line: an image or a service.
@@ -242,15 +242,11 @@ pub fn normalize_package(name: &str) -> Option<String> {
     pep508_rs::PackageName::new(name.trim().to_owned()).ok().map(|n| n.to_string())
 }
 
-/// The lock an image installs: its own, or the base image's when it installs no group of
-/// its own. `None` when the project does not lock.
+/// The lock an image installs (`rules::lock`), with its file. `None` when the project does
+/// not lock, or for a plain image.
 pub(crate) fn image_lock(model: &Model, image: ImageId) -> Option<(Utf8PathBuf, &LockFile)> {
-    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
-    lock_sets(model)
-        .into_iter()
-        .zip(&model.locks)
-        .find(|(set, _)| set.kind == kind)
-        .map(|(set, lock)| (set.path, lock))
+    let (set, lock) = attached(model, image_lock_kind(model, image)?)?;
+    Some((set.path, lock))
 }
 
 #[cfg(test)]

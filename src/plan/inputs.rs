@@ -8,7 +8,7 @@ use camino::Utf8PathBuf;
 use crate::model::{ImageId, Model};
 
 use crate::rules::layout::{base_dockerfile_path, dockerfile_path, requirements_path};
-use crate::rules::lock::{LockKind, image_installs, lock_sets};
+use crate::rules::lock::{LockKind, image_lock_kind, lock_sets};
 
 /// Where one input of an image comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -85,8 +85,8 @@ fn inputs_of(model: &Model, id: ImageId) -> ImageInputs {
             }
         }
     } else {
-        // A locked build copies its locks alone: the base image's and the image's own.
-        let own = if image_installs(model, id) { Some(LockKind::Image(id)) } else { None };
+        // A locked build copies its locks alone: the base image's, and the image's own.
+        let own = image_lock_kind(model, id);
         for set in locks.into_iter().filter(|s| s.kind == LockKind::BaseImage || Some(s.kind) == own) {
             generated(&mut inputs, set.path);
         }

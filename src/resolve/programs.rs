@@ -13,8 +13,8 @@
 
 use crate::config::{CommandDecl, Config, HealthCheckDecl, HealthDecl};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::model::{Image, LockFile, Model};
-use crate::rules::lock::{LockKind, image_installs, lock_sets};
+use crate::model::{Image, Model};
+use crate::rules::lock::{attached, image_lock_kind};
 
 /// Program (console script) → the normalised distribution that installs it.
 const KNOWN: &[(&str, &str)] = &[
@@ -38,12 +38,6 @@ const KNOWN: &[(&str, &str)] = &[
 /// The distribution `program` (a bare name or `python -m <module>`'s module) comes from.
 fn distribution(program: &str) -> Option<&'static str> {
     KNOWN.iter().find(|(name, _)| *name == program).map(|(_, dist)| *dist)
-}
-
-/// The lock an image installs, once the committed locks are attached.
-fn lock_of(model: &Model, image: usize) -> Option<&LockFile> {
-    let kind = if image_installs(model, image) { LockKind::Image(image) } else { LockKind::BaseImage };
-    lock_sets(model).into_iter().zip(&model.locks).find(|(set, _)| set.kind == kind).map(|(_, lock)| lock)
 }
 
 /// Every command of every image of the base and of every service that runs one, checked
@@ -125,7 +119,8 @@ fn check_command(
         .images
         .iter()
         .position(|i| std::ptr::eq(i, image))
-        .and_then(|id| lock_of(model, id))
+        .and_then(|id| attached(model, image_lock_kind(model, id)?))
+        .map(|(_, lock)| lock)
         .map(|lock| lock.packages.iter().any(|p| p.name == dist));
     let installed = locked.unwrap_or_else(|| {
         image
@@ -164,6 +159,8 @@ fn check_command(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LockFile;
+    use crate::rules::lock::lock_sets;
 
     #[test]
     fn the_table_is_sorted_and_names_normalised_distributions() {

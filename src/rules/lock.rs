@@ -103,18 +103,25 @@ pub fn lock_sets(model: &Model) -> Vec<LockSet> {
         }
         inputs
     };
-    let names = |closure: &[GroupId]| closure.iter().map(|g| model.groups[*g].name.value.clone()).collect();
+    // One set: what it is for, its title and file, its closure, its constraint.
+    let set = |kind, title: String, path: Utf8PathBuf, closure: &[GroupId], constrained_by| LockSet {
+        kind,
+        title,
+        path,
+        groups: closure.iter().map(|g| model.groups[*g].name.value.clone()).collect(),
+        inputs: inputs_of(closure),
+        constrained_by,
+    };
     let mut sets = Vec::new();
     let base_closure = &model.base.closure;
     let base = (!base_closure.is_empty()).then(|| {
-        sets.push(LockSet {
-            kind: LockKind::BaseImage,
-            title: "base-image".to_owned(),
-            path: dir.join("base-image.txt"),
-            groups: names(base_closure),
-            inputs: inputs_of(base_closure),
-            constrained_by: None,
-        });
+        sets.push(set(
+            LockKind::BaseImage,
+            "base-image".to_owned(),
+            dir.join("base-image.txt"),
+            base_closure,
+            None,
+        ));
         0
     });
     for (id, image) in model.images.iter().enumerate() {
@@ -124,27 +131,33 @@ pub fn lock_sets(model: &Model) -> Vec<LockSet> {
         let mut closure: Vec<GroupId> = base_closure.clone();
         closure.extend(image.closure.iter().filter(|g| !base_closure.contains(g)));
         closure.sort_by_key(|g| model.group_rank[*g]);
-        sets.push(LockSet {
-            kind: LockKind::Image(id),
-            title: format!("image {}", image.name.value),
-            path: dir.join("images").join(format!("{}.txt", image.name.value)),
-            groups: names(&closure),
-            inputs: inputs_of(&closure),
-            constrained_by: base,
-        });
+        let name = &image.name.value;
+        let path = dir.join("images").join(format!("{name}.txt"));
+        sets.push(set(LockKind::Image(id), format!("image {name}"), path, &closure, base));
     }
     for (id, group) in model.groups.iter().enumerate() {
-        let closure = model.closure(&[id]);
-        sets.push(LockSet {
-            kind: LockKind::Group(id),
-            title: format!("group {}", group.name.value),
-            path: dir.join("groups").join(format!("{}.txt", group.name.value)),
-            groups: names(&closure),
-            inputs: inputs_of(&closure),
-            constrained_by: None,
-        });
+        let name = &group.name.value;
+        let path = dir.join("groups").join(format!("{name}.txt"));
+        sets.push(set(LockKind::Group(id), format!("group {name}"), path, &model.closure(&[id]), None));
     }
     sets
+}
+
+/// The lock an image's build installs: its own when it installs groups of its own, else the
+/// base image's; none for a plain image (`from=`), which installs no group.
+pub fn image_lock_kind(model: &Model, image: ImageId) -> Option<LockKind> {
+    if !model.images[image].on_base() {
+        None
+    } else if image_installs(model, image) {
+        Some(LockKind::Image(image))
+    } else {
+        Some(LockKind::BaseImage)
+    }
+}
+
+/// The set and the attached lock of `kind`, once resolve has put the locks in the model.
+pub fn attached(model: &Model, kind: LockKind) -> Option<(LockSet, &LockFile)> {
+    lock_sets(model).into_iter().zip(&model.locks).find(|(set, _)| set.kind == kind)
 }
 
 /// Does the image install groups beyond the base image's? (Only then does its Dockerfile
@@ -388,22 +401,11 @@ fn push_via(package: &mut LockedPackage, source: &str) {
     package.via.push(normalise(source));
 }
 
-/// PEP 503 name normalisation (`Foo_Bar.baz` → `foo-bar-baz`).
+/// PEP 503 name normalisation (`Foo_Bar.baz` → `foo-bar-baz`), by the PEP 508 parser the
+/// requirements are read with; a name it refuses (never one uv writes) is only lowercased.
 pub fn normalise(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-        } else {
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
+    pep508_rs::PackageName::new(name.trim().to_owned())
+        .map_or_else(|_| name.trim().to_lowercase(), |n| n.to_string())
 }
 
 #[cfg(test)]

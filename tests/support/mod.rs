@@ -68,20 +68,7 @@ pub const LOCK_DIR: &str = "generated/requirements/lock";
 /// Copies the repo's committed locks into the project rooted at `root` (the folder of a copy
 /// of the repo's project.kdl), so that the copy renders as the repo does.
 pub fn copy_locks(root: &Path) {
-    copy_tree(&repo().join(LOCK_DIR), &root.join(LOCK_DIR));
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create the lock folder");
-    for entry in std::fs::read_dir(from).expect("read the lock folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy a lock");
-        }
-    }
+    docker::copy_tree(&repo().join(LOCK_DIR), &root.join(LOCK_DIR));
 }
 
 /// The repo's project.kdl without `lock=#true`: for tests that change its requirements (a
@@ -228,4 +215,31 @@ pub fn run_bake_step(
     assert!(output.status.success(), "bake step failed: {script}\n{}", stderr(&output));
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("bake --print is not JSON ({e}): {}", stdout(&output)))
+}
+
+/// Runs git in `dir` with no user or system configuration and a fixed identity; panics
+/// with its stderr when it fails; returns its stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = tool("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+    stdout(&output)
+}
+
+/// The path of a validator on PATH (for a script that runs it by path); fails loudly when
+/// it is missing, as [`tool`] does.
+pub fn which(name: &str) -> PathBuf {
+    let _ = tool(name);
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+        .unwrap()
 }
